@@ -1,0 +1,107 @@
+"""Key handling for organizations and members, on top of :mod:`haven.vault`."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from haven import vault
+from haven.vault import box, recovery
+
+from .models import KeySession, Member, Organization
+
+
+def kdf_params() -> vault.KdfParams:
+    return vault.KdfParams(settings.HAVEN_KDF_OPSLIMIT, settings.HAVEN_KDF_MEMLIMIT)
+
+
+def pepper_hash(purpose: str, value: str | bytes) -> str:
+    """Keyed hash under the server pepper (lookups that must not reveal the value)."""
+    return vault.keyed_hash(settings.HAVEN_PEPPER, purpose, value)
+
+
+@dataclass(frozen=True)
+class NewOrganization:
+    organization: Organization
+    org_private_key: bytes
+    recovery: list[str]  # one recovery key, or the k-of-n shares
+
+
+def make_organization(slug: str, name: str, shares: int = 1, threshold: int = 1) -> NewOrganization:
+    """Create an organization's key pair and its recovery key (or shares)."""
+    org_keys = vault.generate_keypair()
+    rec_keys = vault.generate_keypair()
+    if shares > 1:
+        texts = recovery.split(rec_keys.private, threshold, shares)
+    else:
+        texts, threshold = [recovery.format_key(rec_keys.private)], 1
+    org = Organization.objects.create(
+        slug=slug,
+        name=name,
+        public_key=org_keys.public,
+        recovery_sealed_key=vault.seal(rec_keys.public, org_keys.private),
+        recovery_threshold=threshold,
+        recovery_shares=max(shares, 1),
+    )
+    return NewOrganization(org, org_keys.private, texts)
+
+
+def open_with_recovery(org: Organization, texts: list[str]) -> bytes:
+    """Return the organization's private key from its recovery key or shares."""
+    if org.recovery_threshold > 1:
+        raw = recovery.combine(texts)
+    else:
+        if len(texts) != 1:
+            raise vault.BadRecoveryKey("this organization has a single recovery key")
+        raw = recovery.parse_key(texts[0])
+    return vault.open_sealed(raw, bytes(org.recovery_sealed_key))
+
+
+@dataclass(frozen=True)
+class MemberKeys:
+    member_private: bytes
+    org_private: bytes
+
+
+def unlock_member(member: Member, password: str) -> MemberKeys:
+    """Unwrap a member's keys with the password; raise vault.WrongPassword."""
+    member_private = vault.unwrap_with_password(member.wrapped_private_key, password)
+    org_private = vault.open_sealed(member_private, bytes(member.sealed_org_key or b""))
+    return MemberKeys(member_private, org_private)
+
+
+def open_key_session(member: Member, keys: MemberKeys) -> tuple[str, str]:
+    """Store the keys under a fresh cookie key. Returns (session id, cookie value)."""
+    session_id = secrets.token_urlsafe(32)
+    cookie_key = secrets.token_bytes(32)
+    blob = box.secret_encrypt(cookie_key, keys.member_private + keys.org_private)
+    KeySession.objects.create(
+        id=pepper_hash("key-session", session_id),
+        member=member,
+        blob=blob,
+        expires=timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE),
+    )
+    return session_id, base64.urlsafe_b64encode(cookie_key).decode("ascii")
+
+
+def read_key_session(member: Member, session_id: str, cookie: str) -> MemberKeys | None:
+    """Return the keys of a live session, or None when it ended or does not open."""
+    row = KeySession.objects.filter(
+        id=pepper_hash("key-session", session_id), member=member, expires__gt=timezone.now()
+    ).first()
+    if row is None:
+        return None
+    try:
+        raw = box.secret_decrypt(base64.urlsafe_b64decode(cookie.encode("ascii")), bytes(row.blob))
+    except (vault.VaultError, ValueError):
+        return None
+    return MemberKeys(raw[:32], raw[32:])
+
+
+def close_key_session(session_id: str) -> None:
+    KeySession.objects.filter(id=pepper_hash("key-session", session_id)).delete()

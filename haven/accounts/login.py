@@ -1,0 +1,106 @@
+"""Login: password and second factor, throttled without storing addresses.
+
+Two throttles: per account (in the database, so it holds across processes;
+ten failures lock the account for a while) and per client (a keyed hash of the
+client's address that lives only in the cache for a short while).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NoReturn
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.cache import cache
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from haven import vault
+
+from .keys import MemberKeys, pepper_hash, unlock_member
+from .models import Member
+from .services import check_second_factor
+
+CLIENT_WINDOW_S = 15 * 60
+# Compared against when the username is unknown, so both cases take as long.
+_DUMMY_HASH = make_password("haven-timing-equaliser")
+
+
+class LoginRefused(Exception):  # noqa: N818
+    """The login did not succeed; the message is safe to show."""
+
+
+def client_key(request: HttpRequest) -> str:
+    """A keyed hash of the client's address for this hour; the address itself is dropped."""
+    hour = timezone.now().strftime("%Y%m%d%H")
+    address = request.META.get("REMOTE_ADDR", "")
+    return "login-client:" + pepper_hash("client", f"{hour}|{address}")
+
+
+def _username_key(username: str) -> str:
+    return "login-user:" + pepper_hash("username", username.lower())
+
+
+def login(request: HttpRequest, username: str, password: str, code: str) -> tuple[Member, MemberKeys]:
+    """Check all three; return the member and unwrapped keys or raise LoginRefused."""
+    ckey = client_key(request)
+    if cache.get(ckey, 0) >= settings.HAVEN_CLIENT_ATTEMPTS:
+        raise LoginRefused(_("Too many attempts from this connection. Wait 15 minutes and try again."))
+    member = Member.objects.select_related("organization").filter(
+        username__iexact=username.strip(), is_active=True
+    ).first()
+    _refuse_if_locked(member, username)
+    if member is None or not member.check_password(password):
+        if member is None:
+            check_password(password, _DUMMY_HASH)
+        _failed(ckey, member, username)
+    if not check_second_factor(member, code):
+        _failed(ckey, member, username)
+    try:
+        keys = unlock_member(member, password)
+    except vault.VaultError:
+        _failed(ckey, member, username)
+    Member.objects.filter(pk=member.pk).update(failed_logins=0, locked_until=None)
+    return member, keys
+
+
+def _refuse_if_locked(member: Member | None, username: str) -> None:
+    now = timezone.now()
+    until = member.locked_until if member is not None else cache.get(_username_key(username))
+    if until is not None and until > now:
+        minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+        raise LoginRefused(ngettext(
+            "This account is locked after too many failed attempts. Try again in %(n)d minute.",
+            "This account is locked after too many failed attempts. Try again in %(n)d minutes.",
+            minutes,
+        ) % {"n": minutes})
+
+
+def _failed(ckey: str, member: Member | None, username: str) -> NoReturn:
+    try:
+        cache.incr(ckey)
+    except ValueError:
+        cache.set(ckey, 1, CLIENT_WINDOW_S)
+    limit = settings.HAVEN_LOGIN_LOCK_AFTER
+    lock = timedelta(minutes=settings.HAVEN_LOGIN_LOCK_MINUTES)
+    if member is not None:
+        Member.objects.filter(pk=member.pk).update(failed_logins=F("failed_logins") + 1)
+        member.refresh_from_db(fields=["failed_logins"])
+        if member.failed_logins >= limit:
+            Member.objects.filter(pk=member.pk).update(
+                locked_until=timezone.now() + lock, failed_logins=0
+            )
+    else:
+        # Unknown usernames lock the same way, so a lock says nothing about existence.
+        ukey = _username_key(username) + ":n"
+        count = cache.get(ukey, 0) + 1
+        cache.set(ukey, count, CLIENT_WINDOW_S)
+        if count >= limit:
+            cache.set(_username_key(username), timezone.now() + lock, int(lock.total_seconds()))
+            cache.delete(ukey)
+    raise LoginRefused(_("Wrong username, password or code."))

@@ -1,0 +1,134 @@
+"""Organizations, members and the key material that ties them together.
+
+What is stored in clear and why is listed in docs/threat-model.md.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    COORDINATOR = "coordinator", _("Coordinator")
+    CASEWORKER = "caseworker", _("Caseworker")
+    TREASURER = "treasurer", _("Treasurer")
+    VIEWER = "viewer", _("Viewer")
+
+
+class Organization(models.Model):
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    public_key = models.BinaryField()
+    # The organization's private key sealed to the recovery key's public half.
+    recovery_sealed_key = models.BinaryField()
+    recovery_threshold = models.PositiveSmallIntegerField(default=1)
+    recovery_shares = models.PositiveSmallIntegerField(default=1)
+    created = models.DateTimeField(default=timezone.now)
+    locked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemberManager(BaseUserManager["Member"]):
+    def get_by_natural_key(self, username: str | None) -> Member:
+        return self.get(username__iexact=username)
+
+
+class Member(AbstractBaseUser):
+    """A person working for one organization. No e-mail, no phone: just a handle."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="members"
+    )
+    username = models.CharField(max_length=150, unique=True)
+    display_name = models.CharField(max_length=100)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    is_active = models.BooleanField(default=False)
+    public_key = models.BinaryField(null=True)
+    wrapped_private_key = models.TextField(blank=True)
+    # The organization's private key sealed to this member's public key.
+    sealed_org_key = models.BinaryField(null=True)
+    failed_logins = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[MemberManager] = MemberManager()  # type: ignore[assignment]
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def has_keys(self) -> bool:
+        return bool(self.wrapped_private_key)
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_active and self.role in roles
+
+
+class Invite(models.Model):
+    """A one-time link that lets a person set a password and a second factor.
+
+    Used both to invite a new member and to re-key one who lost the password.
+    The link's token is never stored: only its keyed hash. The member's new
+    private key is wrapped under the token, so the database alone cannot open it.
+    """
+
+    class Kind(models.TextChoices):
+        INVITE = "invite", _("Invitation")
+        REKEY = "rekey", _("Password reset")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="invites")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    public_key = models.BinaryField()
+    token_wrapped_key = models.BinaryField()
+    sealed_org_key = models.BinaryField()
+    created_by = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+    expires = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.expires > timezone.now()
+
+
+class KeySession(models.Model):
+    """Unwrapped keys of a logged-in member, encrypted under a key held in the cookie.
+
+    The database row alone, or the cookie alone, reveals nothing.
+    """
+
+    id = models.CharField(max_length=64, primary_key=True)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="key_sessions")
+    blob = models.BinaryField()
+    created = models.DateTimeField(default=timezone.now)
+    expires = models.DateTimeField()
+
+
+class BackupCode(models.Model):
+    """A single-use second factor, stored as a keyed hash."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="backup_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)

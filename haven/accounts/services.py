@@ -1,0 +1,282 @@
+"""Every change to organizations and members goes through these functions."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from haven import vault
+
+from .keys import kdf_params, make_organization, open_with_recovery, pepper_hash
+from .models import BackupCode, Invite, KeySession, Member, Organization, Role
+
+BACKUP_CODES = 10
+
+
+class AccountError(Exception):
+    """A refusal a person can act on; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class IssuedInvite:
+    invite: Invite
+    token: str
+
+    @property
+    def path(self) -> str:
+        return f"/invite/?t={self.token}"
+
+    @property
+    def url(self) -> str:
+        return settings.SITE_URL + self.path
+
+
+@dataclass(frozen=True)
+class CreatedOrganization:
+    organization: Organization
+    recovery: list[str]
+    admin_invite: IssuedInvite
+
+
+@transaction.atomic
+def create_organization(
+    slug: str, name: str, admin_username: str, admin_name: str = "",
+    shares: int = 1, threshold: int = 1,
+) -> CreatedOrganization:
+    """Create an organization, its recovery key, and an invite for its first admin."""
+    if Organization.objects.filter(slug=slug).exists():
+        raise AccountError(_("An organization with this short name already exists."))
+    made = make_organization(slug, name, shares, threshold)
+    invite = _issue(made.organization, made.org_private_key, None, admin_username,
+                    admin_name, Role.ADMIN)
+    return CreatedOrganization(made.organization, made.recovery, invite)
+
+
+def invite_member(
+    by: Member, org_private: bytes, username: str, display_name: str, role: str
+) -> IssuedInvite:
+    """An admin invites a new member by a one-time link."""
+    _require_admin(by)
+    if role not in Role.values:
+        raise AccountError(_("Choose one of the listed roles."))
+    with transaction.atomic():
+        return _issue(by.organization, org_private, by, username, display_name, role)
+
+
+def _issue(
+    org: Organization, org_private: bytes, by: Member | None,
+    username: str, display_name: str, role: str,
+) -> IssuedInvite:
+    username = username.strip()
+    if not username or len(username) > 150 or any(ch.isspace() for ch in username):
+        raise AccountError(_("A username must be 1 to 150 characters, without spaces."))
+    if Member.objects.filter(username__iexact=username).exists():
+        raise AccountError(_("This username is taken; choose another."))
+    member = Member.objects.create(
+        organization=org, username=username, display_name=display_name.strip() or username,
+        role=role, is_active=False,
+    )
+    member.set_unusable_password()
+    member.save(update_fields=["password"])
+    return _new_link(member, org_private, by, Invite.Kind.INVITE)
+
+
+def _new_link(member: Member, org_private: bytes, by: Member | None, kind: str) -> IssuedInvite:
+    token = secrets.token_urlsafe(32)
+    keys = vault.generate_keypair()
+    invite = Invite.objects.create(
+        organization=member.organization, member=member, kind=kind,
+        token_hash=pepper_hash("invite", token),
+        public_key=keys.public,
+        token_wrapped_key=vault.wrap_with_token(keys.private, token.encode("ascii")),
+        sealed_org_key=vault.seal(keys.public, org_private),
+        created_by=by,
+        expires=timezone.now() + timedelta(days=settings.HAVEN_INVITE_DAYS),
+    )
+    return IssuedInvite(invite, token)
+
+
+def rekey_member(by: Member, org_private: bytes, member: Member) -> IssuedInvite:
+    """An admin gives a member who lost the password a link to set a new one.
+
+    The member gets a fresh key pair holding the organization key, so nothing
+    encrypted to the organization is lost. Earlier links for the member stop working.
+    """
+    _require_admin(by)
+    if member.organization_id != by.organization_id:
+        raise AccountError(_("No such member."))
+    with transaction.atomic():
+        Invite.objects.filter(member=member, used_at__isnull=True).update(
+            expires=timezone.now()
+        )
+        return _new_link(member, org_private, by, Invite.Kind.REKEY)
+
+
+def find_invite(token: str) -> Invite | None:
+    """The usable invite for a token, or None (unknown, used or expired alike)."""
+    if not token or len(token) > 100:
+        return None
+    invite = (
+        Invite.objects.select_related("member", "organization")
+        .filter(token_hash=pepper_hash("invite", token))
+        .first()
+    )
+    return invite if invite is not None and invite.is_usable else None
+
+
+def totp_secret_for(token: str) -> str:
+    """The TOTP secret an invitee enrols, derived from the link so no state is kept."""
+    digest = hmac.new(token.encode("ascii"), b"haven/totp/v1", hashlib.sha256).digest()
+    return digest[:20].hex()
+
+
+def accept_invite(token: str, password: str, code: str) -> tuple[Member, list[str]]:
+    """Set the password and second factor; returns the member and new backup codes."""
+    with transaction.atomic():
+        invite = find_invite(token)
+        if invite is None:
+            raise AccountError(
+                _("This link is not valid any more. Ask your administrator for a new one.")
+            )
+        invite = Invite.objects.select_for_update().get(pk=invite.pk)
+        if not invite.is_usable:
+            raise AccountError(
+                _("This link was already used. Ask your administrator for a new one.")
+            )
+        TOTPDevice.objects.filter(user=invite.member).delete()
+        device = TOTPDevice.objects.create(
+            user=invite.member, name="authenticator", key=totp_secret_for(token), confirmed=True
+        )
+        if not device.verify_token(code.replace(" ", "")):
+            raise AccountError(_(
+                "The code from the authenticator app is wrong; check the clock "
+                "of your phone and try the current code."
+            ))
+        member_private = vault.unwrap_with_token(bytes(invite.token_wrapped_key), token.encode("ascii"))
+        member = invite.member
+        member.set_password(password)
+        member.public_key = bytes(invite.public_key)
+        member.sealed_org_key = bytes(invite.sealed_org_key)
+        member.wrapped_private_key = vault.wrap_with_password(
+            member_private, password, kdf_params()).to_text()
+        member.is_active = True
+        member.failed_logins = 0
+        member.locked_until = None
+        member.save()
+        KeySession.objects.filter(member=member).delete()
+        invite.used_at = timezone.now()
+        invite.save(update_fields=["used_at"])
+        codes = _new_backup_codes(member)
+    return member, codes
+
+
+def _new_backup_codes(member: Member) -> list[str]:
+    BackupCode.objects.filter(member=member).delete()
+    codes = [f"{secrets.randbelow(10**10):010d}" for _ in range(BACKUP_CODES)]
+    BackupCode.objects.bulk_create(
+        BackupCode(member=member, code_hash=pepper_hash("backup-code", c)) for c in codes
+    )
+    return [f"{c[:5]}-{c[5:]}" for c in codes]
+
+
+@transaction.atomic
+def regenerate_backup_codes(member: Member) -> list[str]:
+    return _new_backup_codes(member)
+
+
+def check_second_factor(member: Member, code: str) -> bool:
+    """True if ``code`` is the current TOTP code or an unused backup code (then spent)."""
+    code = code.strip().replace(" ", "")
+    if code.isdigit() and len(code) == 6:
+        return any(d.verify_token(code) for d in TOTPDevice.objects.filter(user=member, confirmed=True))
+    digits = code.replace("-", "")
+    if not (digits.isdigit() and len(digits) == 10):
+        return False
+    spent = BackupCode.objects.filter(
+        member=member, code_hash=pepper_hash("backup-code", digits), used_at__isnull=True
+    ).update(used_at=timezone.now())
+    return spent == 1
+
+
+def change_password(member: Member, old: str, new: str) -> None:
+    """Re-wrap the member's private key under the new password."""
+    if not member.check_password(old):
+        raise AccountError(_("The current password is wrong."))
+    try:
+        member_private = vault.unwrap_with_password(member.wrapped_private_key, old)
+    except vault.WrongPassword as exc:
+        raise AccountError(_("The current password is wrong.")) from exc
+    member.set_password(new)
+    member.wrapped_private_key = vault.wrap_with_password(member_private, new, kdf_params()).to_text()
+    member.save(update_fields=["password", "wrapped_private_key"])
+
+
+def lock_organization(by: Member) -> int:
+    """End every session of the organization now. Returns how many ended."""
+    _require_admin(by)
+    with transaction.atomic():
+        ended, _detail = KeySession.objects.filter(member__organization=by.organization).delete()
+        Organization.objects.filter(pk=by.organization_id).update(locked_at=timezone.now())
+    return ended
+
+
+def set_role(by: Member, member: Member, role: str) -> None:
+    _require_admin(by)
+    if role not in Role.values or member.organization_id != by.organization_id:
+        raise AccountError(_("Choose one of the listed roles."))
+    if member.pk == by.pk and role != Role.ADMIN and not _other_admins(by):
+        raise AccountError(_("You are the last administrator; make someone else administrator first."))
+    member.role = role
+    member.save(update_fields=["role"])
+
+
+def deactivate(by: Member, member: Member) -> None:
+    """Remove a member's access: keys, sessions, second factor."""
+    _require_admin(by)
+    if member.pk == by.pk and not _other_admins(by):
+        raise AccountError(_("You are the last administrator; make someone else administrator first."))
+    with transaction.atomic():
+        member.is_active = False
+        member.sealed_org_key = None
+        member.wrapped_private_key = ""
+        member.set_unusable_password()
+        member.save()
+        KeySession.objects.filter(member=member).delete()
+        Invite.objects.filter(member=member, used_at__isnull=True).delete()
+        TOTPDevice.objects.filter(user=member).delete()
+        BackupCode.objects.filter(member=member).delete()
+
+
+def restore_access(slug: str, recovery_texts: list[str], admin_username: str) -> IssuedInvite:
+    """Use the recovery key (or shares) to issue a new administrator link."""
+    org = Organization.objects.filter(slug=slug).first()
+    if org is None:
+        raise AccountError(_("No organization has this short name."))
+    org_private = open_with_recovery(org, recovery_texts)
+    with transaction.atomic():
+        existing = Member.objects.filter(organization=org, username__iexact=admin_username).first()
+        if existing is None:
+            return _issue(org, org_private, None, admin_username, "", Role.ADMIN)
+        existing.role = Role.ADMIN
+        existing.save(update_fields=["role"])
+        return _new_link(existing, org_private, None, Invite.Kind.REKEY)
+
+
+def _require_admin(member: Member) -> None:
+    if not member.has_role(Role.ADMIN):
+        raise AccountError(_("Only an administrator of the organization can do this."))
+
+
+def _other_admins(member: Member) -> bool:
+    return Member.objects.filter(
+        organization_id=member.organization_id, role=Role.ADMIN, is_active=True
+    ).exclude(pk=member.pk).exists()

@@ -1,0 +1,216 @@
+"""Login, invitations, the organization's members and a member's own account."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import quote
+
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as django_login
+from django.contrib.auth import logout as django_logout
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import login as login_service
+from . import services
+from .forms import AcceptInviteForm, ChangePasswordForm, InviteForm, LoginForm, RoleForm
+from .keys import close_key_session, open_key_session
+from .middleware import SESSION_ID_KEY
+from .models import Invite, Member, Role
+
+View = Callable[..., HttpResponse]
+
+
+def admin_required(view: View) -> View:
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.has_role(Role.ADMIN):  # type: ignore[union-attr]
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def access_member_by_id(request: HttpRequest, member_id: int) -> Member:
+    """A member of the requester's own organization, or 404 (never 403)."""
+    return get_object_or_404(Member, pk=member_id, organization_id=request.user.organization_id)  # type: ignore[union-attr]
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = LoginForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            member, keys = login_service.login(
+                request, form.cleaned_data["username"], form.cleaned_data["password"],
+                form.cleaned_data["code"],
+            )
+        except login_service.LoginRefused as exc:
+            error = str(exc)
+        else:
+            django_login(request, member)
+            session_id, cookie = open_key_session(member, keys)
+            request.session[SESSION_ID_KEY] = session_id
+            response = redirect(settings.LOGIN_REDIRECT_URL)
+            response.set_cookie(
+                settings.HAVEN_KEY_COOKIE, cookie, httponly=True, samesite="Strict",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
+            return response
+    status = 400 if error else 200
+    return render(request, "accounts/login.html", {"form": form, "error": error}, status=status)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    session_id = request.session.get(SESSION_ID_KEY)
+    if session_id:
+        close_key_session(session_id)
+    django_logout(request)
+    messages.info(request, _("You are logged out. Your keys were removed from the server."))
+    response = redirect(settings.LOGIN_URL)
+    response.delete_cookie(settings.HAVEN_KEY_COOKIE)
+    return response
+
+
+def accept_invite(request: HttpRequest) -> HttpResponse:
+    token = request.POST.get("token") or request.GET.get("t", "")
+    invite = services.find_invite(token)
+    if request.method == "POST" and invite is None:
+        return render(request, "accounts/invite_invalid.html", status=400)
+    if invite is None:
+        return render(request, "accounts/invite_invalid.html", status=404)
+    form = AcceptInviteForm(request.POST or None, initial={"token": token}, user=invite.member)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member, codes = services.accept_invite(
+                token, form.cleaned_data["new_password"], form.cleaned_data["code"]
+            )
+        except services.AccountError as exc:
+            form.add_error("code", str(exc))
+        else:
+            return render(request, "accounts/invite_done.html", {"codes": codes, "enrolled": member})
+    secret = services.totp_secret_for(token)
+    return render(request, "accounts/invite.html", {
+        "form": form, "invite": invite, "qr_svg": _totp_qr(invite, secret),
+        "manual_key": _base32(secret), "is_rekey": invite.kind == Invite.Kind.REKEY,
+    }, status=400 if form.errors else 200)
+
+
+def _base32(hex_secret: str) -> str:
+    text = base64.b32encode(bytes.fromhex(hex_secret)).decode("ascii").rstrip("=")
+    return " ".join(text[i:i + 4] for i in range(0, len(text), 4))
+
+
+def _totp_qr(invite: Invite, hex_secret: str) -> str:
+    label = quote(f"Haven ({invite.organization.slug}):{invite.member.username}")
+    uri = f"otpauth://totp/{label}?secret={_base32(hex_secret).replace(' ', '')}&issuer=Haven"
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    svg = image.to_string(encoding="unicode")
+    return svg if isinstance(svg, str) else svg.decode("utf-8")
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    member: Member = request.user  # type: ignore[assignment]
+    members = Member.objects.filter(organization=member.organization).order_by("username")
+    pending = {i.member_id: i for i in Invite.objects.filter(
+        organization=member.organization, used_at__isnull=True).order_by("created")}
+    return render(request, "accounts/home.html", {
+        "org": member.organization, "members": members, "pending": pending,
+        "invite_form": InviteForm(), "roles": Role.choices,
+    })
+
+
+@admin_required
+@require_POST
+def invite(request: HttpRequest) -> HttpResponse:
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Check the invitation form: every field needs a valid value."))
+        return redirect("accounts:home")
+    try:
+        issued = services.invite_member(
+            request.user, request.org_vault.private_key,  # type: ignore[arg-type, attr-defined]
+            form.cleaned_data["username"], form.cleaned_data["display_name"], form.cleaned_data["role"],
+        )
+    except services.AccountError as exc:
+        messages.error(request, str(exc))
+        return redirect("accounts:home")
+    return render(request, "accounts/link_issued.html", {"issued": issued, "who": issued.invite.member})
+
+
+@admin_required
+@require_POST
+def member_action(request: HttpRequest, member_id: int, action: str) -> HttpResponse:
+    target = access_member_by_id(request, member_id)
+    by: Member = request.user  # type: ignore[assignment]
+    try:
+        if action == "rekey":
+            issued = services.rekey_member(by, request.org_vault.private_key, target)  # type: ignore[attr-defined]
+            return render(request, "accounts/link_issued.html", {"issued": issued, "who": target})
+        if action == "role":
+            form = RoleForm(request.POST)
+            if not form.is_valid():
+                raise services.AccountError(_("Choose one of the listed roles."))
+            services.set_role(by, target, form.cleaned_data["role"])
+            messages.success(request, _("The role was changed."))
+        elif action == "deactivate":
+            services.deactivate(by, target)
+            messages.success(request, _("The member can no longer log in; their keys were removed."))
+        else:
+            raise Http404
+    except services.AccountError as exc:
+        messages.error(request, str(exc))
+    return redirect("accounts:home")
+
+
+@admin_required
+def lock_organization(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        ended = services.lock_organization(request.user)  # type: ignore[arg-type]
+        django_logout(request)
+        messages.info(request, _("Every session of the organization was ended (%(n)d).") % {"n": ended})
+        response = redirect(settings.LOGIN_URL)
+        response.delete_cookie(settings.HAVEN_KEY_COOKIE)
+        return response
+    return render(request, "accounts/lock.html")
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    member: Member = request.user  # type: ignore[assignment]
+    form = ChangePasswordForm(request.POST or None, user=member)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_password(member, form.cleaned_data["old_password"],
+                                     form.cleaned_data["new_password"])
+        except services.AccountError as exc:
+            form.add_error("old_password", str(exc))
+        else:
+            update_session_auth_hash(request, member)
+            messages.success(request, _("Your password was changed and your key re-wrapped with it."))
+            return redirect("accounts:account")
+    return render(request, "accounts/account.html", {"form": form,
+                  "codes_left": member.backup_codes.filter(used_at__isnull=True).count()},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def new_backup_codes(request: HttpRequest) -> HttpResponse:
+    codes = services.regenerate_backup_codes(request.user)  # type: ignore[arg-type]
+    return render(request, "accounts/backup_codes.html", {"codes": codes})

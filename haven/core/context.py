@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def haven(request: HttpRequest) -> dict[str, Any]:
+    """Values every template may use."""
+    return {
+        "HAVEN_MODE": settings.MODE,
+        "member": request.user if request.user.is_authenticated else None,
+    }

@@ -1,0 +1,73 @@
+"""Reading configuration from the environment (no Django imports here).
+
+Secrets may be given directly (``NAME``) or as a file path (``NAME_FILE``), the
+usual way container orchestrators and systemd credentials pass them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class MissingSecret(RuntimeError):  # noqa: N818
+    """A secret production needs was not configured."""
+
+
+def envbool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def envint(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def envlist(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name, "").strip()
+    return [item.strip() for item in value.split(",") if item.strip()] if value else default
+
+
+def secret(name: str) -> str | None:
+    """Return ``NAME`` or the contents of the file named by ``NAME_FILE``."""
+    value = os.environ.get(name)
+    if value:
+        return value.strip()
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise MissingSecret(f"{name}_FILE points at {path}, which cannot be read: {exc}") from exc
+    return None
+
+
+def default_data_dir() -> Path:
+    """Per-user data folder: $XDG_DATA_HOME/haven, or ~/.local/share/haven."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "haven"
+
+
+def data_dir() -> Path:
+    value = os.environ.get("HAVEN_DATA")
+    return Path(value).expanduser().resolve() if value else default_data_dir()
+
+
+def local_secret(folder: Path, name: str) -> str:
+    """A secret kept in the data folder, generated on first use (demo and tests only)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "secrets" / name
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="utf-8").strip()

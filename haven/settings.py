@@ -1,0 +1,244 @@
+"""Haven's one settings module, read from the environment.
+
+HAVEN_MODE selects the profile: ``production`` (the default; fails closed when a
+secret is missing), ``demo`` (secrets generated into the data folder) or
+``test``. See docs/deployment.md for every variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from haven.env import MissingSecret, data_dir, envbool, envint, envlist, local_secret, secret
+
+BASE_DIR = Path(__file__).resolve().parent
+MODE = os.environ.get("HAVEN_MODE", "production").strip().lower()
+if MODE not in {"production", "demo", "test"}:
+    raise ImproperlyConfigured(f"HAVEN_MODE must be production, demo or test, not {MODE!r}")
+PRODUCTION = MODE == "production"
+TESTING = MODE == "test"
+DATA_DIR = data_dir()
+
+
+def _required_secret(name: str) -> str:
+    value = secret(name)
+    if value:
+        return value
+    if PRODUCTION:
+        raise MissingSecret(
+            f"{name} is not set: give it in the environment or as a file path in {name}_FILE"
+        )
+    return local_secret(DATA_DIR, name.lower())
+
+
+SECRET_KEY = _required_secret("HAVEN_SECRET_KEY")
+# Key for keyed lookups (HMAC) of identifiers: codenames, chat ids, client hashes.
+HAVEN_PEPPER = _required_secret("HAVEN_PEPPER").encode("utf-8")
+# Key that protects bot tokens at rest.
+HAVEN_TOKEN_KEY = _required_secret("HAVEN_TOKEN_KEY").encode("utf-8")
+
+DEBUG = envbool("HAVEN_DEBUG", False) and not PRODUCTION
+ALLOWED_HOSTS = envlist(
+    "HAVEN_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+)
+SITE_URL = os.environ.get("HAVEN_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "haven.core",
+    "haven.accounts",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "haven.core.middleware.security_headers",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "haven.core.middleware.limit_body_size",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "haven.accounts.middleware.unlock_keys",
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "haven.urls"
+WSGI_APPLICATION = "haven.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.csrf",
+                "django.contrib.messages.context_processors.messages",
+                "haven.core.context.haven",
+            ],
+        },
+    }
+]
+
+# --- database -------------------------------------------------------------
+
+_database_url = os.environ.get("DATABASE_URL", "").strip()
+if _database_url:
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "haven.sqlite3"),
+            "OPTIONS": {
+                # WAL lets readers and one writer work at once; secure_delete
+                # overwrites freed pages so purged records do not linger on disk.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;"
+                ),
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache: throttling counters live here, never in the database ------------
+
+_redis_url = os.environ.get("REDIS_URL", "").strip()
+if _redis_url:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _redis_url,
+            "KEY_PREFIX": os.environ.get("HAVEN_CACHE_PREFIX", "haven"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- accounts, sessions ---------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.Member"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+PASSWORD_HASHERS = (
+    ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast in tests only
+    if TESTING
+    else ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "haven.accounts.passwords.StrengthValidator"},
+]
+# Argon2id cost for the key that wraps each member's private key (stored per key).
+HAVEN_KDF_OPSLIMIT = envint("HAVEN_KDF_OPSLIMIT", 1 if TESTING else 3)
+HAVEN_KDF_MEMLIMIT = envint("HAVEN_KDF_MEMLIMIT", (8 if TESTING else 128) * 1024 * 1024)
+HAVEN_INVITE_DAYS = envint("HAVEN_INVITE_DAYS", 7)
+HAVEN_LOGIN_LOCK_AFTER = envint("HAVEN_LOGIN_LOCK_AFTER", 10)
+HAVEN_LOGIN_LOCK_MINUTES = envint("HAVEN_LOGIN_LOCK_MINUTES", 15)
+HAVEN_CLIENT_ATTEMPTS = envint("HAVEN_CLIENT_ATTEMPTS", 30)
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = envint("HAVEN_SESSION_SECONDS", 8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+SESSION_COOKIE_NAME = "haven_session"
+HAVEN_KEY_COOKIE = "haven_key"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_FAILURE_VIEW = "haven.core.views.csrf_failure"
+
+# --- web hardening ----------------------------------------------------------
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = envbool("HAVEN_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = envint("HAVEN_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("HAVEN_HSTS_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = envbool("HAVEN_HSTS_PRELOAD", True)
+    if envbool("HAVEN_BEHIND_PROXY", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "connect-src": [SELF],
+    }
+}
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("HAVEN_MAX_BODY_BYTES", 2 * 1024 * 1024)
+HAVEN_MAX_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE + 12 * 1024 * 1024  # uploads checked later
+
+# --- languages ------------------------------------------------------------
+
+LANGUAGE_CODE = "ru"
+LANGUAGES = [("ru", "Русский"), ("uk", "Українська"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_COOKIE_NAME = "haven_lang"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = PRODUCTION
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
+MEDIA_ROOT = DATA_DIR / "files"
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# --- logging: never message text, identifiers or client addresses ------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("HAVEN_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's request logger prints the request path and may include
+        # the client's address in some handlers; keep only warnings of our own.
+        "django.request": {"level": "ERROR", "propagate": True},
+        "django.server": {"level": "ERROR", "propagate": True},
+        "django.security.DisallowedHost": {"level": "CRITICAL", "propagate": True},
+    },
+}

@@ -1,0 +1,23 @@
+"""Typed errors of the vault. Callers catch these, never libsodium's own."""
+
+from __future__ import annotations
+
+
+class VaultError(Exception):
+    """Base class: something about keys or ciphertext is not right."""
+
+
+class WrongPassword(VaultError):  # noqa: N818 - the name reads as the situation
+    """The password (or token) does not open this wrapped key."""
+
+
+class TamperedCiphertext(VaultError):  # noqa: N818
+    """The ciphertext was altered, truncated, or was sealed to another key."""
+
+
+class UnknownKeyVersion(VaultError):  # noqa: N818
+    """The data names a format or key version this code does not know."""
+
+
+class BadRecoveryKey(VaultError):  # noqa: N818
+    """A recovery key or share is malformed or the shares do not fit together."""

@@ -1,0 +1,123 @@
+"""Password-based wrapping of secrets with Argon2id.
+
+The parameters travel with each wrapped key (``WrappedKey``), so they can be
+raised later: old keys still open with the parameters they were made with,
+and are re-wrapped with the new ones at the next password change.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import nacl.pwhash
+import nacl.utils
+
+from .box import KIND_WRAPPED, derive_subkey, secret_decrypt, secret_encrypt
+from .errors import TamperedCiphertext, UnknownKeyVersion, WrongPassword
+
+SALT_BYTES = nacl.pwhash.argon2id.SALTBYTES
+SCHEME = "argon2id"
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """Argon2id cost: ``opslimit`` passes over ``memlimit`` bytes."""
+
+    opslimit: int = 3
+    memlimit: int = 64 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.opslimit < nacl.pwhash.argon2id.OPSLIMIT_MIN:
+            raise ValueError("opslimit below libsodium's minimum")
+        if self.memlimit < nacl.pwhash.argon2id.MEMLIMIT_MIN:
+            raise ValueError("memlimit below libsodium's minimum")
+
+
+@dataclass(frozen=True)
+class WrappedKey:
+    """A secret encrypted under a key derived from a password, with its parameters."""
+
+    params: KdfParams
+    salt: bytes
+    ciphertext: bytes
+
+    def to_text(self) -> str:
+        """Serialise as ``argon2id$1$ops$mem$salt$ciphertext`` (base64 url-safe)."""
+        return "$".join(
+            [
+                SCHEME,
+                "1",
+                str(self.params.opslimit),
+                str(self.params.memlimit),
+                _b64(self.salt),
+                _b64(self.ciphertext),
+            ]
+        )
+
+    @classmethod
+    def from_text(cls, text: str) -> WrappedKey:
+        parts = text.split("$")
+        if len(parts) != 6 or parts[0] != SCHEME:
+            raise TamperedCiphertext("not a wrapped key")
+        if parts[1] != "1":
+            raise UnknownKeyVersion(f"wrapped key version {parts[1]} is not supported")
+        try:
+            params = KdfParams(int(parts[2]), int(parts[3]))
+            return cls(params=params, salt=_unb64(parts[4]), ciphertext=_unb64(parts[5]))
+        except ValueError as exc:
+            raise TamperedCiphertext("wrapped key is malformed") from exc
+
+
+def derive_key(password: str, salt: bytes, params: KdfParams) -> bytes:
+    """Run Argon2id and return a 32-byte key."""
+    if len(salt) != SALT_BYTES:
+        raise TamperedCiphertext("salt has the wrong length")
+    return nacl.pwhash.argon2id.kdf(
+        32,
+        password.encode("utf-8"),
+        salt,
+        opslimit=params.opslimit,
+        memlimit=params.memlimit,
+    )
+
+
+def wrap_with_password(secret: bytes, password: str, params: KdfParams) -> WrappedKey:
+    """Encrypt ``secret`` under a fresh salt and a key derived from ``password``."""
+    salt = nacl.utils.random(SALT_BYTES)
+    key = derive_key(password, salt, params)
+    return WrappedKey(params=params, salt=salt, ciphertext=secret_encrypt(key, secret, KIND_WRAPPED))
+
+
+def unwrap_with_password(wrapped: WrappedKey | str, password: str) -> bytes:
+    """Return the secret, or raise :class:`WrongPassword`."""
+    if isinstance(wrapped, str):
+        wrapped = WrappedKey.from_text(wrapped)
+    key = derive_key(password, wrapped.salt, wrapped.params)
+    try:
+        return secret_decrypt(key, wrapped.ciphertext, KIND_WRAPPED)
+    except TamperedCiphertext as exc:
+        raise WrongPassword("the password does not open this key") from exc
+
+
+def wrap_with_token(secret: bytes, token: bytes) -> bytes:
+    """Encrypt ``secret`` under a high-entropy token (an invite link's secret).
+
+    A token of 32 random bytes needs no slow hash: guessing it is hopeless.
+    """
+    return secret_encrypt(derive_subkey(token, b"haven/token-wrap/v1"), secret, KIND_WRAPPED)
+
+
+def unwrap_with_token(ciphertext: bytes, token: bytes) -> bytes:
+    try:
+        return secret_decrypt(derive_subkey(token, b"haven/token-wrap/v1"), ciphertext, KIND_WRAPPED)
+    except TamperedCiphertext as exc:
+        raise WrongPassword("the token does not open this key") from exc
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from django.test import Client
+from django_otp.oath import totp
+
+from haven.accounts import services
+from haven.accounts.keys import unlock_member
+from haven.accounts.models import Invite, KeySession, Member, Role
+from haven.vault import OrgVault, seal_text
+from tests.conftest import PASSWORD, Persona, log_in
+
+
+def _link_token(page: str) -> str:
+    return page.split("/invite/?t=", 1)[1].split("<", 1)[0].strip()
+
+
+def test_an_admin_invites_a_colleague_who_joins_and_reads_the_organizations_records(
+    alice: Persona, alice_client: Client
+) -> None:
+    sealed = seal_text(bytes(alice.org.public_key), "a record from intake")
+    page = alice_client.post("/org/invite/", {"username": "erin", "display_name": "Erin",
+                                               "role": Role.CASEWORKER}).content.decode()
+    token = _link_token(page)
+    form = Client().get(f"/invite/?t={token}")
+    assert form.status_code == 200 and "<svg" in form.content.decode()
+    code = f"{totp(bytes.fromhex(services.totp_secret_for(token))):06d}"
+    done = Client().post("/invite/", {"token": token, "new_password": PASSWORD,
+                                      "new_password_again": PASSWORD, "code": code})
+    assert done.status_code == 200
+    assert done.content.decode().count("<code>") == 10  # backup codes shown once
+    erin = Member.objects.get(username="erin")
+    keys = unlock_member(erin, PASSWORD)
+    assert OrgVault(keys.org_private).decrypt_text(sealed) == "a record from intake"
+
+
+def test_a_used_invite_link_is_refused(alice: Persona) -> None:
+    issued = services.invite_member(alice.member, alice.vault().private_key, "erin", "", "viewer")
+    code = f"{totp(bytes.fromhex(services.totp_secret_for(issued.token))):06d}"
+    services.accept_invite(issued.token, PASSWORD, code)
+    replay = Client().post("/invite/", {"token": issued.token, "new_password": PASSWORD,
+                                        "new_password_again": PASSWORD, "code": code})
+    assert replay.status_code == 400
+    assert "This link is not valid" in replay.content.decode()
+
+
+def test_an_expired_invite_link_is_refused(alice: Persona) -> None:
+    issued = services.invite_member(alice.member, alice.vault().private_key, "erin", "", "viewer")
+    Invite.objects.filter(pk=issued.invite.pk).update(expires="2000-01-01T00:00:00Z")
+    assert Client().get(f"/invite/?t={issued.token}").status_code == 404
+
+
+def test_a_weak_password_or_wrong_code_changes_nothing(alice: Persona) -> None:
+    issued = services.invite_member(alice.member, alice.vault().private_key, "erin", "", "viewer")
+    weak = Client().post("/invite/", {"token": issued.token, "new_password": "password1",
+                                      "new_password_again": "password1", "code": "123456"})
+    assert weak.status_code == 400
+    assert "Use at least" in weak.content.decode()
+    wrong = Client().post("/invite/", {"token": issued.token, "new_password": PASSWORD,
+                                       "new_password_again": PASSWORD, "code": "000000"})
+    assert wrong.status_code == 400 and "authenticator app is wrong" in wrong.content.decode()
+    erin = Member.objects.get(username="erin")
+    assert not erin.is_active and not erin.has_keys
+    assert Invite.objects.get(pk=issued.invite.pk).used_at is None
+
+
+def test_a_member_who_lost_the_password_is_rekeyed_with_nothing_lost(
+    alice: Persona, bob: Persona
+) -> None:
+    sealed = seal_text(bytes(alice.org.public_key), "older case content")
+    issued = services.rekey_member(alice.member, alice.vault().private_key, bob.member)
+    new_password = "a-whole-new-password-for-bob-7"
+    code = f"{totp(bytes.fromhex(services.totp_secret_for(issued.token))):06d}"
+    services.accept_invite(issued.token, new_password, code)
+    bob.member.refresh_from_db()
+    assert OrgVault(unlock_member(bob.member, new_password).org_private).decrypt_text(sealed) == \
+        "older case content"
+
+
+def test_a_password_change_rewraps_the_member_key(alice: Persona, alice_client: Client) -> None:
+    new = "another-long-password-for-alice-9"
+    org_key = alice.vault().private_key
+    response = alice_client.post("/account/", {"old_password": PASSWORD, "new_password": new,
+                                               "new_password_again": new})
+    assert response.status_code == 302
+    alice.member.refresh_from_db()
+    assert unlock_member(alice.member, new).org_private == org_key
+    wrong = alice_client.post("/account/", {"old_password": "nope", "new_password": new,
+                                            "new_password_again": new})
+    assert wrong.status_code == 400 and "current password is wrong" in wrong.content.decode()
+
+
+def test_lock_now_ends_every_session_of_the_organization_only(
+    alice: Persona, bob: Persona, charlie: Persona
+) -> None:
+    alice_client, bob_client = log_in(Client(), alice), log_in(Client(), bob)
+    charlie_client = log_in(Client(), charlie)
+    response = alice_client.post("/org/lock/", {"confirm": "yes"})
+    assert response.status_code == 302
+    assert bob_client.get("/org/").status_code == 302
+    assert not KeySession.objects.filter(member__organization=alice.org).exists()
+    assert charlie_client.get("/org/").status_code == 200
+
+
+def test_another_organizations_admin_gets_404_on_our_members(
+    alice: Persona, bob: Persona, charlie_client: Client
+) -> None:
+    for action in ("rekey", "role", "deactivate"):
+        response = charlie_client.post(f"/org/members/{bob.member.pk}/{action}/", {"role": "admin"})
+        assert response.status_code == 404
+    bob.member.refresh_from_db()
+    assert bob.member.role == Role.CASEWORKER and bob.member.is_active
+    assert "bob" not in charlie_client.get("/org/").content.decode()
+
+
+def test_a_caseworker_cannot_manage_members(bob: Persona, bob_client: Client) -> None:
+    assert bob_client.post("/org/invite/", {"username": "x", "role": "admin"}).status_code == 404
+    assert bob_client.post(f"/org/members/{bob.member.pk}/role/", {"role": "admin"}).status_code == 404
+    bob.member.refresh_from_db()
+    assert bob.member.role == Role.CASEWORKER
+
+
+def test_the_last_admin_cannot_demote_themselves(alice: Persona, alice_client: Client) -> None:
+    alice_client.post(f"/org/members/{alice.member.pk}/role/", {"role": "viewer"})
+    alice.member.refresh_from_db()
+    assert alice.member.role == Role.ADMIN
+
+
+def test_the_recovery_key_restores_access(db: None) -> None:
+    made = services.create_organization("rescue", "Rescue", "alice", shares=3, threshold=2)
+    sealed = seal_text(bytes(made.organization.public_key), "still readable")
+    issued = services.restore_access("rescue", made.recovery[1:], "newadmin")
+    code = f"{totp(bytes.fromhex(services.totp_secret_for(issued.token))):06d}"
+    member, _ = services.accept_invite(issued.token, PASSWORD, code)
+    assert member.role == Role.ADMIN
+    assert OrgVault(unlock_member(member, PASSWORD).org_private).decrypt_text(sealed) == \
+        "still readable"

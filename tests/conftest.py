@@ -1,0 +1,94 @@
+"""Personas: alice (admin) and bob (caseworker) in one organization, charlie in another."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django_otp.oath import totp
+
+from haven.accounts import services
+from haven.accounts.keys import unlock_member
+from haven.accounts.models import Member, Organization, Role
+from haven.vault import OrgVault
+
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+@dataclass
+class Persona:
+    member: Member
+    password: str
+    totp_secret: str
+    backup_codes: list[str]
+
+    @property
+    def org(self) -> Organization:
+        return self.member.organization
+
+    def vault(self) -> OrgVault:
+        return OrgVault(unlock_member(self.member, self.password).org_private)
+
+    def code(self, offset: int = 0) -> str:
+        return f"{totp(bytes.fromhex(self.totp_secret), drift=offset):06d}"
+
+
+def _accept(token: str, password: str = PASSWORD) -> Persona:
+    secret = services.totp_secret_for(token)
+    member, codes = services.accept_invite(token, password, f"{totp(bytes.fromhex(secret)):06d}")
+    # The enrolment used the current code; let the tests use it once more.
+    member.totpdevice_set.update(last_t=-1)
+    return Persona(member, password, secret, codes)
+
+
+def make_org(slug: str, admin: str) -> tuple[Persona, services.CreatedOrganization]:
+    made = services.create_organization(slug, slug.title(), admin)
+    return _accept(made.admin_invite.token), made
+
+
+def add_member(admin: Persona, username: str, role: str) -> Persona:
+    issued = services.invite_member(admin.member, admin.vault().private_key, username,
+                                    username.title(), role)
+    return _accept(issued.token)
+
+
+@pytest.fixture
+def alice(db: None) -> Persona:
+    persona, _made = make_org("first", "alice")
+    return persona
+
+
+@pytest.fixture
+def bob(alice: Persona) -> Persona:
+    return add_member(alice, "bob", Role.CASEWORKER)
+
+
+@pytest.fixture
+def charlie(db: None) -> Persona:
+    persona, _made = make_org("second", "charlie")
+    return persona
+
+
+def log_in(client: Client, persona: Persona) -> Client:
+    response = client.post("/login/", {
+        "username": persona.member.username, "password": persona.password, "code": persona.code(),
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    persona.member.totpdevice_set.update(last_t=-1)
+    return client
+
+
+@pytest.fixture
+def alice_client(alice: Persona) -> Client:
+    return log_in(Client(), alice)
+
+
+@pytest.fixture
+def bob_client(bob: Persona) -> Client:
+    return log_in(Client(), bob)
+
+
+@pytest.fixture
+def charlie_client(charlie: Persona) -> Client:
+    return log_in(Client(), charlie)

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_pages_carry_the_security_headers(db: None) -> None:
+    response = Client().get("/")
+    assert response.status_code == 200
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert "camera=()" in response["Permissions-Policy"]
+
+
+def test_pages_name_no_other_origin(db: None) -> None:
+    for path in ("/", "/login/"):
+        html = Client().get(path).content.decode()
+        assert "http://" not in html.replace("http://testserver", "")
+        assert "https://" not in html
+        assert "<script" not in html
+
+
+@pytest.mark.parametrize(("lang", "word"), [("ru", "Войти"), ("uk", "Увійти"), ("en", "Log in")])
+def test_the_login_page_speaks_three_languages(db: None, lang: str, word: str) -> None:
+    client = Client()
+    client.post("/i18n/setlang/", {"language": lang, "next": "/login/"})
+    html = client.get("/login/").content.decode()
+    assert f'lang="{lang}"' in html
+    assert word in html
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(db: None) -> None:
+    response = Client().generic("POST", "/login/", b"x" * 10, CONTENT_LENGTH="999999999",
+                                content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413
+
+
+def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("HAVEN_", "DJANGO_"))}
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "haven.cli", *args], env={**base, **env}, cwd=ROOT,
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def test_production_refuses_to_start_without_its_secrets(tmp_path: Path) -> None:
+    result = _run({"HAVEN_DATA": str(tmp_path), "HAVEN_MODE": "production"}, "check")
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == ["haven: refusing to start: HAVEN_SECRET_KEY is not set: give it in the "
+                     "environment or as a file path in HAVEN_SECRET_KEY_FILE"]
+
+
+def test_check_deploy_is_clean_in_production(tmp_path: Path) -> None:
+    secret_file = tmp_path / "pepper"
+    secret_file.write_text("p" * 20 + "q" * 30)
+    env = {
+        "HAVEN_DATA": str(tmp_path), "HAVEN_MODE": "production",
+        "HAVEN_SECRET_KEY": "s" * 20 + "k" * 40, "HAVEN_PEPPER_FILE": str(secret_file),
+        "HAVEN_TOKEN_KEY": "t" * 50, "HAVEN_ALLOWED_HOSTS": "haven.example.org",
+        "REDIS_URL": "redis://127.0.0.1:6379/9",
+    }
+    result = _run(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+def test_bad_configuration_is_named_by_a_check_id(tmp_path: Path) -> None:
+    env = {"HAVEN_DATA": str(tmp_path), "HAVEN_MODE": "production", "HAVEN_SECRET_KEY": "short",
+           "HAVEN_PEPPER": "p" * 40, "HAVEN_TOKEN_KEY": "p" * 40}
+    result = _run(env, "check")
+    assert result.returncode != 0
+    for check_id in ("haven.E001", "haven.E002", "haven.E003"):
+        assert check_id in result.stderr
