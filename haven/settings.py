@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "haven.core",
     "haven.accounts",
+    "haven.audit",
+    "haven.cases",
 ]
 
 MIDDLEWARE = [

@@ -9,4 +9,4 @@ class CoreConfig(AppConfig):
     verbose_name = "Haven core"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import checks, worker  # noqa: F401  (registers checks and periodic tasks)

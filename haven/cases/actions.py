@@ -1,0 +1,330 @@
+"""Every change to a case goes through a function here.
+
+Each function checks the member's right, writes the change and its audit entry
+in one transaction, and refuses a stale change (the case changed meanwhile).
+Views never change models directly.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from haven.accounts.models import Member, Organization
+from haven.audit import chain
+from haven.vault import OrgVault
+
+from . import categories, outbox, search
+from .access import MANAGE, READ, WORK, require
+from .models import (
+    TRANSITIONS,
+    Case,
+    CaseRecord,
+    CaseTag,
+    Deadline,
+    Delivery,
+    OrgSettings,
+    Priority,
+    RecordKind,
+    Status,
+)
+
+MAX_TEXT = 20_000
+MAX_TAGS = 20
+
+
+class ActionError(Exception):
+    """A refusal the member can act on; the message says what to do."""
+
+
+class StaleCase(ActionError):
+    """The case changed after the member loaded the form."""
+
+
+def _audit(case: Case, actor: Member | None, action: str, **detail: Any) -> None:
+    chain.record(case.organization_id, action, actor_id=actor.pk if actor else None,
+                 case_id=case.pk, detail=detail)
+
+
+def _bump(case: Case, expected_version: int | None, **changes: Any) -> None:
+    """Write ``changes`` if the case is still at ``expected_version``; else StaleCase."""
+    now = timezone.now()
+    query = Case.objects.filter(pk=case.pk)
+    if expected_version is not None:
+        query = query.filter(version=expected_version)
+    if not query.update(version=F("version") + 1, updated=now, **changes):
+        raise StaleCase(_("Someone changed this case while you had it open. Nothing was "
+                          "saved; check the case as it is now and try again."))
+    case.refresh_from_db()
+
+
+def _clean_text(text: str, what: str) -> str:
+    text = (text or "").replace("\x00", "").strip()
+    if not text:
+        raise ActionError(_("The %(what)s is empty; write something first.") % {"what": what})
+    if len(text) > MAX_TEXT:
+        raise ActionError(_("The %(what)s is %(n)d characters long; the limit is %(max)d. "
+                            "Shorten it or split it.") % {"what": what, "n": len(text), "max": MAX_TEXT})
+    return text
+
+
+def next_number(org: Organization) -> int:
+    settings_row, _created = OrgSettings.objects.select_for_update().get_or_create(organization=org)
+    number = settings_row.next_number
+    OrgSettings.objects.filter(pk=org.pk).update(next_number=F("next_number") + 1)
+    return number
+
+
+def create_case(
+    org: Organization, *, category: str, channel: str, summary: str,
+    answers: dict[str, Any] | None = None, first_message: str = "",
+    by: Member | None = None, vault: OrgVault | None = None,
+    priority: int = Priority.NORMAL,
+) -> Case:
+    """Open a case. Without a member (intake) it is sealed to the organization's public key."""
+    if category not in categories.all_categories():
+        raise ActionError(_("Choose one of the listed categories."))
+    if by is not None:
+        require(by, WORK)
+    seal = _sealer(org, vault)
+    with transaction.atomic():
+        case = Case.objects.create(
+            organization=org, number=next_number(org), category=category, channel=channel,
+            priority=priority, summary=seal(summary.strip()[:200] or "—"),
+        )
+        if answers:
+            CaseRecord.objects.create(case=case, kind=RecordKind.ANSWERS, author=by,
+                                      body=seal(json.dumps(answers, ensure_ascii=False)))
+        if first_message:
+            CaseRecord.objects.create(case=case, kind=RecordKind.INBOUND, author=by,
+                                      body=seal(_clean_text(first_message, _("message"))))
+        _audit(case, by, "case.created", channel=channel, category=category)
+    return case
+
+
+def _sealer(org: Organization, vault: OrgVault | None) -> Any:
+    if vault is not None:
+        return vault.encrypt_text
+    from haven.vault import seal_text
+
+    public = bytes(org.public_key)
+    return lambda text: seal_text(public, text)
+
+
+def read_case(member: Member, vault: OrgVault, case: Case) -> list[dict[str, Any]]:
+    """Decrypt a case's records for a member; the decryption is audited."""
+    require(member, READ)
+    with transaction.atomic():
+        _audit(case, member, "case.read")
+    records = []
+    for rec in case.records.select_related("author").order_by("created", "pk"):
+        text = vault.decrypt_text(bytes(rec.body))
+        body: Any = json.loads(text) if rec.kind in (RecordKind.ANSWERS, RecordKind.ATTACHMENT) else text
+        records.append({"record": rec, "body": body})
+    return records
+
+
+def set_status(member: Member, case: Case, status: str, version: int | None) -> None:
+    require(member, WORK)
+    if status not in TRANSITIONS.get(case.status, set()):
+        raise ActionError(_("A case that is “%(from)s” cannot become “%(to)s”.") % {
+            "from": Status(case.status).label, "to": Status(status).label
+            if status in Status.values else status})
+    old = case.status
+    with transaction.atomic():
+        closed_at = timezone.now() if status == Status.CLOSED else None
+        _bump(case, version, status=status, closed_at=closed_at)
+        _audit(case, member, "case.status", old=old, new=status)
+
+
+def assign(member: Member, case: Case, assignee: Member | None, version: int | None) -> None:
+    require(member, WORK)
+    if assignee is not None:
+        if assignee.organization_id != case.organization_id or not assignee.is_active:
+            raise ActionError(_("Choose a member of your organization."))
+        if assignee.pk != member.pk:
+            require(member, MANAGE)
+    elif case.assignee_id not in (None, member.pk):
+        require(member, MANAGE)
+    with transaction.atomic():
+        _bump(case, version, assignee=assignee)
+        _audit(case, member, "case.assigned", assignee=assignee.pk if assignee else None)
+
+
+def set_priority(member: Member, case: Case, priority: int, version: int | None) -> None:
+    require(member, WORK)
+    if priority not in Priority.values:
+        raise ActionError(_("Choose one of the listed priorities."))
+    with transaction.atomic():
+        _bump(case, version, priority=priority)
+        _audit(case, member, "case.priority", priority=priority)
+
+
+def set_category(member: Member, case: Case, category: str, version: int | None) -> None:
+    require(member, WORK)
+    if category not in categories.all_categories():
+        raise ActionError(_("Choose one of the listed categories."))
+    with transaction.atomic():
+        _bump(case, version, category=category)
+        _audit(case, member, "case.category", category=category)
+
+
+def set_tags(member: Member, vault: OrgVault, case: Case, tags: list[str], version: int | None) -> None:
+    require(member, WORK)
+    clean = sorted({t.strip().lower()[:40] for t in tags if t.strip()})
+    if len(clean) > MAX_TAGS:
+        raise ActionError(_("A case can have at most %(n)d tags.") % {"n": MAX_TAGS})
+    with transaction.atomic():
+        _bump(case, version, tags=vault.encrypt_text(json.dumps(clean, ensure_ascii=False)))
+        CaseTag.objects.filter(case=case).delete()
+        CaseTag.objects.bulk_create(
+            CaseTag(case=case, organization_id=case.organization_id, tag=tag_hash(vault, t))
+            for t in clean
+        )
+        _audit(case, member, "case.tags", count=len(clean))
+
+
+def tag_hash(vault: OrgVault, tag: str) -> str:
+    return vault.keyed("tag", tag.strip().lower())
+
+
+def add_note(member: Member, vault: OrgVault, case: Case, text: str) -> CaseRecord:
+    require(member, WORK)
+    text = _clean_text(text, _("note"))
+    with transaction.atomic():
+        rec = CaseRecord.objects.create(case=case, kind=RecordKind.NOTE, author=member,
+                                        body=vault.encrypt_text(text))
+        _bump(case, None)
+        search.index_text(vault, case, text)
+        _audit(case, member, "case.note", record=rec.pk)
+    return rec
+
+
+def reply(member: Member, vault: OrgVault, case: Case, text: str) -> CaseRecord:
+    """Record a reply and queue it for the channel the case came from."""
+    require(member, WORK)
+    text = _clean_text(text, _("reply"))
+    if case.erased:
+        raise ActionError(_("The requester erased this case; replies cannot reach them."))
+    handler = outbox.handler_for(case.channel)
+    if handler is None:
+        raise ActionError(_("This case was recorded on the desk and has no channel to reply "
+                            "through. Add a private note instead."))
+    handler.check(text)
+    with transaction.atomic():
+        rec = CaseRecord.objects.create(case=case, kind=RecordKind.OUTBOUND, author=member,
+                                        body=vault.encrypt_text(text), delivery=Delivery.QUEUED)
+        changes: dict[str, Any] = {}
+        if case.first_reply_at is None:
+            changes["first_reply_at"] = timezone.now()
+        _bump(case, None, **changes)
+        outbox.enqueue(case, rec, text)
+        search.index_text(vault, case, text)
+        _audit(case, member, "case.reply", record=rec.pk, channel=case.channel)
+    return rec
+
+
+def add_inbound(case: Case, text: str, *, kind: str = RecordKind.INBOUND) -> CaseRecord:
+    """A message from the requester (intake, bot): sealed, no member present."""
+    from haven.vault import seal_text
+
+    text = _clean_text(text, _("message"))
+    with transaction.atomic():
+        rec = CaseRecord.objects.create(case=case, kind=kind,
+                                        body=seal_text(bytes(case.organization.public_key), text))
+        changes: dict[str, Any] = {"indexed": False}
+        if case.status == Status.WAITING:
+            changes["status"] = Status.IN_PROGRESS
+        _bump(case, None, **changes)
+        _audit(case, None, "case.inbound", record=rec.pk)
+    return rec
+
+
+def add_deadline(
+    member: Member, vault: OrgVault, case: Case, due: datetime, reason: str, *,
+    rule: str = "", owner: Member | None = None, confirmed: bool = True,
+) -> Deadline:
+    require(member, WORK)
+    reason = _clean_text(reason, _("reason"))
+    owner = owner or member
+    if owner.organization_id != case.organization_id:
+        raise ActionError(_("Choose a member of your organization."))
+    with transaction.atomic():
+        deadline = Deadline.objects.create(case=case, due=due, rule=rule, owner=owner,
+                                           reason=vault.encrypt_text(reason), confirmed=confirmed)
+        _refresh_next_due(case)
+        _audit(case, member, "deadline.added", deadline=deadline.pk, rule=rule,
+               due=due.isoformat(), confirmed=confirmed)
+    return deadline
+
+
+def propose_deadline(case: Case, due: datetime, reason: str, rule: str) -> Deadline:
+    """A deadline proposed by a rule (intake): sealed, waiting for a caseworker."""
+    from haven.vault import seal_text
+
+    with transaction.atomic():
+        deadline = Deadline.objects.create(
+            case=case, due=due, rule=rule, confirmed=False,
+            reason=seal_text(bytes(case.organization.public_key), reason),
+        )
+        _audit(case, None, "deadline.proposed", deadline=deadline.pk, rule=rule,
+               due=due.isoformat())
+    return deadline
+
+
+def confirm_deadline(member: Member, deadline: Deadline) -> None:
+    require(member, WORK)
+    with transaction.atomic():
+        Deadline.objects.filter(pk=deadline.pk).update(confirmed=True, owner=member)
+        _refresh_next_due(deadline.case)
+        _audit(deadline.case, member, "deadline.confirmed", deadline=deadline.pk)
+
+
+def complete_deadline(member: Member, deadline: Deadline) -> None:
+    require(member, WORK)
+    with transaction.atomic():
+        Deadline.objects.filter(pk=deadline.pk, done_at__isnull=True).update(done_at=timezone.now())
+        _refresh_next_due(deadline.case)
+        _audit(deadline.case, member, "deadline.done", deadline=deadline.pk)
+
+
+def _refresh_next_due(case: Case) -> None:
+    due = Deadline.objects.filter(case=case, done_at__isnull=True, confirmed=True).aggregate(
+        m=Min("due"))["m"]
+    Case.objects.filter(pk=case.pk).update(next_due=due, updated=timezone.now(),
+                                           version=F("version") + 1)
+    case.refresh_from_db()
+
+
+def burn(member: Member | None, case: Case, *, by_requester: bool = False) -> None:
+    """Destroy a case's content now: records, files, search entries, pending messages.
+
+    The case row stays as a tombstone so numbering and the audit trail hold.
+    """
+    if member is not None:
+        require(member, MANAGE)
+    with transaction.atomic():
+        purge_content(case)
+        Case.objects.filter(pk=case.pk).update(
+            erased=by_requester, status=Status.CLOSED, closed_at=timezone.now(),
+            summary=b"", tags=None, version=F("version") + 1, updated=timezone.now(),
+            assignee=None, next_due=None,
+        )
+        _audit(case, member, "case.burned", by_requester=by_requester)
+
+
+def purge_content(case: Case) -> None:
+    from .files import delete_files
+
+    delete_files(case)
+    CaseRecord.objects.filter(case=case).delete()
+    CaseTag.objects.filter(case=case).delete()
+    search.forget(case)
+    case.deadlines.all().delete()
+    outbox.cancel(case)

@@ -1,0 +1,213 @@
+"""Cases and their records. Everything a person wrote is stored only encrypted.
+
+In clear (the desk needs them to sort and count): category, status, priority,
+assignee, channel, timestamps, deadline dates. See docs/threat-model.md.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    TRIAGE = "triage", _("Triage")
+    IN_PROGRESS = "in_progress", _("In progress")
+    WAITING = "waiting", _("Waiting on requester")
+    REFERRED = "referred", _("Referred")
+    CLOSED = "closed", _("Closed")
+
+
+# Which status may follow which. Closed cases can be reopened into triage.
+TRANSITIONS: dict[str, set[str]] = {
+    Status.NEW: {Status.TRIAGE, Status.IN_PROGRESS, Status.REFERRED, Status.CLOSED},
+    Status.TRIAGE: {Status.IN_PROGRESS, Status.WAITING, Status.REFERRED, Status.CLOSED},
+    Status.IN_PROGRESS: {Status.WAITING, Status.REFERRED, Status.CLOSED, Status.TRIAGE},
+    Status.WAITING: {Status.IN_PROGRESS, Status.REFERRED, Status.CLOSED},
+    Status.REFERRED: {Status.IN_PROGRESS, Status.CLOSED},
+    Status.CLOSED: {Status.TRIAGE},
+}
+OPEN_STATUSES = [s for s in Status.values if s != Status.CLOSED]
+
+
+class Priority(models.IntegerChoices):
+    NORMAL = 0, _("Normal")
+    HIGH = 1, _("High")
+    URGENT = 2, _("Urgent")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web intake")
+    TELEGRAM = "telegram", _("Telegram")
+    DESK = "desk", _("Recorded on the desk")
+
+
+class Case(models.Model):
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE)
+    number = models.PositiveIntegerField()
+    category = models.CharField(max_length=40)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    priority = models.SmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    assignee = models.ForeignKey(
+        "accounts.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(default=timezone.now)
+    first_reply_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Next open deadline, kept here so queues sort and filter without a join.
+    next_due = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    summary = models.BinaryField()  # encrypted one-line summary
+    tags = models.BinaryField(null=True)  # encrypted JSON list; lookups via CaseTag
+    indexed = models.BooleanField(default=False)  # search tokens written?
+    fraud_suspected = models.BooleanField(default=False)
+    erased = models.BooleanField(default=False)  # burned at the requester's request
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "number"], name="case_number_unique")
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "-created"]),
+            models.Index(fields=["organization", "assignee", "status"]),
+            models.Index(fields=["organization", "next_due"]),
+            models.Index(fields=["organization", "indexed"]),
+            models.Index(fields=["organization", "-updated"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != Status.CLOSED
+
+
+class RecordKind(models.TextChoices):
+    ANSWERS = "answers", _("Answers to the questionnaire")
+    INBOUND = "inbound", _("Message from the requester")
+    OUTBOUND = "outbound", _("Reply to the requester")
+    NOTE = "note", _("Private note")
+    ATTACHMENT = "attachment", _("Attachment")
+
+
+class Delivery(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Delivered")
+    FAILED = "failed", _("Not delivered")
+
+
+class CaseRecord(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="records")
+    kind = models.CharField(max_length=20, choices=RecordKind.choices)
+    author = models.ForeignKey(
+        "accounts.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+    body = models.BinaryField()  # encrypted; text, or JSON for answers and attachments
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, blank=True)
+    delivery_error = models.CharField(max_length=200, blank=True)  # never content
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "created"])]
+
+
+class Attachment(models.Model):
+    """An encrypted file; the file on disk is ciphertext named by a random id."""
+
+    record = models.OneToOneField(CaseRecord, on_delete=models.CASCADE, related_name="file")
+    storage_name = models.CharField(max_length=64, unique=True)
+    size = models.PositiveIntegerField()
+
+
+class CaseTag(models.Model):
+    """A tag as a keyed hash under the organization key (filterable, unreadable)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tag_hashes")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE)
+    tag = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "tag"])]
+
+
+class SearchToken(models.Model):
+    """A blind index entry: 64 bits of a keyed hash of one word stem of a case."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
+                                     related_name="+")
+    token = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "token"])]
+
+
+class Deadline(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
+    due = models.DateTimeField()
+    rule = models.CharField(max_length=40, blank=True)  # legal rule id, or "" for a custom one
+    reason = models.BinaryField()  # encrypted text
+    owner = models.ForeignKey(
+        "accounts.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed = models.BooleanField(default=True)  # False: proposed, waiting for a caseworker
+    done_at = models.DateTimeField(null=True, blank=True)
+    reminded = models.PositiveSmallIntegerField(default=0)  # hours-ahead of the last reminder
+
+    class Meta:
+        indexes = [models.Index(fields=["done_at", "due"])]
+
+
+class Reminder(models.Model):
+    """A notice raised on the desk by the worker (deadline ahead, delivery failed)."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reminders")
+    member = models.ForeignKey("accounts.Member", null=True, on_delete=models.CASCADE,
+                               related_name="+")
+    kind = models.CharField(max_length=30)
+    detail = models.JSONField(default=dict)  # never content
+    created = models.DateTimeField(default=timezone.now)
+    dismissed = models.BooleanField(default=False)
+
+
+class SavedReply(models.Model):
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE)
+    title = models.BinaryField()
+    body = models.BinaryField()
+    created = models.DateTimeField(default=timezone.now)
+
+
+class Outbox(models.Model):
+    """A message on its way to a requester. Deleted once delivered.
+
+    The payload is encrypted with the server's outbox key (the worker sends with
+    no member present); see docs/threat-model.md for what that means.
+    """
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
+                                     related_name="+")
+    case = models.ForeignKey(Case, null=True, on_delete=models.CASCADE, related_name="+")
+    record = models.ForeignKey(CaseRecord, null=True, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=20)
+    payload = models.BinaryField()
+    created = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "next_attempt"])]
+
+
+class OrgSettings(models.Model):
+    organization = models.OneToOneField("accounts.Organization", on_delete=models.CASCADE,
+                                        primary_key=True, related_name="case_settings")
+    retention_days = models.PositiveIntegerField(default=180)
+    next_number = models.PositiveIntegerField(default=1)

@@ -1,0 +1,156 @@
+"""The outbox: messages on their way to requesters, delivered once, then deleted.
+
+A reply becomes an :class:`Outbox` row in the same transaction as the reply
+record. ``haven worker`` claims due rows (``select_for_update(skip_locked=True)``
+on PostgreSQL; SQLite serialises writers itself), hands each to the handler of
+its channel, and deletes it in the same transaction that marks the record
+delivered. A worker killed between the send and that commit sends the one
+in-flight message again after the claim expires: at most one duplicate, never
+a loss (Telegram offers no idempotency key). Transient failures are retried with
+backoff; permanent ones are shown on the case.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from haven.vault import box
+
+from .models import Case, CaseRecord, Delivery, Outbox, Reminder
+
+log = logging.getLogger("haven.outbox")
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 12
+
+
+class DeliveryError(Exception):
+    """A send failed. ``permanent`` stops retries; ``retry_after`` overrides backoff."""
+
+    def __init__(self, code: str, *, permanent: bool = False,
+                 retry_after: float | None = None) -> None:
+        super().__init__(code)
+        self.code = code[:200]
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class ChannelHandler(Protocol):
+    name: str
+
+    def check(self, text: str) -> None:
+        """Raise ActionError if ``text`` cannot be sent on this channel."""
+
+    def address(self, case: Case) -> dict[str, Any]:
+        """What the worker needs to reach the requester (encrypted in the row)."""
+
+    def send(self, row: Outbox, payload: dict[str, Any]) -> None:
+        """Deliver, or raise DeliveryError."""
+
+
+HANDLERS: dict[str, ChannelHandler] = {}
+
+
+def register(handler: ChannelHandler) -> ChannelHandler:
+    HANDLERS[handler.name] = handler
+    return handler
+
+
+def handler_for(channel: str) -> ChannelHandler | None:
+    return HANDLERS.get(channel)
+
+
+def _key() -> bytes:
+    return box.derive_subkey(settings.HAVEN_TOKEN_KEY, b"haven/outbox/v1")
+
+
+def seal_payload(payload: dict[str, Any]) -> bytes:
+    return box.secret_encrypt(_key(), json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+
+
+def open_payload(data: bytes) -> dict[str, Any]:
+    return dict(json.loads(box.secret_decrypt(_key(), bytes(data))))
+
+
+def enqueue(case: Case, record: CaseRecord | None, text: str, **extra: Any) -> Outbox:
+    handler = HANDLERS[case.channel]
+    payload = {"text": text, **handler.address(case), **extra}
+    return Outbox.objects.create(organization_id=case.organization_id, case=case, record=record,
+                                 channel=case.channel, payload=seal_payload(payload))
+
+
+def cancel(case: Case) -> None:
+    Outbox.objects.filter(case=case).delete()
+
+
+def claim(channel: str | None = None, batch: int = 20) -> list[Outbox]:
+    """Claim up to ``batch`` due rows for this worker for LEASE seconds."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = Outbox.objects.filter(next_attempt__lte=now).filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        if channel:
+            rows = rows.filter(channel=channel)
+        claimed = list(rows.order_by("next_attempt", "pk").select_for_update(skip_locked=True)[:batch])
+        Outbox.objects.filter(pk__in=[r.pk for r in claimed]).update(claimed_until=now + LEASE)
+    return claimed
+
+
+@dataclass
+class Result:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def deliver(row: Outbox, result: Result) -> None:
+    handler = HANDLERS.get(row.channel)
+    try:
+        if handler is None:
+            raise DeliveryError(f"no handler for channel {row.channel}")
+        handler.send(row, open_payload(bytes(row.payload)))
+    except DeliveryError as exc:
+        _failed(row, exc, result)
+        return
+    with transaction.atomic():
+        if row.record_id:
+            CaseRecord.objects.filter(pk=row.record_id).update(delivery=Delivery.SENT,
+                                                               delivery_error="")
+        Outbox.objects.filter(pk=row.pk).delete()
+    result.sent += 1
+
+
+def _failed(row: Outbox, exc: DeliveryError, result: Result) -> None:
+    attempts = row.attempts + (0 if exc.retry_after is not None else 1)
+    if exc.permanent or attempts >= MAX_ATTEMPTS:
+        with transaction.atomic():
+            if row.record_id:
+                CaseRecord.objects.filter(pk=row.record_id).update(
+                    delivery=Delivery.FAILED, delivery_error=exc.code)
+            if row.case_id:
+                Reminder.objects.create(organization_id=row.organization_id, case_id=row.case_id,
+                                        kind="delivery_failed", detail={"error": exc.code})
+            Outbox.objects.filter(pk=row.pk).delete()
+        result.failed += 1
+        return
+    delay = exc.retry_after if exc.retry_after is not None else min(5 * 2 ** attempts, 3600)
+    Outbox.objects.filter(pk=row.pk).update(
+        attempts=attempts, last_error=exc.code, claimed_until=None,
+        next_attempt=timezone.now() + timedelta(seconds=delay),
+    )
+    result.retried += 1
+
+
+def run_once(channel: str | None = None, batch: int = 20) -> Result:
+    result = Result()
+    for row in claim(channel, batch):
+        deliver(row, result)
+    return result

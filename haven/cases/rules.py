@@ -1,0 +1,108 @@
+"""Legal deadline rules, kept as data in deadline_rules.yaml."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.utils.translation import get_language
+
+PATH = Path(__file__).with_name("deadline_rules.yaml")
+
+
+class RuleError(ValueError):
+    """The input does not fit the rule."""
+
+
+def _text(texts: dict[str, str], lang: str | None = None) -> str:
+    lang = (lang or get_language() or "en")[:2]
+    return texts.get(lang) or texts["en"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    titles: dict[str, str]
+    input_name: str
+    input_type: str  # "year" or "date"
+    input_labels: dict[str, str]
+    reasons: dict[str, str]
+    fixed: dict[str, int] | None
+    offset: dict[str, int] | None
+
+    @property
+    def title(self) -> str:
+        return _text(self.titles)
+
+    @property
+    def input_label(self) -> str:
+        return _text(self.input_labels)
+
+    def due(self, value: date | int) -> date:
+        if self.fixed is not None:
+            year = value.year if isinstance(value, date) else int(value)
+            return date(year + self.fixed.get("year_offset", 0), self.fixed["month"], self.fixed["day"])
+        if not isinstance(value, date):
+            raise RuleError("this rule needs a date")
+        off = self.offset or {}
+        return add_months(value, off.get("months", 0)) + timedelta(days=off.get("days", 0))
+
+    def reason(self, value: date | int, lang: str | None = None) -> str:
+        shown = value.isoformat() if isinstance(value, date) else str(value)
+        return _text(self.reasons, lang).format(**{self.input_name: shown})
+
+
+@dataclass(frozen=True)
+class Proposal:
+    rule: Rule
+    due: date
+    reason: str
+
+    @property
+    def due_at(self) -> datetime:
+        return datetime.combine(self.due, time(0, 0), tzinfo=dt_timezone.utc)
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@cache
+def all_rules() -> dict[str, Rule]:
+    raw: list[dict[str, Any]] = yaml.safe_load(PATH.read_text(encoding="utf-8"))
+    rules = {}
+    for item in raw:
+        rules[item["id"]] = Rule(
+            id=item["id"], titles=item["title"], input_name=item["input"]["name"],
+            input_type=item["input"]["type"], input_labels=item["input"]["label"],
+            reasons=item["reason"], fixed=item.get("fixed_date"), offset=item.get("offset"),
+        )
+    return rules
+
+
+def parse_input(rule: Rule, text: str) -> date | int:
+    text = (text or "").strip()
+    try:
+        if rule.input_type == "year":
+            year = int(text)
+            if not 2000 <= year <= 2100:
+                raise ValueError
+            return year
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise RuleError(rule.input_type) from exc
+
+
+def propose(rule_id: str, value: date | int, lang: str | None = None) -> Proposal:
+    rule = all_rules().get(rule_id)
+    if rule is None:
+        raise RuleError(f"unknown rule {rule_id}")
+    return Proposal(rule, rule.due(value), rule.reason(value, lang))
