@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "haven.accounts",
     "haven.audit",
     "haven.cases",
+    "haven.desk",
+    "haven.intake",
+    "haven.funds",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,9 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("haven.accounts.urls")),
+    path("desk/", include("haven.desk.urls")),
+    path("funds/", include("haven.funds.urls")),
+    path("", include("haven.intake.urls")),
 ]
 
 handler404 = "haven.core.views.not_found"

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class FundsConfig(AppConfig):
+    name = "haven.funds"
+    label = "funds"
+    verbose_name = "Funds"
