@@ -144,7 +144,7 @@ else:
 
 AUTH_USER_MODEL = "accounts.Member"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:home"
+LOGIN_REDIRECT_URL = "desk:queue"
 PASSWORD_HASHERS = (
     ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast in tests only
     if TESTING

@@ -8,4 +8,11 @@ import tempfile
 os.environ["HAVEN_MODE"] = "test"
 os.environ.setdefault("HAVEN_DATA", tempfile.mkdtemp(prefix="haven-test-"))
 
-from haven.settings import *  # noqa: E402, F403
+from haven.settings import *  # noqa: F403
+
+# Tests read English unless they switch language themselves (Haven's default is Russian).
+LANGUAGE_CODE = "en"
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # A file, not memory: some tests inspect the raw database file as a thief would.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405

@@ -66,7 +66,12 @@ class Proposal:
 
     @property
     def due_at(self) -> datetime:
-        return datetime.combine(self.due, time(0, 0), tzinfo=dt_timezone.utc)
+        return due_at(self.due)
+
+
+def due_at(day: date) -> datetime:
+    """A due date as the start of that day (UTC), the moment reminders count towards."""
+    return datetime.combine(day, time(0, 0), tzinfo=dt_timezone.utc)
 
 
 def add_months(day: date, months: int) -> date:

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone
 
 
 def haven(request: HttpRequest) -> dict[str, Any]:
@@ -11,4 +12,5 @@ def haven(request: HttpRequest) -> dict[str, Any]:
     return {
         "HAVEN_MODE": settings.MODE,
         "member": request.user if request.user.is_authenticated else None,
+        "now": timezone.now(),
     }

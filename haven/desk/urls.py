@@ -1,7 +1,23 @@
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
+
+from . import case_views, views
 
 app_name = "desk"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("search/", views.search_view, name="search"),
+    path("charts/", views.charts_view, name="charts"),
+    path("replies/", views.saved_replies, name="replies"),
+    path("replies/<int:reply_id>/delete/", views.delete_saved_reply, name="delete_reply"),
+    path("reminders/<int:reminder_id>/dismiss/", views.dismiss_reminder, name="dismiss"),
+    path("settings/", views.settings_view, name="settings"),
+    path("cases/new/", views.new_case, name="new_case"),
+    path("cases/<int:number>/", case_views.case_page, name="case"),
+    path("cases/<int:number>/deadline/propose/", case_views.propose_deadline, name="propose"),
+    path("cases/<int:number>/burn/", case_views.burn_case, name="burn"),
+    path("cases/<int:number>/audit/", case_views.case_audit, name="audit"),
+    path("cases/<int:number>/<slug:action>/", case_views.case_action, name="action"),
+]

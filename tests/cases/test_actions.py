@@ -13,8 +13,7 @@ from haven.cases import actions, outbox, search
 from haven.cases.access import NotAllowed, access_case_by_number
 from haven.cases.models import Case, CaseRecord, Delivery, Outbox, Reminder, Status
 from haven.cases.tasks import purge_closed_cases, raise_deadline_reminders
-from tests.cases.conftest import RecordingHandler, make_case
-from tests.conftest import Persona, add_member
+from tests.conftest import Persona, RecordingHandler, add_member, make_case
 
 
 def test_intake_cases_are_numbered_per_organization(alice: Persona, charlie: Persona) -> None:

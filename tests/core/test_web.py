@@ -66,7 +66,7 @@ def test_check_deploy_is_clean_in_production(tmp_path: Path) -> None:
     secret_file.write_text("p" * 20 + "q" * 30)
     env = {
         "HAVEN_DATA": str(tmp_path), "HAVEN_MODE": "production",
-        "HAVEN_SECRET_KEY": "s" * 20 + "k" * 40, "HAVEN_PEPPER_FILE": str(secret_file),
+        "HAVEN_SECRET_KEY": "s8Kq2-vL9xZp4TnB7wE1rY6uI3oP0aSdFgHjK5lMnQ-Zx7Cv2Bn4Mm1Qw8Er5Ty0", "HAVEN_PEPPER_FILE": str(secret_file),
         "HAVEN_TOKEN_KEY": "t" * 50, "HAVEN_ALLOWED_HOSTS": "haven.example.org",
         "REDIS_URL": "redis://127.0.0.1:6379/9",
     }

@@ -1,0 +1,247 @@
+"""The case page and the changes a member makes on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from haven.accounts.models import Member
+from haven.audit.models import AuditEntry
+from haven.cases import actions, categories, rules
+from haven.cases.access import MANAGE, WORK, NotAllowed, access_case_by_number, can
+from haven.cases.models import (
+    TRANSITIONS,
+    Case,
+    Deadline,
+    Priority,
+    RecordKind,
+    SavedReply,
+    Status,
+)
+
+from .common import desk_view, member, summary_of, tags_of, vault
+from .forms import AssignForm, DeadlineForm, DetailsForm, RuleForm, StatusForm, TagsForm, TextForm
+
+
+def _members(me: Member) -> list[Member]:
+    return list(Member.objects.filter(organization_id=me.organization_id, is_active=True))
+
+
+def _deadlines(request: HttpRequest, case: Case) -> list[dict[str, Any]]:
+    org_vault = vault(request)
+    return [{"deadline": d, "reason": org_vault.decrypt_text(bytes(d.reason)),
+             "rule": rules.all_rules().get(d.rule)}
+            for d in case.deadlines.select_related("owner").order_by("done_at", "due")]
+
+
+def _ready_replies(request: HttpRequest) -> list[dict[str, Any]]:
+    org_vault = vault(request)
+    return [{"pk": r.pk, "title": org_vault.decrypt_text(bytes(r.title))}
+            for r in SavedReply.objects.filter(organization_id=member(request).organization_id)]
+
+
+def _prefill(request: HttpRequest) -> str:
+    """The text of a chosen ready reply, so the reply box works without JavaScript."""
+    chosen = request.GET.get("use_reply", "")
+    if not chosen.isdigit():
+        return ""
+    reply = SavedReply.objects.filter(pk=int(chosen),
+                                      organization_id=member(request).organization_id).first()
+    return vault(request).decrypt_text(bytes(reply.body)) if reply else ""
+
+
+def _extras(request: HttpRequest, case: Case) -> list[str]:
+    """Panels other apps add to the case page (funds, intake), if installed."""
+    html = []
+    for name in ("funds/case_panel.html", "intake/case_panel.html"):
+        try:
+            template = get_template(name)
+        except TemplateDoesNotExist:
+            continue
+        html.append(template.render({"case": case, "request": request}, request))
+    return html
+
+
+def _answer_items(body: Any) -> list[dict[str, Any]]:
+    """Questionnaire answers as question/answer pairs, whatever shape they came in."""
+    if isinstance(body, dict) and isinstance(body.get("items"), list):
+        return [item for item in body["items"] if isinstance(item, dict)]
+    if isinstance(body, dict):
+        return [{"question": key, "answer": value, "sensitive": False} for key, value in body.items()]
+    return [{"question": "", "answer": body, "sensitive": False}]
+
+
+@desk_view()
+def case_page(request: HttpRequest, number: int) -> HttpResponse:
+    me = member(request)
+    case = access_case_by_number(me, number)
+    records = actions.read_case(me, vault(request), case) if not case.erased else []
+    for item in records:
+        if item["record"].kind == RecordKind.ANSWERS:
+            item["answers"] = _answer_items(item["body"])
+    return render(request, "desk/case.html", {
+        "case": case, "summary": summary_of(vault(request), case), "records": records,
+        "tags": tags_of(vault(request), case), "category": categories.get(case.category),
+        "deadlines": _deadlines(request, case), "members": _members(me),
+        "statuses": [(s, Status(s).label) for s in sorted(TRANSITIONS.get(case.status, set()))],
+        "categories": categories.choices(), "ready_replies": _ready_replies(request),
+        "reply_text": _prefill(request), "rule_form": RuleForm(), "deadline_form": DeadlineForm(),
+        "priorities": Priority.choices,
+        "can_work": can(me, WORK), "can_manage": can(me, MANAGE), "extras": _extras(request, case),
+    })
+
+
+Handler = Callable[[HttpRequest, Member, Case], str]
+
+
+def _set_status(request: HttpRequest, me: Member, case: Case) -> str:
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        raise actions.ActionError(_("Choose one of the listed statuses."))
+    actions.set_status(me, case, form.cleaned_data["status"], form.cleaned_data["version"])
+    return _("The status was changed.")
+
+
+def _assign(request: HttpRequest, me: Member, case: Case) -> str:
+    members = _members(me)
+    form = AssignForm(request.POST, members=members)
+    if not form.is_valid():
+        raise actions.ActionError(_("Choose a member of your organization."))
+    chosen = form.cleaned_data["assignee"]
+    assignee = next((m for m in members if m.pk == chosen), None) if chosen else None
+    actions.assign(me, case, assignee, form.cleaned_data["version"])
+    return _("The case was assigned.")
+
+
+def _details(request: HttpRequest, me: Member, case: Case) -> str:
+    form = DetailsForm(request.POST)
+    if not form.is_valid():
+        raise actions.ActionError(_("Choose a listed priority and category."))
+    version = form.cleaned_data["version"]
+    if form.cleaned_data["priority"] != case.priority:
+        actions.set_priority(me, case, form.cleaned_data["priority"], version)
+        version = case.version
+    if form.cleaned_data["category"] != case.category:
+        actions.set_category(me, case, form.cleaned_data["category"], version)
+    return _("The details were saved.")
+
+
+def _tags(request: HttpRequest, me: Member, case: Case) -> str:
+    form = TagsForm(request.POST)
+    if not form.is_valid():
+        raise actions.ActionError(_("Tags must be at most 800 characters in all."))
+    tags = form.cleaned_data["tags"].split(",")
+    actions.set_tags(me, vault(request), case, tags, form.cleaned_data["version"])
+    return _("The tags were saved.")
+
+
+def _text(request: HttpRequest) -> str:
+    form = TextForm(request.POST)
+    if not form.is_valid():
+        raise actions.ActionError(_("The text is empty or longer than %(n)d characters.")
+                                  % {"n": actions.MAX_TEXT})
+    return str(form.cleaned_data["text"])
+
+
+def _note(request: HttpRequest, me: Member, case: Case) -> str:
+    actions.add_note(me, vault(request), case, _text(request))
+    return _("The private note was added.")
+
+
+def _reply(request: HttpRequest, me: Member, case: Case) -> str:
+    actions.reply(me, vault(request), case, _text(request))
+    return _("The reply is on its way to the requester.")
+
+
+def _deadline(request: HttpRequest, me: Member, case: Case) -> str:
+    form = DeadlineForm(request.POST)
+    if not form.is_valid():
+        raise actions.ActionError(_("Give the date (YYYY-MM-DD) and the reason of the deadline."))
+    actions.add_deadline(me, vault(request), case, rules.due_at(form.cleaned_data["due"]),
+                         form.cleaned_data["reason"])
+    return _("The deadline was added.")
+
+
+def _deadline_state(request: HttpRequest, me: Member, case: Case) -> str:
+    deadline = get_object_or_404(Deadline, pk=request.POST.get("deadline", "0") or 0, case=case)
+    if request.POST.get("do") == "confirm":
+        actions.confirm_deadline(me, deadline)
+        return _("The deadline was confirmed.")
+    actions.complete_deadline(me, deadline)
+    return _("The deadline was marked done.")
+
+
+ACTIONS: dict[str, Handler] = {
+    "status": _set_status, "assign": _assign, "details": _details, "tags": _tags,
+    "note": _note, "reply": _reply, "deadline": _deadline, "deadline-state": _deadline_state,
+}
+
+
+@desk_view(WORK)
+@require_POST
+def case_action(request: HttpRequest, number: int, action: str) -> HttpResponse:
+    me = member(request)
+    case = access_case_by_number(me, number)
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise Http404
+    try:
+        messages.success(request, handler(request, me, case))
+    except actions.ActionError as exc:  # includes StaleCase: nothing was saved
+        messages.error(request, str(exc))
+    except NotAllowed:
+        messages.error(request, _("Your role does not allow this; ask a coordinator."))
+    return redirect("desk:case", number=case.number)
+
+
+@desk_view(WORK)
+def propose_deadline(request: HttpRequest, number: int) -> HttpResponse:
+    """Step 1: a rule and its input give a proposed date. Step 2: the caseworker confirms."""
+    me = member(request)
+    case = access_case_by_number(me, number)
+    form = RuleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        proposal = rules.propose(form.cleaned_data["rule"], form.cleaned_data["parsed"])
+        if request.POST.get("confirm") == "yes":
+            actions.add_deadline(me, vault(request), case, proposal.due_at, proposal.reason,
+                                 rule=proposal.rule.id)
+            messages.success(request, _("The deadline was added."))
+            return redirect("desk:case", number=case.number)
+        return render(request, "desk/propose_deadline.html",
+                      {"case": case, "form": form, "proposal": proposal})
+    return render(request, "desk/propose_deadline.html", {"case": case, "form": form},
+                  status=400 if form.errors else 200)
+
+
+@desk_view(MANAGE)
+def burn_case(request: HttpRequest, number: int) -> HttpResponse:
+    me = member(request)
+    case = access_case_by_number(me, number)
+    if request.method == "POST" and request.POST.get("confirm") == str(case.number):
+        actions.burn(me, case)
+        messages.success(request, _("Case #%(n)d was burned: its content is gone.")
+                         % {"n": case.number})
+        return redirect("desk:queue")
+    wrong = request.method == "POST"
+    return render(request, "desk/burn.html", {"case": case, "wrong": wrong},
+                  status=400 if wrong else 200)
+
+
+@desk_view(MANAGE)
+def case_audit(request: HttpRequest, number: int) -> HttpResponse:
+    me = member(request)
+    case = access_case_by_number(me, number)
+    entries = AuditEntry.objects.filter(organization_id=me.organization_id,
+                                        case_id=case.pk).order_by("seq")
+    names = {m.pk: str(m) for m in Member.objects.filter(organization_id=me.organization_id)}
+    return render(request, "desk/audit.html", {
+        "case": case, "entries": [{"entry": e, "actor": names.get(e.actor_id or 0, "")}
+                                  for e in entries]})

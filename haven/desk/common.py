@@ -1,0 +1,68 @@
+"""Helpers shared by the desk's views."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+
+from haven.accounts.models import Member
+from haven.cases.access import READ, can
+from haven.cases.models import Case
+from haven.vault import OrgVault, VaultError
+
+View = Callable[..., HttpResponse]
+PAGE_SIZE = 50
+
+
+def desk_view(right: str = READ) -> Callable[[View], View]:
+    """Logged in, with ``right`` in the organization; otherwise 404 (no oracle)."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        @login_required
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not can(member(request), right):
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def member(request: HttpRequest) -> Member:
+    return request.user  # type: ignore[return-value]
+
+
+def vault(request: HttpRequest) -> OrgVault:
+    return request.org_vault  # type: ignore[attr-defined, no-any-return]
+
+
+def summary_of(org_vault: OrgVault, case: Case) -> str:
+    if not case.summary:
+        return ""
+    try:
+        return org_vault.decrypt_text(bytes(case.summary))
+    except VaultError:
+        return "?"
+
+
+def tags_of(org_vault: OrgVault, case: Case) -> list[str]:
+    if not case.tags:
+        return []
+    return list(json.loads(org_vault.decrypt_text(bytes(case.tags))))
+
+
+def paginate(request: HttpRequest, items: Any) -> Page:
+    try:
+        number = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        number = 1
+    paginator = Paginator(items, PAGE_SIZE)
+    return paginator.get_page(min(number, paginator.num_pages))

@@ -1,0 +1,63 @@
+"""The desk's queues: which cases a member sees, filtered and counted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from haven.accounts.models import Member
+from haven.cases.models import OPEN_STATUSES, Case, Status
+
+
+@dataclass(frozen=True)
+class Queue:
+    slug: str
+    label: str | Promise
+
+
+QUEUES = [
+    Queue("new", _("New")),
+    Queue("mine", _("Mine")),
+    Queue("unassigned", _("Unassigned")),
+    Queue("due", _("Due within 72 h")),
+    Queue("overdue", _("Overdue")),
+    Queue("waiting", _("Waiting on requester")),
+    Queue("open", _("All open")),
+    Queue("closed", _("Closed")),
+]
+QUEUE_SLUGS = {q.slug for q in QUEUES}
+
+
+def queue_filter(slug: str, member: Member) -> Q:
+    now = timezone.now()
+    open_ = Q(status__in=OPEN_STATUSES)
+    return {
+        "new": Q(status=Status.NEW),
+        "mine": open_ & Q(assignee=member),
+        "unassigned": open_ & Q(assignee__isnull=True),
+        "due": open_ & Q(next_due__gte=now, next_due__lte=now + timedelta(hours=72)),
+        "overdue": open_ & Q(next_due__lt=now),
+        "waiting": Q(status=Status.WAITING),
+        "open": open_,
+        "closed": Q(status=Status.CLOSED),
+    }[slug]
+
+
+def queue_cases(member: Member, slug: str) -> QuerySet[Case]:
+    cases = Case.objects.filter(organization_id=member.organization_id).filter(
+        queue_filter(slug, member))
+    if slug in ("due", "overdue"):
+        return cases.order_by("next_due", "pk")
+    return cases.order_by("-priority", "-created", "-pk")
+
+
+def counts(member: Member) -> dict[str, int]:
+    """How many cases each queue holds, in one query per queue (all indexed)."""
+    base = Case.objects.filter(organization_id=member.organization_id)
+    return {q.slug: base.filter(queue_filter(q.slug, member)).count()
+            for q in QUEUES if q.slug != "closed"}

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.http import QueryDict
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: dict[str, Any], **changes: Any) -> str:
+    """The current query string with some parameters replaced (for pagers)."""
+    query: QueryDict = context["request"].GET.copy()
+    for key, value in changes.items():
+        query[key] = str(value)
+    return query.urlencode()
+
+
+@register.filter
+def get(mapping: dict[str, Any], key: str) -> Any:
+    return mapping.get(key)
+
+
+@register.filter
+def index(sequence: list[Any], position: int) -> Any:
+    try:
+        return sequence[position]
+    except (IndexError, TypeError):
+        return None

@@ -1,0 +1,177 @@
+"""The desk: queues, search, charts, ready replies and settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from haven.accounts.models import Member
+from haven.audit import chain
+from haven.cases import actions, categories, search
+from haven.cases.access import MANAGE, WORK, can
+from haven.cases.models import OrgSettings, Reminder, SavedReply, Status
+
+from . import charts, queues, stats
+from .common import desk_view, member, paginate, summary_of, tags_of, vault
+from .forms import NewCaseForm, RetentionForm, SavedReplyForm
+
+
+def _rows(request: HttpRequest, page: Any) -> list[dict[str, Any]]:
+    org_vault = vault(request)
+    cases = list(page.object_list.select_related("assignee"))
+    with transaction.atomic():
+        if cases:
+            chain.record(member(request).organization_id, "queue.read", actor_id=member(request).pk,
+                         detail={"cases": [c.pk for c in cases]})
+    return [{"case": c, "summary": summary_of(org_vault, c), "tags": tags_of(org_vault, c),
+             "category": categories.get(c.category)} for c in cases]
+
+
+def _filtered(request: HttpRequest, cases: Any) -> tuple[Any, dict[str, str]]:
+    params = {k: request.GET.get(k, "").strip() for k in ("category", "status", "assignee", "tag")}
+    if params["category"] in categories.all_categories():
+        cases = cases.filter(category=params["category"])
+    if params["status"] in Status.values:
+        cases = cases.filter(status=params["status"])
+    if params["assignee"].isdigit():
+        cases = cases.filter(assignee_id=int(params["assignee"]))
+    if params["tag"]:
+        cases = cases.filter(tag_hashes__tag=actions.tag_hash(vault(request), params["tag"]))
+    return cases, params
+
+
+@desk_view()
+def queue(request: HttpRequest) -> HttpResponse:
+    me = member(request)
+    slug = request.GET.get("queue", "new")
+    if slug not in queues.QUEUE_SLUGS:
+        slug = "new"
+    cases, params = _filtered(request, queues.queue_cases(me, slug))
+    page = paginate(request, cases)
+    reminders = (Reminder.objects.filter(organization_id=me.organization_id, dismissed=False)
+                 .filter(member__in=[me, None]).select_related("case").order_by("-created")[:20])
+    return render(request, "desk/queue.html", {
+        "queues": queues.QUEUES, "counts": queues.counts(me), "current": slug, "page": page,
+        "rows": _rows(request, page), "params": params, "categories": categories.choices(),
+        "statuses": Status.choices, "members": _members(me), "reminders": reminders,
+        "can_work": can(me, WORK),
+    })
+
+
+def _members(me: Member) -> list[Member]:
+    return list(Member.objects.filter(organization_id=me.organization_id, is_active=True))
+
+
+@desk_view()
+def search_view(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    page = rows = None
+    if query:
+        me = member(request)
+        results = search.search(vault(request), me.organization_id, query).order_by("-created", "-pk")
+        page = paginate(request, results)
+        rows = _rows(request, page)
+    return render(request, "desk/search.html", {"query": query, "page": page, "rows": rows})
+
+
+@desk_view()
+def charts_view(request: HttpRequest) -> HttpResponse:
+    org_id = member(request).organization_id
+    weeks = stats.week_starts()
+    columns = [w.strftime("%d.%m") for w in weeks]
+    new_series = stats.new_by_category(org_id, weeks)
+    open_items = stats.open_by_status(org_id)
+    medians = stats.median_first_reply_hours(org_id, weeks)
+    return render(request, "desk/charts.html", {
+        "new_chart": charts.stacked_bars(_("New cases per week by category"), columns, new_series),
+        "open_chart": charts.bars(_("Open cases by status"), open_items),
+        "reply_chart": charts.line(_("Median hours to first reply, by week of arrival"),
+                                   columns, medians),
+        "columns": columns, "new_series": new_series, "open_items": open_items,
+        "medians": list(zip(columns, medians, strict=True)),
+    })
+
+
+@desk_view(WORK)
+def new_case(request: HttpRequest) -> HttpResponse:
+    form = NewCaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        me = member(request)
+        try:
+            case = actions.create_case(
+                me.organization, category=form.cleaned_data["category"], channel="desk",
+                summary=form.cleaned_data["summary"], first_message=form.cleaned_data["text"],
+                by=me, vault=vault(request), priority=form.cleaned_data["priority"],
+            )
+        except actions.ActionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Case #%(n)d was recorded.") % {"n": case.number})
+            return redirect("desk:case", number=case.number)
+    return render(request, "desk/new_case.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@desk_view(MANAGE)
+def saved_replies(request: HttpRequest) -> HttpResponse:
+    me, org_vault = member(request), vault(request)
+    form = SavedReplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            reply = SavedReply.objects.create(
+                organization_id=me.organization_id,
+                title=org_vault.encrypt_text(form.cleaned_data["title"]),
+                body=org_vault.encrypt_text(form.cleaned_data["body"]))
+            chain.record(me.organization_id, "reply.saved", actor_id=me.pk,
+                         detail={"reply": reply.pk})
+        messages.success(request, _("The ready reply was saved."))
+        return redirect("desk:replies")
+    replies = [{"pk": r.pk, "title": org_vault.decrypt_text(bytes(r.title)),
+                "body": org_vault.decrypt_text(bytes(r.body))}
+               for r in SavedReply.objects.filter(organization_id=me.organization_id).order_by("pk")]
+    return render(request, "desk/replies.html", {"form": form, "replies": replies},
+                  status=400 if form.errors else 200)
+
+
+@desk_view(MANAGE)
+@require_POST
+def delete_saved_reply(request: HttpRequest, reply_id: int) -> HttpResponse:
+    me = member(request)
+    reply = get_object_or_404(SavedReply, pk=reply_id, organization_id=me.organization_id)
+    with transaction.atomic():
+        reply.delete()
+        chain.record(me.organization_id, "reply.deleted", actor_id=me.pk, detail={"reply": reply_id})
+    messages.success(request, _("The ready reply was deleted."))
+    return redirect("desk:replies")
+
+
+@desk_view()
+@require_POST
+def dismiss_reminder(request: HttpRequest, reminder_id: int) -> HttpResponse:
+    me = member(request)
+    Reminder.objects.filter(pk=reminder_id, organization_id=me.organization_id).update(
+        dismissed=True)
+    return redirect(request.POST.get("next") or "desk:queue")
+
+
+@desk_view(MANAGE)
+def settings_view(request: HttpRequest) -> HttpResponse:
+    me = member(request)
+    row, _created = OrgSettings.objects.get_or_create(organization_id=me.organization_id)
+    form = RetentionForm(request.POST or None, initial={"retention_days": row.retention_days})
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            OrgSettings.objects.filter(pk=row.pk).update(
+                retention_days=form.cleaned_data["retention_days"])
+            chain.record(me.organization_id, "settings.retention", actor_id=me.pk,
+                         detail={"days": form.cleaned_data["retention_days"]})
+        messages.success(request, _("Closed cases will now be deleted after %(n)d days.")
+                         % {"n": form.cleaned_data["retention_days"]})
+        return redirect("desk:settings")
+    return render(request, "desk/settings.html", {"form": form}, status=400 if form.errors else 200)
+
