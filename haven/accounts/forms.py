@@ -10,8 +10,9 @@ from .models import Role
 
 
 class LoginForm(forms.Form):
-    username = forms.CharField(label=_("Username"), max_length=150,
-                               widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}))
+    username = forms.CharField(
+        label=_("Username"), max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}))
     password = forms.CharField(label=_("Password"), max_length=1024, strip=False,
                                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
     code = forms.CharField(
@@ -45,8 +46,9 @@ class NewPasswordMixin(forms.Form):
 
 class AcceptInviteForm(NewPasswordMixin):
     token = forms.CharField(widget=forms.HiddenInput, max_length=100)
-    code = forms.CharField(label=_("The 6-digit code your app shows now"), max_length=10,
-                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
+    code = forms.CharField(
+        label=_("The 6-digit code your app shows now"), max_length=10,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
 
 
 class ChangePasswordForm(NewPasswordMixin):

@@ -8,8 +8,8 @@ client's address that lives only in the cache for a short while).
 from __future__ import annotations
 
 import math
-from typing import NoReturn
 from datetime import timedelta
+from typing import NoReturn
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -31,7 +31,7 @@ CLIENT_WINDOW_S = 15 * 60
 _DUMMY_HASH = make_password("haven-timing-equaliser")
 
 
-class LoginRefused(Exception):  # noqa: N818
+class LoginRefused(Exception):
     """The login did not succeed; the message is safe to show."""
 
 

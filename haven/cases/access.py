@@ -21,7 +21,7 @@ RIGHTS: dict[str, set[str]] = {
 }
 
 
-class NotAllowed(Exception):  # noqa: N818
+class NotAllowed(Exception):
     """The member's role does not allow this action."""
 
 

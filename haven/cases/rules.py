@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -71,7 +70,7 @@ class Proposal:
 
 def due_at(day: date) -> datetime:
     """A due date as the start of that day (UTC), the moment reminders count towards."""
-    return datetime.combine(day, time(0, 0), tzinfo=dt_timezone.utc)
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)
 
 
 def add_months(day: date, months: int) -> date:

@@ -14,12 +14,16 @@ PERMISSIONS_POLICY = (
 )
 
 
-def security_headers(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
+def security_headers(get_response: Handler) -> Handler:
     def middleware(request: HttpRequest) -> HttpResponse:
         response = get_response(request)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        if request.user.is_authenticated if hasattr(request, "user") else False:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
             # Pages behind login hold decrypted case content: never cache them.
             response.headers["Cache-Control"] = "no-store"
         return response
@@ -27,7 +31,7 @@ def security_headers(get_response: Callable[[HttpRequest], HttpResponse]) -> Cal
     return middleware
 
 
-def limit_body_size(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+def limit_body_size(get_response: Handler) -> Handler:
     """Refuse bodies over the limit by their declared length, before reading them."""
 
     def middleware(request: HttpRequest) -> HttpResponse:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Count
 from django.db.models.functions import TruncDate
@@ -23,7 +22,7 @@ def week_starts(today: date | None = None, weeks: int = WEEKS) -> list[date]:
 
 
 def _start(weeks: list[date]) -> datetime:
-    return datetime.combine(weeks[0], time(0), tzinfo=dt_timezone.utc)
+    return datetime.combine(weeks[0], time(0), tzinfo=UTC)
 
 
 def _week_index(weeks: list[date], day: date) -> int:

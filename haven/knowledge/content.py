@@ -201,7 +201,7 @@ def plain_text(text: str) -> str:
 
 def render_markdown(text: str) -> str:
     """Markdown to safe HTML: raw HTML is shown as text, then nh3 keeps a small allowlist."""
-    md = markdown.Markdown(extensions=["tables"])
+    md = markdown.Markdown()
     # Raw HTML in content must never come out as HTML: treat it as text.
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")

@@ -17,14 +17,17 @@ articles, a few milliseconds for a thousand.
 from __future__ import annotations
 
 import unicodedata
+from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from math import log
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from haven.knowledge import text
+from haven.core import text
+from haven.knowledge.content import SYNONYMS_FILE, load_synonyms
 
+K = TypeVar("K", bound=Hashable)
 MAX_QUERY_CHARS = 500
 LANGS = ("ru", "uk", "en")
 
@@ -69,19 +72,24 @@ FIELD_WEIGHTS = {"title": 3.0, "tags": 2.0, "body": 1.0}
 K1 = 1.2
 B = 0.75
 SYNONYM_WEIGHT = 0.7  # an expansion counts a little less than the word typed
-TYPO_WEIGHTS = {1: 0.8, 2: 0.6}  # by edit distance
+# By edit distance; 0 is a known word indexed under another stem (its language
+# was guessed differently in the article).
+TYPO_WEIGHTS = {0: 1.0, 1: 0.8, 2: 0.6}
+PREFIX_WEIGHT = 0.6  # an unknown long word standing for words that share its start
 OTHER_LANG_FACTOR = 0.8  # a hit outside the preferred language
 MIN_RELATIVE_SCORE = 0.2  # drop hits far below the best one
-MAX_TYPO_CANDIDATES = 3
+MAX_CANDIDATES = 3  # spelling fixes tried per unknown word
 
 
 class SearchIndex:
-    """Build once from articles, then search many times (thread-safe for reads)."""
+    """Build once from articles, then search many times (thread-safe for reads).
+
+    ``synonyms`` are groups of equivalent terms; by default the shipped
+    ``content/knowledge/synonyms.yaml``.
+    """
 
     def __init__(self, synonyms: Iterable[Sequence[str]] | None = None) -> None:
         if synonyms is None:
-            from haven.knowledge.content import SYNONYMS_FILE, load_synonyms
-
             synonyms = load_synonyms(SYNONYMS_FILE) if SYNONYMS_FILE.exists() else []
         self._synonym_groups = [_phrases(group) for group in synonyms]
         self._phrase_starts: dict[str, list[tuple[int, _Phrase]]] = defaultdict(list)
@@ -91,6 +99,7 @@ class SearchIndex:
         self._docs: list[_Doc] = []
         self._translations: dict[tuple[int, str], _Doc] = {}
         self._postings: dict[str, list[tuple[int, float]]] = {}
+        self._phrase_postings: dict[tuple[str, ...], list[tuple[int, float]]] = {}
         self._known: set[str] = set()
         self._spelling = _Spelling()
 
@@ -102,75 +111,135 @@ class SearchIndex:
         groups = _translation_groups(articles)
         self._docs = [_Doc(a.slug, a.lang, a.title, groups[(a.lang, a.slug)]) for a in articles]
         self._translations = {(doc.group, doc.lang): doc for doc in self._docs}
-        self._postings = _bm25_postings([self._field_counts(a) for a in articles])
-        self._known = set(self._postings) | set(self._phrase_starts)
+        vocabulary: set[tuple[str, str]] = set()
+        self._postings = _bm25_postings([_field_counts(a, vocabulary) for a in articles])
+        self._phrase_postings = self._merge_phrases()
+        self._known = set(self._postings)
         self._known.update(s for group in self._synonym_groups for p in group for s in p.stems)
-        self._spelling = _Spelling()
-        for article in articles:
-            for word, stem in text.analyze(f"{article.title} {' '.join(article.tags)} "
-                                           f"{article.body_markdown}"):
-                self._spelling.add(word, stem)
         for group in self._synonym_groups:
             for phrase in group:
-                for word, stem in zip(phrase.words, phrase.stems, strict=True):
-                    self._spelling.add(word, stem)
+                vocabulary.update(zip(phrase.words, phrase.stems, strict=True))
+        self._spelling = _Spelling()
+        for word, stem in vocabulary:
+            self._spelling.add(word, stem)
         self._spelling.finish({t: len(p) for t, p in self._postings.items()})
         return self
-
-    def _field_counts(self, article: ArticleLike) -> Counter[str]:
-        counts: Counter[str] = Counter()
-        fields = {"title": article.title, "tags": " ".join(article.tags),
-                  "body": article.body_markdown}
-        for name, value in fields.items():
-            for term in text.terms(value):
-                counts[term] += FIELD_WEIGHTS[name]
-        return counts
 
     # -- searching -------------------------------------------------------------------------
 
     def search(self, query: str, lang: str | None = None, limit: int = 3) -> list[Hit]:
         """The best ``limit`` articles for ``query``, one per translation group."""
         _check_query(query, lang, limit)
-        weights = self._query_terms(query)
-        scores: defaultdict[int, float] = defaultdict(float)
-        for term, weight in weights.items():
-            for doc, contribution in self._postings.get(term, ()):
-                scores[doc] += weight * contribution
-        return self._rank(scores, lang, limit)
+        return self._rank(self._score(self._parse(query)), lang, limit)
 
-    def _query_terms(self, query: str) -> dict[str, float]:
-        """Stems to look up, with weights: typed words, typo fixes, synonyms."""
-        weights: dict[str, float] = {}
-        sequence: list[tuple[str, float]] = []
+    def _parse(self, query: str) -> _Query:
+        """Split the query into single terms and synonym concepts."""
+        positions = self._positions(query)
+        spans = self._synonym_spans(positions)
+        covered = {i for start, phrase, _, _ in spans for i in range(start, start + len(phrase))}
+        singles: dict[str, float] = {}
+        for index, alternatives in enumerate(positions):
+            if index not in covered:
+                for stem, weight in alternatives:
+                    _raise(singles, stem, weight)
+        return _Query(singles, self._concepts(spans))
+
+    def _concepts(self, spans: list[tuple[int, tuple[str, ...], int, float]]
+                  ) -> list[list[tuple[tuple[str, ...], float]]]:
+        """One concept per set of groups matched at one place in the query.
+
+        Groups matched by the same words («mobilization» is both "mobilized" and
+        "mobilization" once stemmed) make one concept, and a concept repeated in
+        the query counts once, as a repeated word does.
+        """
+        at: dict[tuple[int, int], set[int]] = defaultdict(set)
+        typed: dict[tuple[int, int], dict[tuple[str, ...], float]] = defaultdict(dict)
+        for start, phrase, group_id, weight in spans:
+            at[(start, len(phrase))].add(group_id)
+            _raise(typed[(start, len(phrase))], phrase, weight)
+        merged: dict[frozenset[int], dict[tuple[str, ...], float]] = {}
+        for place, group_ids in at.items():
+            best = max(typed[place].values())
+            concept = merged.setdefault(frozenset(group_ids), {})
+            for group_id in group_ids:
+                for synonym in self._synonym_groups[group_id]:
+                    _raise(concept, synonym.stems, best * SYNONYM_WEIGHT)
+            for phrase, weight in typed[place].items():
+                _raise(concept, phrase, weight)  # what was typed counts in full
+        return [list(concept.items()) for concept in merged.values()]
+
+    def _positions(self, query: str) -> list[list[tuple[str, float]]]:
+        """Per query word, the stems it may stand for: itself, or its spelling fixes."""
+        positions = []
         for word, stem in text.analyze(query):
             if stem in self._known:
-                sequence.append((stem, 1.0))
-                continue
-            fixes = self._spelling.correct(word)
-            if not fixes:
-                sequence.append((stem, 1.0))
-            for fixed, distance in fixes:
-                sequence.append((fixed, TYPO_WEIGHTS[distance]))
-        for stem, weight in sequence:
-            _raise(weights, stem, weight)
-        for stem, weight in self._expansions(sequence):
-            _raise(weights, stem, weight)
-        return weights
+                positions.append([(stem, 1.0)])
+            else:
+                positions.append(self._spelling.correct(word) or [(stem, 1.0)])
+        return positions
 
-    def _expansions(self, sequence: list[tuple[str, float]]) -> Iterable[tuple[str, float]]:
-        """Every stem of every synonym group one of whose phrases occurs in the query."""
-        stems = [stem for stem, _ in sequence]
-        matched: dict[int, float] = {}
-        for start, stem in enumerate(stems):
-            for group_id, phrase in self._phrase_starts.get(stem, ()):
-                end = start + len(phrase.stems)
-                if tuple(stems[start:end]) == phrase.stems:
-                    weight = min(w for _, w in sequence[start:end])
-                    matched[group_id] = max(matched.get(group_id, 0.0), weight)
-        for group_id, weight in matched.items():
-            for phrase in self._synonym_groups[group_id]:
+    def _synonym_spans(self, positions: list[list[tuple[str, float]]]
+                       ) -> list[tuple[int, tuple[str, ...], int, float]]:
+        """(start, phrase, group, weight) of synonym phrases in the query, longest first.
+
+        A match inside a longer match is dropped: "сдача в плен" is surrender,
+        not also captivity.
+        """
+        found = []
+        for start, alternatives in enumerate(positions):
+            for stem, _ in alternatives:
+                for group_id, phrase in self._phrase_starts.get(stem, ()):
+                    weight = _phrase_weight(phrase.stems, positions, start)
+                    if weight:
+                        found.append((start, phrase.stems, group_id, weight))
+        found.sort(key=lambda match: -len(match[1]))
+        kept: list[tuple[int, tuple[str, ...], int, float]] = []
+        for match in found:
+            start, end = match[0], match[0] + len(match[1])
+            if not any(len(k[1]) > len(match[1]) and start < k[0] + len(k[1]) and k[0] < end
+                       for k in kept):
+                kept.append(match)
+        return kept
+
+    def _score(self, query: _Query) -> dict[int, float]:
+        scores: defaultdict[int, float] = defaultdict(float)
+        for stem, weight in query.singles.items():
+            for doc, contribution in self._postings.get(stem, ()):
+                scores[doc] += weight * contribution
+        for concept in query.concepts:
+            for doc, value in self._concept_scores(concept).items():
+                scores[doc] += value
+        return scores
+
+    def _concept_scores(self, concept: list[tuple[tuple[str, ...], float]]) -> dict[int, float]:
+        """Per document, its best phrase of the concept: weight x mean stem score.
+
+        Synonyms are alternatives, not extra evidence: an article that says both
+        «АГС» and «альтернативная гражданская служба» is not twice as relevant.
+        """
+        best: dict[int, float] = {}
+        get = best.get
+        for stems, weight in concept:
+            for doc, mean in self._phrase_postings.get(stems, ()):
+                value = weight * mean
+                if value > get(doc, 0.0):
+                    best[doc] = value
+        return best
+
+    def _merge_phrases(self) -> dict[tuple[str, ...], list[tuple[int, float]]]:
+        """Per synonym phrase, each document's mean score over the phrase's stems."""
+        merged: dict[tuple[str, ...], list[tuple[int, float]]] = {}
+        for group in self._synonym_groups:
+            for phrase in group:
+                if phrase.stems in merged:
+                    continue
+                sums: defaultdict[int, float] = defaultdict(float)
                 for stem in phrase.stems:
-                    yield stem, weight * SYNONYM_WEIGHT
+                    for doc, contribution in self._postings.get(stem, ()):
+                        sums[doc] += contribution
+                size = len(phrase.stems)
+                merged[phrase.stems] = [(doc, total / size) for doc, total in sums.items()]
+        return merged
 
     def _rank(self, scores: dict[int, float], lang: str | None, limit: int) -> list[Hit]:
         best: dict[int, tuple[float, int]] = {}
@@ -237,9 +306,43 @@ def _phrases(group: Sequence[str]) -> list[_Phrase]:
     return phrases
 
 
-def _raise(weights: dict[str, float], stem: str, weight: float) -> None:
-    if weight > weights.get(stem, 0.0):
-        weights[stem] = weight
+@dataclass(frozen=True, slots=True)
+class _Query:
+    singles: dict[str, float]
+    concepts: list[list[tuple[tuple[str, ...], float]]]
+
+
+def _phrase_weight(phrase: tuple[str, ...], positions: list[list[tuple[str, float]]],
+                   start: int) -> float:
+    """The weight of ``phrase`` matched at ``start``: its weakest word; 0.0 if no match."""
+    if start + len(phrase) > len(positions):
+        return 0.0
+    weakest = 1.0
+    for offset, stem in enumerate(phrase):
+        weights = [w for s, w in positions[start + offset] if s == stem]
+        if not weights:
+            return 0.0
+        weakest = min(weakest, max(weights))
+    return weakest
+
+
+def _raise(weights: dict[K, float], key: K, weight: float) -> None:
+    if weight > weights.get(key, 0.0):
+        weights[key] = weight
+
+
+def _field_counts(article: ArticleLike, vocabulary: set[tuple[str, str]]) -> dict[str, float]:
+    """Field-weighted term counts of one article; its (word, stem) pairs go to vocabulary."""
+    counts: defaultdict[str, float] = defaultdict(float)
+    fields = ((article.title, FIELD_WEIGHTS["title"]),
+              (" ".join(article.tags), FIELD_WEIGHTS["tags"]),
+              (article.body_markdown, FIELD_WEIGHTS["body"]))
+    for value, weight in fields:
+        pairs = text.analyze(value, article.lang)
+        vocabulary.update(pairs)
+        for _, term in pairs:
+            counts[term] += weight
+    return counts
 
 
 def _translation_groups(articles: list[ArticleLike]) -> dict[tuple[str, str], int]:
@@ -262,7 +365,7 @@ def _translation_groups(articles: list[ArticleLike]) -> dict[tuple[str, str], in
             for a in articles}
 
 
-def _bm25_postings(docs: list[Counter[str]]) -> dict[str, list[tuple[int, float]]]:
+def _bm25_postings(docs: list[dict[str, float]]) -> dict[str, list[tuple[int, float]]]:
     """term -> [(doc, BM25F contribution)], with field-weighted frequencies."""
     if not docs:
         return {}
@@ -282,30 +385,41 @@ def _bm25_postings(docs: list[Counter[str]]) -> dict[str, list[tuple[int, float]
 
 
 class _Spelling:
-    """Vocabulary words within one or two edits of a misspelt word.
+    """Vocabulary words that an unknown query word probably stands for.
 
-    Symmetric deletion: every vocabulary word is stored under the strings made by
-    deleting up to two of its letters; a query word is looked up the same way, and
-    candidates are confirmed with a real edit distance.
+    First by edit distance, one edit for words of 4-7 letters, two from 8, found
+    by symmetric deletion: every vocabulary word is stored under the strings made
+    by deleting up to two of its letters; a query word is looked up the same way
+    and candidates are confirmed with a real edit distance. Failing that, a long
+    word stands for vocabulary words sharing its first letters, which catches
+    inflections a stemmer does not know (a Ukrainian form the Russian rules
+    mangle).
     """
 
     def __init__(self) -> None:
-        self._stem_of: dict[str, str] = {}
+        self._stems_of: dict[str, set[str]] = defaultdict(set)
         self._deletes: dict[str, set[str]] = defaultdict(set)
+        self._sorted: list[str] = []
         self._popularity: dict[str, int] = {}
 
     def add(self, word: str, stem: str) -> None:
-        if len(word) >= 3 and not word.isdigit() and word not in self._stem_of:
-            self._stem_of[word] = stem
+        if len(word) >= 3 and not word.isdigit():
+            self._stems_of[word].add(stem)
 
     def finish(self, popularity: dict[str, int]) -> None:
         self._popularity = popularity
-        for word in self._stem_of:
+        self._sorted = sorted(self._stems_of)
+        for word in self._sorted:
             for variant in _deletions(word, 2 if len(word) >= 6 else 1):
                 self._deletes[variant].add(word)
 
-    def correct(self, word: str) -> list[tuple[str, int]]:
-        """Up to a few (stem, distance) for ``word``, nearest and commonest first."""
+    def correct(self, word: str) -> list[tuple[str, float]]:
+        """Up to a few (stem, weight) for ``word``, nearest and commonest first."""
+        return self._near(word) or self._prefixed(word)
+
+    def _near(self, word: str) -> list[tuple[str, float]]:
+        if word in self._stems_of:
+            return [(stem, TYPO_WEIGHTS[0]) for stem in self._commonest([word])]
         limit = 0 if len(word) < 4 else 1 if len(word) < 8 else 2
         if limit == 0:
             return []
@@ -314,16 +428,29 @@ class _Spelling:
             for candidate in self._deletes.get(variant, ()):
                 if candidate not in found:
                     found[candidate] = _distance(word, candidate, limit)
-        ranked = sorted(((d, -self._popularity.get(self._stem_of[w], 0), w)
-                         for w, d in found.items() if d <= limit))
-        if not ranked:
+        near = [(d, w) for w, d in found.items() if d <= limit]
+        if not near:
             return []
-        nearest = ranked[0][0]
-        stems: dict[str, int] = {}
-        for distance, _, candidate in ranked:
-            if distance == nearest and len(stems) < MAX_TYPO_CANDIDATES:
-                stems.setdefault(self._stem_of[candidate], distance)
-        return list(stems.items())
+        nearest = min(d for d, _ in near)
+        words = [w for d, w in near if d == nearest]
+        return [(stem, TYPO_WEIGHTS[nearest]) for stem in self._commonest(words)]
+
+    def _prefixed(self, word: str) -> list[tuple[str, float]]:
+        if len(word) < 8:
+            return []
+        prefix = word[: max(6, len(word) - 3)]
+        words: list[str] = []
+        for candidate in self._sorted[bisect_left(self._sorted, prefix):]:
+            if not candidate.startswith(prefix) or len(words) >= 50:
+                break
+            words.append(candidate)
+        return [(stem, PREFIX_WEIGHT) for stem in self._commonest(words)]
+
+    def _commonest(self, words: list[str]) -> list[str]:
+        """The distinct stems of ``words``, most widely used first, at most a few."""
+        stems = sorted({stem for w in words for stem in self._stems_of[w]},
+                       key=lambda s: (-self._popularity.get(s, 0), s))
+        return stems[:MAX_CANDIDATES]
 
 
 def _deletions(word: str, depth: int) -> set[str]:

@@ -7,17 +7,17 @@ class VaultError(Exception):
     """Base class: something about keys or ciphertext is not right."""
 
 
-class WrongPassword(VaultError):  # noqa: N818 - the name reads as the situation
+class WrongPassword(VaultError):
     """The password (or token) does not open this wrapped key."""
 
 
-class TamperedCiphertext(VaultError):  # noqa: N818
+class TamperedCiphertext(VaultError):
     """The ciphertext was altered, truncated, or was sealed to another key."""
 
 
-class UnknownKeyVersion(VaultError):  # noqa: N818
+class UnknownKeyVersion(VaultError):
     """The data names a format or key version this code does not know."""
 
 
-class BadRecoveryKey(VaultError):  # noqa: N818
+class BadRecoveryKey(VaultError):
     """A recovery key or share is malformed or the shares do not fit together."""

@@ -4,6 +4,9 @@ from typing import Any
 
 from django import template
 from django.http import QueryDict
+from django.utils.safestring import SafeString
+
+from haven.desk.table import rows_html
 
 register = template.Library()
 
@@ -28,3 +31,8 @@ def index(sequence: list[Any], position: int) -> Any:
         return sequence[position]
     except (IndexError, TypeError):
         return None
+
+
+@register.simple_tag
+def case_rows(rows: list[dict[str, Any]]) -> SafeString:
+    return rows_html(rows)

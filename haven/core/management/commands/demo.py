@@ -52,7 +52,7 @@ class Command(BaseCommand):
         env = dict(os.environ, HAVEN_MODE="demo", HAVEN_DATA=str(settings.DATA_DIR),
                    HAVEN_SITE_URL=f"http://127.0.0.1:{port}")
         web = subprocess.Popen(gunicorn_argv(f"127.0.0.1:{port}", workers=2), env=env)  # noqa: S603
-        worker = subprocess.Popen(  # noqa: S603
+        worker = subprocess.Popen(
             [sys.executable, "-m", "haven.cli", "worker"], env=env
         )
         try:

@@ -1,0 +1,120 @@
+"""Desk speed at scale: the "new" queue, a case page with 50 records, and a search.
+
+100,000 cases in one organization and 10 other organizations of 10,000 each,
+on SQLite and on PostgreSQL. Prints medians as JSON lines (metrics queue_ms,
+case_ms, search_ms). Targets: queue and case page under 100 ms, search under 1 s.
+
+    python bench/desk.py [--cases 100000] [--others 10] [--other-cases 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._setup import django_setup, emit, run_per_database
+
+WORDS = ("повестка военкомат контракт отпуск госпиталь документы паспорт граница автобус "
+         "мама сын брат часть комиссия заявление служба отказ юрист деньги билеты справка "
+         "summons contract border tickets passport mother unit lawyer").split()
+RARE = "дезертирство"  # planted in 1% of the big organization's cases
+RUNS = 15
+
+
+def _seed(org, vault, count: int, rare_every: int | None) -> list[int]:  # type: ignore[no-untyped-def]
+    from haven.cases import search
+    from haven.cases.models import Case, CaseRecord, Channel, OrgSettings, SearchToken
+
+    rng = random.Random(org.pk)
+    public = bytes(org.public_key)
+    from haven.vault import seal_text
+
+    cats = ["acs", "summons", "leaving-service", "family", "evacuation", "money", "other"]
+    ids: list[int] = []
+    for start in range(0, count, 2000):
+        batch = []
+        texts = []
+        for n in range(start, min(start + 2000, count)):
+            text = " ".join(rng.choice(WORDS) for _ in range(12))
+            if rare_every and n % rare_every == 0:
+                text += f" {RARE}"
+            texts.append(text)
+            batch.append(Case(organization=org, number=n + 1, category=rng.choice(cats),
+                              channel=Channel.WEB, summary=seal_text(public, text[:60]),
+                              indexed=True))
+        cases = Case.objects.bulk_create(batch)
+        pairs = list(zip(cases, texts, strict=True))
+        CaseRecord.objects.bulk_create(
+            CaseRecord(case=c, kind="inbound", body=vault.encrypt_text(t)) for c, t in pairs)
+        tokens = [SearchToken(case=c, organization=org, token=search.token(vault, s))
+                  for c, t in pairs for s in set(search.stems(t))]
+        SearchToken.objects.bulk_create(tokens, batch_size=5000)
+        ids.extend(c.pk for c in cases)
+    OrgSettings.objects.update_or_create(organization=org, defaults={"next_number": count + 1})
+    return ids
+
+
+def _median_ms(fn) -> float:  # type: ignore[no-untyped-def]
+    fn()  # warm-up
+    times = []
+    for _ in range(RUNS):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return round(statistics.median(times), 1)
+
+
+def child(args: argparse.Namespace) -> None:
+    db = django_setup()
+    from django.test import Client
+
+    from haven.cases import actions
+    from haven.cases.models import Case
+    from tests.conftest import log_in, make_org
+
+    t0 = time.perf_counter()
+    alice, _ = make_org("big", "alice")
+    _seed(alice.org, alice.vault(), args.cases, rare_every=100)
+    for i in range(args.others):
+        other, _ = make_org(f"other{i}", f"admin{i}")
+        _seed(other.org, other.vault(), args.other_cases, rare_every=None)
+    print(json.dumps({"bench": "desk", "db": db, "note": "seeded",
+                      "seconds": round(time.perf_counter() - t0, 1)}), file=sys.stderr)
+    case = Case.objects.get(organization=alice.org, number=args.cases // 2)
+    vault = alice.vault()
+    for i in range(49):
+        actions.add_note(alice.member, vault, case, f"note {i} " + " ".join(WORDS[i % 10: i % 10 + 8]))
+    client = log_in(Client(), alice)
+
+    def get(url: str) -> None:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+
+    emit("desk", "queue_ms", _median_ms(lambda: get("/desk/?queue=new")), "ms", db=db)
+    emit("desk", "case_ms", _median_ms(lambda: get(f"/desk/cases/{case.number}/")), "ms", db=db)
+    emit("desk", "search_ms", _median_ms(lambda: get(f"/desk/search/?q={RARE}")), "ms", db=db)
+    emit("desk", "search_common_ms", _median_ms(lambda: get("/desk/search/?q=паспорта")), "ms", db=db)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child", action="store_true")
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--others", type=int, default=10)
+    parser.add_argument("--other-cases", type=int, default=10_000)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+    else:
+        run_per_database(__file__, [a for a in sys.argv[1:] if a != "--child"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""The case table of queues and search, rendered in Python.
+
+A queue page shows 50 rows on every view; the template engine spent most of
+the page's time on them, so the rows are built here with format_html (which
+escapes every value) and the template only places the result.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+ROW = ('<tr class="{}"><td><a href="{}">#{}</a></td><td><a href="{}">{}</a>{}{}</td>'
+       "<td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td></tr>")
+
+
+def _time(moment: datetime, fmt: str, css: str = "") -> SafeString:
+    local = timezone.localtime(moment)
+    return format_html('<time datetime="{}" class="{}">{}</time>', local.isoformat(), css,
+                       local.strftime(fmt))
+
+
+def _summary(row: dict[str, Any]) -> SafeString:
+    case = row["case"]
+    if case.erased:
+        return format_html("<em>{}</em>", _("erased by requester"))
+    if not row["summary"]:
+        return format_html("<em>{}</em>", _("burned"))
+    return format_html("{}", Truncator(row["summary"]).chars(90))
+
+
+def _row(row: dict[str, Any], base: str, now: datetime, labels: dict[str, str]) -> SafeString:
+    case = row["case"]
+    href = f"{base}{case.number}/"
+    fraud = format_html(' <span class="badge danger">{}</span>', labels["fraud"]) \
+        if case.fraud_suspected else ""
+    tags = format_html_join("", ' <span class="badge">{}</span>', ((t,) for t in row["tags"]))
+    priority = format_html(" · <strong>{}</strong>", case.get_priority_display()) \
+        if case.priority else ""
+    due = _time(case.next_due, "%Y-%m-%d", "overdue" if case.next_due < now else "") \
+        if case.next_due else "—"
+    css = {2: "urgent", 1: "high"}.get(case.priority, "")
+    return format_html(ROW, css, href, case.number, href, _summary(row), fraud, tags,
+                       row["category"].name, case.get_status_display(), priority,
+                       case.assignee or "—", due, _time(case.created, "%Y-%m-%d %H:%M"))
+
+
+def rows_html(rows: list[dict[str, Any]]) -> SafeString:
+    base = reverse("desk:queue") + "cases/"
+    now = timezone.now()
+    labels = {"fraud": _("suspected fraud")}
+    return mark_safe("".join(_row(r, base, now, labels) for r in rows))  # noqa: S308 - built by format_html
