@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "haven.desk",
     "haven.intake",
     "haven.funds",
+    "haven.knowledge",
+    "haven.telegram",
 ]
 
 MIDDLEWARE = [

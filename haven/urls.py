@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("haven.accounts.urls")),
     path("desk/", include("haven.desk.urls")),
     path("funds/", include("haven.funds.urls")),
+    path("kb/", include("haven.knowledge.urls")),
+    path("telegram/", include("haven.telegram.urls")),
     path("", include("haven.intake.urls")),
 ]
 

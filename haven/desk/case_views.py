@@ -61,7 +61,7 @@ def _prefill(request: HttpRequest) -> str:
 def _extras(request: HttpRequest, case: Case) -> list[str]:
     """Panels other apps add to the case page (funds, intake), if installed."""
     html = []
-    for name in ("funds/case_panel.html", "intake/case_panel.html"):
+    for name in ("intake/case_panel.html", "knowledge/case_panel.html", "funds/case_panel.html"):
         try:
             template = get_template(name)
         except TemplateDoesNotExist:
