@@ -33,7 +33,7 @@ test: $(STAMP) browser
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy haven
+	HAVEN_MODE=test HAVEN_DATA=$$(mktemp -d) $(VENV)/bin/mypy haven
 
 messages: $(STAMP)
 	cd haven && ../$(VENV)/bin/django-admin makemessages --settings=tests.settings --pythonpath=.. -l ru -l uk -l en --no-obsolete

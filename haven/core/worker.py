@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -69,5 +70,5 @@ def purge_expired_sessions() -> int:
     now = timezone.now()
     keys, _ = KeySession.objects.filter(expires__lte=now).delete()
     sessions, _ = Session.objects.filter(expire_date__lte=now).delete()
-    invites, _ = Invite.objects.filter(expires__lte=now - timezone.timedelta(days=30)).delete()
+    invites, _ = Invite.objects.filter(expires__lte=now - timedelta(days=30)).delete()
     return keys + sessions + invites

@@ -50,7 +50,7 @@ def _scale(top: float) -> tuple[float, list[tuple[float, str]]]:
 
 
 def _nice_step(raw: float) -> float:
-    magnitude = 10 ** (len(str(int(raw))) - 1) if raw >= 1 else 1
+    magnitude = float(10 ** (len(str(int(raw))) - 1)) if raw >= 1 else 1.0
     for factor in (1, 2, 5, 10):
         if raw <= factor * magnitude:
             return float(factor * magnitude)
@@ -70,7 +70,7 @@ def stacked_bars(title: str, columns: list[str], series: dict[str, list[float]])
     plot = HEIGHT - PAD_BOTTOM - PAD_TOP
     for index, column in enumerate(columns):
         x = PAD_LEFT + index * slot + slot * 0.15
-        y = HEIGHT - PAD_BOTTOM
+        y = float(HEIGHT - PAD_BOTTOM)
         for s_index, (name, values) in enumerate(series.items()):
             h = plot * values[index] / maximum
             if h > 0:

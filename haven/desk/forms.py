@@ -26,8 +26,8 @@ class AssignForm(VersionedForm):
 
     def __init__(self, *args: Any, members: list[Member], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [("", _("nobody"))] + [
-            (m.pk, str(m)) for m in members]
+        choices = [("", _("nobody")), *((m.pk, str(m)) for m in members)]
+        self.fields["assignee"].choices = choices  # type: ignore[attr-defined]
 
 
 class DetailsForm(VersionedForm):
@@ -56,8 +56,8 @@ class RuleForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["rule"].choices = [(r.id, f"{r.title} — {r.input_label}")
-                                       for r in rules.all_rules().values()]
+        choices = [(r.id, f"{r.title} — {r.input_label}") for r in rules.all_rules().values()]
+        self.fields["rule"].choices = choices  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -54,6 +54,8 @@ def median_first_reply_hours(org_id: int, weeks: list[date]) -> list[float | Non
                                first_reply_at__isnull=False).values_list("created", "first_reply_at")
     per_week: list[list[float]] = [[] for _ in weeks]
     for created, replied in rows.iterator(chunk_size=5000):
+        if replied is None:
+            continue
         index = _week_index(weeks, created.date())
         if 0 <= index < len(weeks):
             per_week[index].append((replied - created).total_seconds() / 3600)
