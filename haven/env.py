@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 
 
-class MissingSecret(RuntimeError):  # noqa: N818
+class MissingSecret(RuntimeError):
     """A secret production needs was not configured."""
 
 

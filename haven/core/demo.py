@@ -33,6 +33,8 @@ def _enrol(token: str, login: DemoLogin) -> Member:
     secret = services.totp_secret_for(token)
     code = f"{totp(bytes.fromhex(secret)):06d}"
     member, _codes = services.accept_invite(token, login.password, code)
+    # The enrolment spent the current code; the person starting the demo needs it now.
+    member.totpdevice_set.update(last_t=-1)
     return member
 
 

@@ -36,7 +36,7 @@ def _raw_bytes() -> bytes:
         path = Path(connection.settings_dict["NAME"])
         return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
     name = connection.settings_dict["NAME"]
-    dump = subprocess.run(  # noqa: S603
+    dump = subprocess.run(
         ["pg_dump", "--no-owner", "-h", connection.settings_dict.get("HOST") or "127.0.0.1",
          "-U", connection.settings_dict.get("USER") or "postgres", name],
         capture_output=True, check=True, timeout=120,

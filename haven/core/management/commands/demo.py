@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -55,6 +56,7 @@ class Command(BaseCommand):
         worker = subprocess.Popen(
             [sys.executable, "-m", "haven.cli", "worker"], env=env
         )
+        signal.signal(signal.SIGTERM, _interrupt)  # stop web and worker too, as on Ctrl-C
         try:
             while web.poll() is None and worker.poll() is None:
                 time.sleep(0.5)
@@ -69,3 +71,7 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     proc.kill()
         self.stdout.write("Demo stopped. Your data stays in the data folder.")
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt

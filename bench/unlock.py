@@ -1,0 +1,93 @@
+"""Time to log in with the production key-derivation cost.
+
+A login checks the password hash (Django's Argon2PasswordHasher), unwraps the
+member's private key with Argon2id (opslimit 3, memlimit 128 MiB unless
+HAVEN_KDF_* say otherwise in production) and opens the organization key with
+it. This runs that work on a member made the usual way, in a throw-away demo
+data folder with SQLite. Target: login between 0.2 and 1 s.
+
+Run from the repository root: ``python bench/unlock.py``. Prints JSON lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+ROUNDS = 7
+USERNAME = "bench-admin"
+PASSWORD = "lantern-orchard-violet-91"  # noqa: S105 - a throw-away member of a temp database
+
+
+def _median(work: Callable[[], object], rounds: int = ROUNDS) -> float:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _emit(metric: str, seconds: float) -> None:
+    print(json.dumps({"bench": "unlock", "metric": metric, "value": round(seconds, 3), "unit": "s"}))
+
+
+def _configure(data: str) -> None:
+    """The demo profile keeps production's KDF and password hasher, with local secrets."""
+    for name in list(os.environ):
+        if name.startswith(("HAVEN_", "DJANGO_")) or name in {"DATABASE_URL", "REDIS_URL"}:
+            del os.environ[name]
+    os.environ.update(HAVEN_MODE="demo", HAVEN_DATA=data, DJANGO_SETTINGS_MODULE="haven.settings")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="haven-bench-unlock-") as data:
+        _configure(data)
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.core.management import call_command
+        from django.db import connections
+        from django_otp.oath import totp
+
+        from haven import vault
+        from haven.accounts import services
+        from haven.accounts.keys import unlock_member
+
+        call_command("migrate", interactive=False, verbosity=0)
+        made = services.create_organization("bench", "Bench", USERNAME)
+        token = made.admin_invite.token
+        code = f"{totp(bytes.fromhex(services.totp_secret_for(token))):06d}"
+        member, _codes = services.accept_invite(token, PASSWORD, code)
+
+        params = vault.WrappedKey.from_text(member.wrapped_private_key).params
+        print(f"# argon2id opslimit={params.opslimit} memlimit={params.memlimit // 2**20} MiB; "
+              f"password hasher {settings.PASSWORD_HASHERS[0].rsplit('.', 1)[-1]}; "
+              f"{os.cpu_count()} cpus", file=sys.stderr)
+        assert member.password.startswith("argon2$"), "not the production password hasher"
+        assert member.check_password(PASSWORD)
+
+        def login() -> None:
+            if not member.check_password(PASSWORD):
+                raise SystemExit("the password check failed")
+            unlock_member(member, PASSWORD)
+
+        _emit("login_s", _median(login))
+        _emit("unwrap_s", _median(lambda: vault.unwrap_with_password(member.wrapped_private_key, PASSWORD)))
+        _emit("password_check_s", _median(lambda: member.check_password(PASSWORD)))
+        connections.close_all()
+
+
+if __name__ == "__main__":
+    main()

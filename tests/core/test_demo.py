@@ -1,0 +1,195 @@
+"""``haven demo`` as a person runs it: two demos side by side, the printed logins work."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
+
+import pytest
+
+from haven.core.demo import DEMO_PEOPLE
+
+ROOT = Path(__file__).resolve().parents[2]
+READY_TIMEOUT_S = 60
+STOP_TIMEOUT_S = 30  # gunicorn's graceful timeout is 20 s
+# Settings of the test run must not leak into the demo: it uses SQLite in its own folder.
+LEAKY = {"DATABASE_URL", "REDIS_URL"}
+
+
+@dataclass
+class Demo:
+    port: int
+    data: Path
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: Message
+
+
+def _environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("HAVEN_", "DJANGO_")) and k not in LEAKY}
+    env["PYTHONUNBUFFERED"] = "1"  # the printed logins must reach the log before it is read
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start(folder: Path, name: str) -> Demo:
+    data, log, port = folder / name, folder / f"{name}.log", _free_port()
+    with log.open("wb") as out:
+        # A session of its own, so the demo, gunicorn and the worker can be stopped together.
+        process = subprocess.Popen(
+            [sys.executable, "-m", "haven.cli", "demo", "--port", str(port), "--data", str(data)],
+            cwd=ROOT, env=_environment(), stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return Demo(port, data.resolve(), log, process)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _stop(demo: Demo) -> bool:
+    """SIGTERM to the demo's process group; True if everything in it ended by itself."""
+    pgid = demo.process.pid
+    if _group_alive(pgid):
+        os.killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    try:
+        demo.process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        pass
+    while _group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if not _group_alive(pgid):
+        return demo.process.poll() is not None
+    os.killpg(pgid, signal.SIGKILL)
+    demo.process.wait(timeout=10)
+    return False
+
+
+def _wait_until_answering(demo: Demo) -> Answer:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if demo.process.poll() is not None:
+            pytest.fail(f"the demo exited with {demo.process.returncode}:\n{demo.output()}")
+        try:
+            with urllib.request.urlopen(demo.url + "/", timeout=5) as response:  # noqa: S310
+                return Answer(response.status, response.headers)
+        except urllib.error.HTTPError as exc:
+            return Answer(exc.code, exc.headers)
+        except OSError:  # not listening yet
+            time.sleep(0.2)
+    pytest.fail(f"the demo did not answer within {READY_TIMEOUT_S} s:\n{demo.output()}")
+
+
+def _haven(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "haven.cli", "--data", str(data), *args], cwd=ROOT,
+        env=_environment(), capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+def _log_in(demo: Demo, username: str, password: str, code: str) -> urllib.request.OpenerDirector:
+    """Log in through the form, as a browser without JavaScript would; returns the session."""
+    session = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    with session.open(demo.url + "/login/", timeout=10) as response:
+        form = response.read().decode("utf-8")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert token is not None, form
+    body = urllib.parse.urlencode({
+        "csrfmiddlewaretoken": token.group(1), "username": username, "password": password,
+        "code": code,
+    }).encode("ascii")
+    try:
+        with session.open(demo.url + "/login/", body, timeout=30) as response:
+            assert response.url != demo.url + "/login/"
+    except urllib.error.HTTPError as exc:
+        refusal = re.findall(r'role="alert">([^<]*)<', exc.read().decode("utf-8"))
+        pytest.fail(f"the login was refused ({exc.code}): {refusal}")
+    return session
+
+
+@pytest.fixture(scope="module")
+def demos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Demo, Demo]]:
+    folder = tmp_path_factory.mktemp("demos")
+    started: list[Demo] = []
+    try:
+        started.append(_start(folder, "first"))
+        started.append(_start(folder, "second"))
+        yield started[0], started[1]
+    finally:
+        stuck = [demo.url for demo in started if not _stop(demo)]
+    if stuck:
+        pytest.fail(f"still running {STOP_TIMEOUT_S} s after SIGTERM (then killed): {stuck}")
+
+
+def test_it_runs_two_demos_side_by_side_with_the_security_headers(
+    demos: tuple[Demo, Demo],
+) -> None:
+    first, second = demos
+    assert first.port != second.port and first.data != second.data
+    for demo in demos:
+        answer = _wait_until_answering(demo)
+        assert answer.status == 200, demo.output()
+        assert "default-src 'none'" in answer.headers["Content-Security-Policy"]
+        assert answer.headers["X-Frame-Options"] == "DENY"
+        # Either keeps addresses, which may hold one-time tokens, from other sites.
+        assert answer.headers["Referrer-Policy"] in {"no-referrer", "same-origin"}
+        assert (demo.data / "haven.sqlite3").exists()
+
+
+def test_it_prints_logins_and_a_totp_command_that_work(demos: tuple[Demo, Demo]) -> None:
+    first, _second = demos
+    _wait_until_answering(first)
+    output = first.output()
+    for person in DEMO_PEOPLE:
+        assert re.search(rf"^\s+{person.username}\s+{re.escape(person.password)}\s", output, re.M), output
+    assert f"haven --data {first.data} totp alice" in output
+
+    result = _haven(first.data, "totp", "alice")
+    assert result.returncode == 0, result.stderr
+    code = result.stdout.strip()
+    assert re.fullmatch(r"\d{6}", code), result.stdout
+
+    alice = DEMO_PEOPLE[0]
+    session = _log_in(first, alice.username, alice.password, code)
+    with session.open(first.url + "/org/", timeout=10) as response:
+        assert response.url == first.url + "/org/"
+        assert "Demo help desk" in response.read().decode("utf-8")
