@@ -79,6 +79,14 @@ def reseal(vault: OrgVault, case: Case) -> None:
             CaseRecord.objects.filter(pk=rec.pk).update(body=vault.encrypt(vault.decrypt(bytes(rec.body))))
 
 
+def reseal_cases(vault: OrgVault, cases: Iterable[Case]) -> None:
+    """Re-encrypt sealed summaries of cases about to be shown (see reseal)."""
+    for case in cases:
+        if case.summary and vault.is_sealed(bytes(case.summary)):
+            case.summary = vault.encrypt(vault.decrypt(bytes(case.summary)))
+            Case.objects.filter(pk=case.pk).update(summary=case.summary)
+
+
 def index_case(vault: OrgVault, case: Case) -> None:
     reseal(vault, case)
     tokens: set[int] = set()

@@ -18,13 +18,22 @@ from haven.cases.access import MANAGE, WORK, can
 from haven.cases.models import OrgSettings, Reminder, SavedReply, Status
 
 from . import charts, queues, stats
-from .common import desk_view, member, paginate, summary_of, tags_of, vault
+from .common import (
+    COUNT_CAP,
+    capped_count,
+    desk_view,
+    member,
+    paginate,
+    summary_of,
+    tags_of,
+    vault,
+)
 from .forms import NewCaseForm, RetentionForm, SavedReplyForm
 
 
 def _rows(request: HttpRequest, page: Any) -> list[dict[str, Any]]:
     org_vault = vault(request)
-    cases = list(page.object_list.select_related("assignee"))
+    cases = page.object_list
     with transaction.atomic():
         if cases:
             chain.record(member(request).organization_id, "queue.read", actor_id=member(request).pk,
@@ -53,7 +62,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     if slug not in queues.QUEUE_SLUGS:
         slug = "new"
     cases, params = _filtered(request, queues.queue_cases(me, slug))
-    page = paginate(request, cases)
+    page = paginate(request, cases.select_related("assignee"))
+    search.reseal_cases(vault(request), page.object_list)
     reminders = (Reminder.objects.filter(organization_id=me.organization_id, dismissed=False)
                  .filter(member__in=[me, None]).select_related("case").order_by("-created")[:20])
     return render(request, "desk/queue.html", {
@@ -72,12 +82,16 @@ def _members(me: Member) -> list[Member]:
 def search_view(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     page = rows = None
+    found = 0
     if query:
         me = member(request)
         results = search.search(vault(request), me.organization_id, query).order_by("-created", "-pk")
-        page = paginate(request, results)
+        page = paginate(request, results.select_related("assignee"))
         rows = _rows(request, page)
-    return render(request, "desk/search.html", {"query": query, "page": page, "rows": rows})
+        found = capped_count(results)
+    return render(request, "desk/search.html", {"query": query, "page": page, "rows": rows,
+                                                "found": found if query else 0,
+                                                "capped": query and found > COUNT_CAP})
 
 
 @desk_view()
