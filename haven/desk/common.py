@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from dataclasses import dataclass
 from django.http import Http404, HttpRequest, HttpResponse
 
 from haven.accounts.models import Member
