@@ -26,6 +26,7 @@ from haven.cases.models import (
     SavedReply,
     Status,
 )
+from haven.knowledge.desk import reply_text_for
 
 from .common import desk_view, member, summary_of, tags_of, vault
 from .forms import AssignForm, DeadlineForm, DetailsForm, RuleForm, StatusForm, TagsForm, TextForm
@@ -49,7 +50,10 @@ def _ready_replies(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 def _prefill(request: HttpRequest) -> str:
-    """The text of a chosen ready reply, so the reply box works without JavaScript."""
+    """The text of a chosen ready reply or article, so the reply box works without JavaScript."""
+    article = request.GET.get("use_article", "")
+    if article:
+        return reply_text_for(member(request), article)
     chosen = request.GET.get("use_reply", "")
     if not chosen.isdigit():
         return ""

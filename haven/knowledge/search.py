@@ -33,7 +33,15 @@ LANGS = ("ru", "uk", "en")
 
 
 class QueryError(ValueError):
-    """The query cannot be searched; the message says what to change."""
+    """The query cannot be searched; the message says what to change.
+
+    ``code`` names the problem (not_text, too_long, binary, empty, language,
+    limit) so that a caller can show the message in the reader's language.
+    """
+
+    def __init__(self, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class ArticleLike(Protocol):
@@ -108,7 +116,7 @@ class SearchIndex:
     def build(self, articles: Iterable[ArticleLike]) -> SearchIndex:
         """Index ``articles`` (replacing anything indexed before); returns self."""
         articles = list(articles)
-        groups = _translation_groups(articles)
+        groups = translation_groups(articles)
         self._docs = [_Doc(a.slug, a.lang, a.title, groups[(a.lang, a.slug)]) for a in articles]
         self._translations = {(doc.group, doc.lang): doc for doc in self._docs}
         vocabulary: set[tuple[str, str]] = set()
@@ -129,7 +137,7 @@ class SearchIndex:
 
     def search(self, query: str, lang: str | None = None, limit: int = 3) -> list[Hit]:
         """The best ``limit`` articles for ``query``, one per translation group."""
-        _check_query(query, lang, limit)
+        check_query(query, lang, limit)
         return self._rank(self._score(self._parse(query)), lang, limit)
 
     def _parse(self, query: str) -> _Query:
@@ -271,21 +279,25 @@ class SearchIndex:
 # -- query checks --------------------------------------------------------------------------
 
 
-def _check_query(query: object, lang: str | None, limit: int) -> None:
+def check_query(query: object, lang: str | None = None, limit: int = 1) -> None:
+    """Raise ``QueryError`` if ``query`` cannot be searched (cheap: no index needed)."""
     if not isinstance(query, str):
-        raise QueryError("The query must be text.")
+        raise QueryError("The query must be text.", "not_text")
     if len(query) > MAX_QUERY_CHARS:
         raise QueryError(f"The query is too long ({len(query)} characters); "
-                         f"shorten it to at most {MAX_QUERY_CHARS}.")
-    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n\r" for ch in query):
+                         f"shorten it to at most {MAX_QUERY_CHARS}.", "too_long")
+    # U+FFFD is what undecodable bytes become on the way in: binary, not text.
+    if "\ufffd" in query or any(
+            unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n\r" for ch in query):
         raise QueryError("The query contains control characters or binary data; "
-                         "type it as plain text.")
+                         "type it as plain text.", "binary")
     if not query.strip():
-        raise QueryError("The query is empty; type a few words to search for.")
+        raise QueryError("The query is empty; type a few words to search for.", "empty")
     if lang is not None and lang not in LANGS:
-        raise QueryError(f"Unknown language {lang!r}; use one of {', '.join(LANGS)}.")
+        raise QueryError(f"Unknown language {lang!r}; use one of {', '.join(LANGS)}.", "language")
     if limit < 1:
-        raise QueryError("Ask for at least one result.")
+        raise QueryError("Ask for at least one result.", "limit")
+
 
 
 # -- building blocks -----------------------------------------------------------------------
@@ -345,7 +357,7 @@ def _field_counts(article: ArticleLike, vocabulary: set[tuple[str, str]]) -> dic
     return counts
 
 
-def _translation_groups(articles: list[ArticleLike]) -> dict[tuple[str, str], int]:
+def translation_groups(articles: Sequence[ArticleLike]) -> dict[tuple[str, str], int]:
     """Group id per (lang, slug): same slug, or linked by ``related``, is one group."""
     parent: dict[str, str] = {}
 

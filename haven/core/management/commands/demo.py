@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand
 from haven.cli import DEMO_MARKER
 from haven.core import demo
 from haven.core.management.commands.serve import gunicorn_argv
+from haven.knowledge.demo import load_shipped
 
 
 class Command(BaseCommand):
@@ -33,6 +34,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         logins = demo.seed()
+        load_shipped()
         self._print_logins(logins, opts["port"])
         if opts["no_serve"]:
             return

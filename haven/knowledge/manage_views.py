@@ -1,0 +1,161 @@
+"""The coordinator's knowledge-base pages: own articles, overrides, reviews, channel posts.
+
+Logged in as a coordinator or administrator; anyone else gets 404, and an
+article or post of another organization is 404 too (no existence oracle).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from haven.accounts.models import Member
+
+from . import actions, posts, service
+from .content import render_markdown
+from .forms import ArticleForm, NewArticleForm, PostForm
+from .labels import LANG_NAMES, topic_label
+from .models import Article, ChannelPost
+
+View = Callable[..., HttpResponse]
+POSTS_SHOWN = 100
+
+
+def editor_view(view: View) -> View:
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not actions.can_edit(_member(request)):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@editor_view
+def manage(request: HttpRequest) -> HttpResponse:
+    me = _member(request)
+    lang = service.normalize_lang(request.GET.get("lang"))
+    rows = Article.objects.filter(organization_id=me.organization_id)
+    shipped = Article.objects.filter(organization__isnull=True)
+    if lang:
+        rows, shipped = rows.filter(lang=lang), shipped.filter(lang=lang)
+    own = {a.key: a for a in rows}
+    shipped_keys = {a.key: a for a in shipped}
+    items = [_row(a, me, overrides=a.key in shipped_keys) for a in own.values()]
+    items += [_row(a, me) for key, a in shipped_keys.items() if key not in own]
+    items.sort(key=lambda item: (item["article"].lang, item["article"].title.lower()))
+    return render(request, "knowledge/manage.html", {
+        "items": items, "lang": lang, "kb_langs": LANG_NAMES.items(),
+        "org_index": reverse("knowledge:org_index", args=[me.organization.slug])})
+
+
+@editor_view
+def new_article(request: HttpRequest) -> HttpResponse:
+    me = _member(request)
+    form = NewArticleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        lang, slug = form.cleaned_data["lang"], form.cleaned_data["slug"]
+        try:
+            actions.create_article(me, lang, slug, form.data_object())
+        except actions.ArticleExists:
+            form.add_error("slug", _("Your organization already has an article with this name "
+                                     "in this language. Edit that one."))
+        else:
+            messages.success(request, _("The article was created."))
+            return redirect("knowledge:manage_edit", lang, slug)
+    return render(request, "knowledge/manage_form.html", {"form": form, "article": None},
+                  status=400 if form.errors else 200)
+
+
+@editor_view
+def edit_article(request: HttpRequest, lang: str, slug: str) -> HttpResponse:
+    me = _member(request)
+    article = actions.own_article(me, lang, slug)
+    form = ArticleForm.for_article(article, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        actions.update_article(me, article, form.data_object())
+        messages.success(request, _("The article was saved."))
+        return redirect("knowledge:manage_edit", lang, slug)
+    return render(request, "knowledge/manage_form.html", {
+        "form": form, "article": article, "preview": render_markdown(article.body_markdown),
+        "public_url": service.article_url(lang, slug, me.organization),
+    }, status=400 if form.errors else 200)
+
+
+@editor_view
+@require_POST
+def override_article(request: HttpRequest, lang: str, slug: str) -> HttpResponse:
+    actions.override_article(_member(request), actions.shipped_article(lang, slug))
+    messages.success(request, _("Your organization's copy was made. Edit it here."))
+    return redirect("knowledge:manage_edit", lang, slug)
+
+
+@editor_view
+@require_POST
+def review_article(request: HttpRequest, lang: str, slug: str) -> HttpResponse:
+    article = actions.mark_reviewed(_member(request), lang, slug)
+    messages.success(request, _("“%(title)s” is marked as reviewed today.") % {"title": article.title})
+    return redirect("knowledge:manage")
+
+
+@editor_view
+@require_POST
+def delete_article(request: HttpRequest, lang: str, slug: str) -> HttpResponse:
+    me = _member(request)
+    actions.delete_article(me, actions.own_article(me, lang, slug))
+    messages.success(request, _("Your organization's article was removed."))
+    return redirect("knowledge:manage")
+
+
+@editor_view
+def channel_posts(request: HttpRequest) -> HttpResponse:
+    me = _member(request)
+    form = PostForm(request.POST or None, articles=service.visible_articles(me.organization))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            posts.schedule_post(me, article=data["article_obj"], text=data["text"],
+                                lang=data["lang"], when=data["scheduled_for"])
+        except posts.PostError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The post was scheduled."))
+            return redirect("knowledge:posts")
+    shown = list(ChannelPost.objects.filter(organization_id=me.organization_id)
+                 .select_related("article").order_by("-scheduled_for", "-pk")[:POSTS_SHOWN])
+    retrying = posts.last_errors(shown)
+    return render(request, "knowledge/posts.html", {
+        "form": form, "posts": [{"post": p, "retrying": retrying.get(p.pk, "")} for p in shown],
+    }, status=400 if form.errors else 200)
+
+
+@editor_view
+@require_POST
+def cancel_post(request: HttpRequest, post_id: int) -> HttpResponse:
+    me = _member(request)
+    post = get_object_or_404(ChannelPost, pk=post_id, organization_id=me.organization_id)
+    if posts.cancel_post(me, post):
+        messages.success(request, _("The post was cancelled."))
+    else:
+        messages.error(request, _("The post is already on its way and cannot be cancelled."))
+    return redirect("knowledge:posts")
+
+
+def _member(request: HttpRequest) -> Member:
+    return request.user  # type: ignore[return-value]
+
+
+def _row(article: Article, me: Member, overrides: bool = False) -> dict[str, Any]:
+    return {"article": article, "topic": topic_label(article.topic), "overrides": overrides,
+            "lang_name": LANG_NAMES[article.lang],
+            "url": service.article_url(article.lang, article.slug, me.organization)}

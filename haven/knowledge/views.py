@@ -1,0 +1,133 @@
+"""Public knowledge-base pages: index by topic, article, search. No login, no JavaScript.
+
+The shipped knowledge base lives under /kb/; an organization's view (its own
+articles and overrides) under /kb/o/<organization slug>/. The content language
+is ``?lang=`` (ru, uk, en) or else the site language; the page around it stays
+in the site language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+from haven.accounts.models import Organization
+
+from . import service
+from .content import CONFIRMATION_PHRASES, LANGS, NOT_ADVICE_PHRASES, render_markdown
+from .labels import LANG_NAMES, TOPIC_LABELS, topic_label
+from .loader import ensure_shipped
+from .models import Article
+from .plaintext import markdown_to_text
+from .search import QueryError, translation_groups
+
+# Where a reader looks when an article is missing in their language.
+FALLBACK = {"ru": ("ru", "en", "uk"), "uk": ("uk", "ru", "en"), "en": ("en", "ru", "uk")}
+SNIPPET_CHARS = 220
+
+
+def index(request: HttpRequest, org_slug: str | None = None) -> HttpResponse:
+    org, lang = _organization(org_slug), content_lang(request)
+    ensure_shipped()
+    chosen = _one_per_group(service.visible_articles(org), lang)
+    topics = [{"slug": slug, "label": label,
+               "items": [_item(a, org) for a in chosen if a.topic == slug]}
+              for slug, label in TOPIC_LABELS.items()]
+    return render(request, "knowledge/index.html", {
+        **_common(request, org, lang), "topics": [t for t in topics if t["items"]]})
+
+
+def article(request: HttpRequest, lang: str, slug: str, org_slug: str | None = None) -> HttpResponse:
+    org = _organization(org_slug)
+    ensure_shipped()
+    found = service.find_article(org, lang, slug)
+    if found is None:
+        raise Http404
+    return render(request, "knowledge/article.html", {
+        **_common(request, org, lang), "article": found, "topic": topic_label(found.topic),
+        "body_html": safe_body(found),
+        "translations": [{"lang": a.lang, "name": LANG_NAMES[a.lang],
+                          "url": service.article_url(a.lang, a.slug, org)}
+                         for a in service.translations(found, org)],
+        "not_advice": _sentence(NOT_ADVICE_PHRASES[found.lang]),
+        "confirm": _sentence(CONFIRMATION_PHRASES[found.lang]),
+    })
+
+
+def search(request: HttpRequest, org_slug: str | None = None) -> HttpResponse:
+    org, lang = _organization(org_slug), content_lang(request)
+    context: dict[str, Any] = {**_common(request, org, lang), "asked": "q" in request.GET}
+    if not context["asked"]:
+        return render(request, "knowledge/search.html", context)
+    query = request.GET.get("q", "")
+    try:
+        hits = service.search_articles(query, lang=lang, organization=org)
+    except QueryError as error:
+        shown = "" if error.code in ("binary", "too_long") else query
+        context.update(error=service.query_error_message(error), query=shown)
+        return render(request, "knowledge/search.html", context, status=400)
+    rows = Article.objects.in_bulk([hit.article_id for hit in hits])
+    context.update(query=query, results=[
+        {**_item(rows[hit.article_id], org), "snippet": _snippet(rows[hit.article_id])}
+        for hit in hits if hit.article_id in rows])
+    return render(request, "knowledge/search.html", context)
+
+
+def safe_body(found: Article) -> SafeString:
+    """The article's Markdown as HTML that nh3 sanitised (raw HTML in content is shown as text)."""
+    return mark_safe(render_markdown(found.body_markdown))  # noqa: S308 - sanitised by nh3
+
+
+def content_lang(request: HttpRequest) -> str:
+    """?lang= if it is ru, uk or en; else the site language; else Russian."""
+    return (service.normalize_lang(request.GET.get("lang"))
+            or service.normalize_lang(get_language()) or "ru")
+
+
+def _organization(org_slug: str | None) -> Organization | None:
+    if org_slug is None:
+        return None
+    return get_object_or_404(Organization, slug=org_slug)
+
+
+def _common(request: HttpRequest, org: Organization | None, lang: str) -> dict[str, Any]:
+    if org is None:
+        index_url, search_url = reverse("knowledge:index"), reverse("knowledge:search")
+    else:
+        index_url = reverse("knowledge:org_index", args=[org.slug])
+        search_url = reverse("knowledge:org_search", args=[org.slug])
+    return {"org": org, "lang": lang, "lang_name": LANG_NAMES[lang], "index_url": index_url,
+            "search_url": search_url,
+            "kb_langs": [{"code": code, "name": LANG_NAMES[code]} for code in LANGS]}
+
+
+def _one_per_group(articles: list[Article], lang: str) -> list[Article]:
+    """Each article once: in ``lang`` if translated, else in the nearest other language."""
+    groups = translation_groups(articles)
+    best: dict[int, Article] = {}
+    order = FALLBACK[lang]
+    for item in articles:
+        group = groups[(item.lang, item.slug)]
+        current = best.get(group)
+        if current is None or order.index(item.lang) < order.index(current.lang):
+            best[group] = item
+    return sorted(best.values(), key=lambda a: a.title.lower())
+
+
+def _item(found: Article, org: Organization | None) -> dict[str, Any]:
+    return {"article": found, "url": service.article_url(found.lang, found.slug, org),
+            "lang_name": LANG_NAMES[found.lang]}
+
+
+def _snippet(found: Article) -> str:
+    text = " ".join(markdown_to_text(found.body_markdown).split())
+    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _sentence(phrase: str) -> str:
+    return phrase[0].upper() + phrase[1:] + "."
