@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import inspect
-
 import pytest
-from django.http import HttpRequest
 from django.test import Client
 
-from haven.cases.models import SavedReply
-from haven.desk import case_views
-from haven.desk.common import member, vault
 from haven.knowledge.desk import reply_text_for, suggestions_for_case
 from tests.conftest import Persona, make_case
 
@@ -73,23 +67,7 @@ def test_an_empty_question_on_the_case_page_falls_back_to_the_category(alice: Pe
     assert 'href="/kb/o/first/en/acs-' in panel and "error" not in panel
 
 
-def _prefill_with_articles(request: HttpRequest) -> str:
-    """The change proposed for haven/desk/case_views.py ``_prefill`` (until it is made there)."""
-    article = request.GET.get("use_article", "")
-    if article:
-        return reply_text_for(member(request), article)
-    chosen = request.GET.get("use_reply", "")
-    if not chosen.isdigit():
-        return ""
-    reply = SavedReply.objects.filter(pk=int(chosen),
-                                      organization_id=member(request).organization_id).first()
-    return vault(request).decrypt_text(bytes(reply.body)) if reply else ""
-
-
-def test_use_as_reply_puts_the_article_in_the_reply_box(alice: Persona, bob_client: Client,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    if "use_article" not in inspect.getsource(case_views._prefill):
-        monkeypatch.setattr(case_views, "_prefill", _prefill_with_articles)
+def test_use_as_reply_puts_the_article_in_the_reply_box(alice: Persona, bob_client: Client) -> None:
     case = make_case(alice)
     response = bob_client.get(f"/desk/cases/{case.number}/", {"use_article": "ru/acs-deadlines"})
     box = response.content.decode().split('id="reply-text"', 1)[1].split("</textarea>", 1)[0]
