@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from haven.accounts.models import Member
 from haven.cases.models import OPEN_STATUSES, Case, Status
@@ -21,14 +21,14 @@ class Queue:
 
 
 QUEUES = [
-    Queue("new", _("New")),
-    Queue("mine", _("Mine")),
-    Queue("unassigned", _("Unassigned")),
-    Queue("due", _("Due within 72 h")),
-    Queue("overdue", _("Overdue")),
-    Queue("waiting", _("Waiting on requester")),
-    Queue("open", _("All open")),
-    Queue("closed", _("Closed")),
+    Queue("new", pgettext_lazy("queue", "New")),
+    Queue("mine", pgettext_lazy("queue", "Mine")),
+    Queue("unassigned", pgettext_lazy("queue", "Unassigned")),
+    Queue("due", pgettext_lazy("queue", "Due within 72 h")),
+    Queue("overdue", pgettext_lazy("queue", "Overdue")),
+    Queue("waiting", pgettext_lazy("queue", "Waiting on requester")),
+    Queue("open", pgettext_lazy("queue", "All open")),
+    Queue("closed", pgettext_lazy("queue", "Closed")),
 ]
 QUEUE_SLUGS = {q.slug for q in QUEUES}
 
