@@ -18,6 +18,10 @@ USAGE = """usage: haven [--data DIR] COMMAND [ARGS]
   recover-org            restore administrator access with the recovery key
   audit verify           check the audit hash chains
   totp USERNAME          (demo only) print a demo member's current second-factor code
+  chat [--org SLUG] [--lang ru]
+                         (demo) talk to the bot through a fake Telegram, no internet
+  kb search "QUESTION" --lang ru [--json]
+                         search the knowledge base
   ...                    any Django management command (migrate, check, ...)
 """
 

@@ -124,6 +124,10 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
+            # Opening SQLite and running the PRAGMAs on every request cost more
+            # than a small request itself.
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -162,6 +166,9 @@ HAVEN_INVITE_DAYS = envint("HAVEN_INVITE_DAYS", 7)
 HAVEN_LOGIN_LOCK_AFTER = envint("HAVEN_LOGIN_LOCK_AFTER", 10)
 HAVEN_LOGIN_LOCK_MINUTES = envint("HAVEN_LOGIN_LOCK_MINUTES", 15)
 HAVEN_CLIENT_ATTEMPTS = envint("HAVEN_CLIENT_ATTEMPTS", 30)
+# Telegram: empty means the real Bot API; the demo and tests point at a fake one.
+HAVEN_TELEGRAM_API_URL = os.environ.get("HAVEN_TELEGRAM_API_URL", "").strip()
+HAVEN_TELEGRAM_CHAT_DAYS = envint("HAVEN_TELEGRAM_CHAT_DAYS", 14)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = envint("HAVEN_SESSION_SECONDS", 8 * 3600)

@@ -20,7 +20,7 @@ from haven.accounts.models import Member, Organization
 from haven.audit import chain
 from haven.vault import OrgVault
 
-from . import categories, outbox, search
+from . import categories, outbox, search, signals
 from .access import MANAGE, READ, WORK, require
 from .models import (
     TRANSITIONS,
@@ -130,7 +130,9 @@ def read_case(member: Member, vault: OrgVault, case: Case) -> list[dict[str, Any
     return records
 
 
-def set_status(member: Member, case: Case, status: str, version: int | None) -> None:
+def set_status(member: Member, case: Case, status: str, version: int | None,
+               vault: OrgVault | None = None) -> None:
+    """Change the status; reopening with the member's ``vault`` lets channels re-arm."""
     require(member, WORK)
     if status not in TRANSITIONS.get(case.status, set()):
         raise ActionError(_("A case that is “%(from)s” cannot become “%(to)s”.") % {
@@ -141,6 +143,8 @@ def set_status(member: Member, case: Case, status: str, version: int | None) -> 
         closed_at = timezone.now() if status == Status.CLOSED else None
         _bump(case, version, status=status, closed_at=closed_at)
         _audit(case, member, "case.status", old=old, new=status)
+    if old == Status.CLOSED and vault is not None:
+        signals.reopened.send(sender=Case, case=case, vault=vault)
 
 
 def assign(member: Member, case: Case, assignee: Member | None, version: int | None) -> None:
@@ -328,3 +332,4 @@ def purge_content(case: Case) -> None:
     search.forget(case)
     case.deadlines.all().delete()
     outbox.cancel(case)
+    signals.content_purged.send(sender=Case, case=case)

@@ -110,7 +110,8 @@ def _set_status(request: HttpRequest, me: Member, case: Case) -> str:
     form = StatusForm(request.POST)
     if not form.is_valid():
         raise actions.ActionError(_("Choose one of the listed statuses."))
-    actions.set_status(me, case, form.cleaned_data["status"], form.cleaned_data["version"])
+    actions.set_status(me, case, form.cleaned_data["status"], form.cleaned_data["version"],
+                       vault(request))
     return _("The status was changed.")
 
 

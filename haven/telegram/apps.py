@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -7,3 +9,27 @@ class TelegramConfig(AppConfig):
     name = "haven.telegram"
     label = "telegram"
     verbose_name = "Telegram bot"
+
+    def ready(self) -> None:
+        from haven.cases import signals
+
+        from . import sender, tasks  # noqa: F401 - registers the worker's periodic tasks
+
+        sender.register()  # the outbox handlers for "telegram" and "telegram-channel"
+        signals.content_purged.connect(_forget, dispatch_uid="telegram-forget")
+        signals.reopened.connect(_rearm, dispatch_uid="telegram-rearm")
+
+
+def _forget(sender: Any, case: Any, **kwargs: Any) -> None:
+    """A purged or burned case keeps no server copy of its chat id."""
+    from . import links
+
+    links.forget(case.pk)
+
+
+def _rearm(sender: Any, case: Any, vault: Any, **kwargs: Any) -> None:
+    """Closing a case dropped the server copy of its chat id; reopening restores it."""
+    from . import links
+
+    if case.channel == "telegram":
+        links.rearm(case, vault)

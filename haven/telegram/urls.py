@@ -1,7 +1,13 @@
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
+
+from . import views
 
 app_name = "telegram"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("webhook/<str:public_id>/", views.webhook, name="webhook"),
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/<str:action>/", views.settings_action, name="settings_action"),
+]

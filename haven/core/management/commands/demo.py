@@ -50,24 +50,32 @@ class Command(BaseCommand):
         out("\nThe second factor is a 6-digit code that changes every 30 seconds. Get the current one with:")
         out(f"  haven {data_arg} totp alice")
         out(f"(right now alice's code is {demo.current_code('alice')})\n")
+        out("Talk to the demo bot from another terminal, no internet needed:")
+        out(f"  haven {data_arg} chat\n")
 
     def _run(self, port: int) -> None:
+        # A fake Telegram on the next port, so `haven chat` and desk replies work offline.
+        fake_url = f"http://127.0.0.1:{port + 1}"
         env = dict(os.environ, HAVEN_MODE="demo", HAVEN_DATA=str(settings.DATA_DIR),
-                   HAVEN_SITE_URL=f"http://127.0.0.1:{port}")
+                   HAVEN_SITE_URL=f"http://127.0.0.1:{port}", HAVEN_TELEGRAM_API_URL=fake_url)
+        fake = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "haven.telegram.fake", "--port", str(port + 1),
+             "--url-file", str(settings.DATA_DIR / "fake-telegram.url")], env=env)
         web = subprocess.Popen(gunicorn_argv(f"127.0.0.1:{port}", workers=2), env=env)  # noqa: S603
         worker = subprocess.Popen(
             [sys.executable, "-m", "haven.cli", "worker"], env=env
         )
-        signal.signal(signal.SIGTERM, _interrupt)  # stop web and worker too, as on Ctrl-C
+        procs = (web, worker, fake)
+        signal.signal(signal.SIGTERM, _interrupt)  # stop them all, as on Ctrl-C
         try:
-            while web.poll() is None and worker.poll() is None:
+            while all(proc.poll() is None for proc in procs):
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
         finally:
-            for proc in (web, worker):
+            for proc in procs:
                 proc.terminate()
-            for proc in (web, worker):
+            for proc in procs:
                 try:
                     proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:

@@ -1,0 +1,99 @@
+"""A chat's conversation state, found by a keyed hash and stored encrypted.
+
+The state (language, where in the menu, the linked case, the number of the
+last prompt) lives in a ``Chat`` row, not in process memory, so any worker can
+answer the next message. The row is found by ``pepper_hash("tg-chat",
+"bot:chat")`` and expires after ``HAVEN_TELEGRAM_CHAT_DAYS`` of inactivity
+(default 14); after that the bot no longer knows the chat, and the requester
+reconnects to a case with the codename. The questionnaire's own state is kept
+by the intake engine's conversations (:mod:`haven.intake.conversations`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from haven.vault import VaultError
+
+from . import sealing
+from .models import Bot, Chat
+
+LANGS = ("ru", "uk", "en")
+MENU, ASK, INTAKE, CODENAME, ERASE = "menu", "ask", "intake", "codename", "erase"
+
+
+def lifetime() -> timedelta:
+    return timedelta(days=int(getattr(settings, "HAVEN_TELEGRAM_CHAT_DAYS", 14)))
+
+
+@dataclass
+class ChatState:
+    lang: str | None = None
+    mode: str = MENU
+    case: int | None = None
+    nonce: int = 0
+    picks: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: Any) -> ChatState:
+        if not isinstance(data, dict):
+            return cls()
+        lang = data.get("lang") if data.get("lang") in LANGS else None
+        case = data.get("case") if isinstance(data.get("case"), int) else None
+        picks = [str(p) for p in data.get("picks") or [] if isinstance(p, str)]
+        mode = data.get("mode") if data.get("mode") in (MENU, ASK, INTAKE, CODENAME, ERASE) else MENU
+        return cls(lang, str(mode), case, int(data.get("nonce") or 0), picks)
+
+    def next_nonce(self) -> int:
+        self.nonce = (self.nonce + 1) % 100_000
+        return self.nonce
+
+
+@dataclass
+class ChatHandle:
+    """A chat being answered: its key, its row (None until first saved) and state."""
+
+    bot: Bot
+    chat_id: int
+    key: str
+    row: Chat | None
+    state: ChatState
+
+    @property
+    def intake_handle(self) -> str:
+        return f"telegram:{self.bot.telegram_id}:{self.chat_id}"
+
+
+def open_chat(bot: Bot, chat_id: int) -> ChatHandle:
+    key = sealing.chat_key(bot.telegram_id, chat_id)
+    row = Chat.objects.filter(key=key, expires__gt=timezone.now()).first()
+    state = ChatState()
+    if row is not None:
+        try:
+            state = ChatState.from_json(sealing.unseal(sealing.STATE, key, bytes(row.state)))
+        except VaultError:
+            state = ChatState()
+    return ChatHandle(bot, chat_id, key, row, state)
+
+
+def save(handle: ChatHandle) -> None:
+    """Store the state; the caller holds the bot's processing lease (one writer per chat)."""
+    blob = sealing.seal(sealing.STATE, handle.key, asdict(handle.state))
+    expires = timezone.now() + lifetime()
+    if handle.row is None:
+        Chat.objects.filter(key=handle.key).delete()  # an expired row under the same key
+        handle.row = Chat.objects.create(key=handle.key, bot=handle.bot, state=blob, expires=expires)
+        return
+    Chat.objects.filter(pk=handle.row.pk).update(state=blob, expires=expires,
+                                                 version=F("version") + 1)
+
+
+def purge_expired() -> int:
+    deleted, _ = Chat.objects.filter(expires__lte=timezone.now()).delete()
+    return deleted

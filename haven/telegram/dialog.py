@@ -1,0 +1,334 @@
+"""The conversation: one update in; state changes and queued answers out.
+
+Runs inside the update's transaction (see :mod:`haven.telegram.processing`).
+Every kind of update is either handled or ignored without an error: messages
+and button presses in private chats are answered; a member-status change
+records that the requester blocked (or unblocked) the bot; edited messages,
+channel posts and anything from groups are ignored.
+
+Buttons carry ``kind:nonce:arg``. The nonce is the number of the prompt they
+belong to, so pressing a button of an earlier question changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone, translation
+
+from haven.accounts.keys import pepper_hash
+from haven.cases import actions
+from haven.cases.models import Case
+from haven.intake import conversations, followup
+
+from . import chats, intake_flow, links, media, render, texts
+from .chats import LANGS, ChatHandle
+from .models import Bot, TrackedMessage
+from .outgoing import Out
+from .turn import Turn
+
+log = logging.getLogger("haven.telegram")
+DELETE_WINDOW = timedelta(hours=47, minutes=50)  # Telegram's 48 hours, with a margin
+CODENAME_TRIES = 5
+CODENAME_WINDOW = 3600
+NONCE_FREE = ("l", "m", "x")
+
+
+def handle(bot: Bot, update: dict[str, Any], fetched: media.Fetched | None = None) -> int | None:
+    """Process one update; return the id of the outbox row to send now, if any."""
+    message = update.get("message")
+    if isinstance(message, dict):
+        return _message(bot, message, fetched)
+    query = update.get("callback_query")
+    if isinstance(query, dict):
+        return _callback(bot, query)
+    change = update.get("my_chat_member")
+    if isinstance(change, dict):
+        _member_status(bot, change)
+    return None  # edited messages, channel posts, polls, groups: nothing to answer
+
+
+def private_chat_id(message: Any) -> int | None:
+    chat = message.get("chat") if isinstance(message, dict) else None
+    if not isinstance(chat, dict) or chat.get("type") != "private" or not isinstance(chat.get("id"), int):
+        return None
+    return int(chat["id"])
+
+
+def guess_lang(sender: Any) -> str:
+    code = str(sender.get("language_code") or "")[:2] if isinstance(sender, dict) else ""
+    return code if code in LANGS else "ru"
+
+
+def _open_turn(bot: Bot, chat_id: int, sender: Any) -> Turn:
+    handle = chats.open_chat(bot, chat_id)
+    if handle.state.lang is None:
+        handle.state.lang = guess_lang(sender)
+        handle.state.nonce = 0
+        handle.state.mode = chats.MENU
+    return Turn(bot, handle, Out(bot, chat_id))
+
+
+def _message(bot: Bot, message: dict[str, Any], fetched: media.Fetched | None) -> int | None:
+    chat_id = private_chat_id(message)
+    if chat_id is None:
+        return None
+    turn = _open_turn(bot, chat_id, message.get("from"))
+    first_contact = turn.chat.row is None
+    if isinstance(message.get("message_id"), int):
+        turn.message_id = int(message["message_id"])
+        TrackedMessage.objects.create(chat_key=turn.chat.key, message_id=turn.message_id)
+    with translation.override(turn.lang):
+        text = message.get("text")
+        if isinstance(text, str) and text.startswith("/"):
+            _command(turn, text, first_contact)
+        elif isinstance(text, str):
+            _text(turn, text)
+        elif media.file_of(message) is not None:
+            media.receive(turn, message, fetched)
+        elif any(k in message for k in ("location", "contact", "venue", "live_period")):
+            turn.out.delete([turn.message_id] if turn.message_id else [])
+            turn.say(render.esc(texts.no_location()))
+        else:
+            turn.say(render.esc(texts.only_text()))
+    chats.save(turn.chat)
+    return turn.out.queue()
+
+
+def _command(turn: Turn, text: str, first_contact: bool) -> None:
+    name = text.split()[0][1:].split("@")[0].lower()
+    if name == "start":
+        if first_contact:
+            _ask_lang(turn)
+        else:
+            _welcome(turn)
+        return
+    commands = {"help": _help, "lang": _ask_lang, "language": _ask_lang, "status": _status,
+                "erase": _erase_ask, "clear": _clear, "cancel": _cancel, "menu": _cancel}
+    command = commands.get(name)
+    if command is None:
+        turn.say(f"{render.esc(texts.unknown_command())}\n\n{render.esc(texts.help_text())}")
+        turn.menu()
+        return
+    command(turn)
+
+
+def _text(turn: Turn, text: str) -> None:
+    mode = turn.chat.state.mode
+    if mode == chats.INTAKE:
+        intake_flow.on_text(turn, text)
+    elif mode == chats.ASK:
+        _search(turn, text)
+    elif mode == chats.CODENAME:
+        _codename(turn, text)
+    else:
+        _to_case_or_help(turn, text)
+
+
+def _callback(bot: Bot, query: dict[str, Any]) -> int | None:
+    chat_id = private_chat_id(query.get("message"))
+    if chat_id is None or not isinstance(query.get("id"), str):
+        return None
+    turn = _open_turn(bot, chat_id, query.get("from"))
+    turn.out.answer(query["id"])
+    pressed = query["message"].get("message_id")
+    turn.pressed = pressed if isinstance(pressed, int) else None
+    kind, nonce, arg = _parse(query.get("data"))
+    with translation.override(turn.lang):
+        if kind not in NONCE_FREE and nonce != turn.chat.state.nonce:
+            turn.out.ops[0]["text"] = texts.stale_button()
+        else:
+            if turn.pressed and kind not in ("t",):
+                turn.out.unbutton(turn.pressed)
+            _press(turn, kind, arg)
+    chats.save(turn.chat)
+    return turn.out.queue()
+
+
+def _parse(data: Any) -> tuple[str, int, str]:
+    parts = str(data or "")[:64].split(":", 2)
+    kind = parts[0]
+    if kind in NONCE_FREE:
+        return kind, -1, parts[1] if len(parts) > 1 else ""
+    nonce = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else -2
+    return kind, nonce, parts[2] if len(parts) > 2 else ""
+
+
+def _press(turn: Turn, kind: str, arg: str) -> None:
+    if kind == "l" and arg in LANGS:
+        turn.chat.state.lang = arg
+        with translation.override(arg):
+            intake_flow.set_lang(turn)
+            _welcome(turn)
+    elif kind == "m":
+        _menu_choice(turn, arg)
+    elif kind == "x":
+        _cancel(turn)
+    elif kind == "c":
+        intake_flow.start(turn, arg)
+    elif kind == "e":
+        _erase(turn, arg == "y")
+    elif kind in ("a", "t", "d", "k", "b", "y"):
+        intake_flow.on_button(turn, kind, arg)
+
+
+def _menu_choice(turn: Turn, choice: str) -> None:
+    if choice == "ask":
+        turn.chat.state.mode = chats.ASK
+        turn.say(render.esc(texts.ask_question()))
+    elif choice == "req":
+        intake_flow.offer_categories(turn)
+    elif choice == "status":
+        _status(turn)
+    elif choice == "clear":
+        _clear(turn)
+    elif choice == "lang":
+        _ask_lang(turn)
+
+
+def _ask_lang(turn: Turn) -> None:
+    row = [(name, f"l:{code}") for code, name in texts.LANGUAGE_NAMES.items()]
+    turn.say(render.esc(texts.CHOOSE_LANGUAGE), render.keyboard([row]))
+
+
+def _welcome(turn: Turn) -> None:
+    points = texts.safety_points(turn.org_name, turn.web_url())
+    turn.say(f"{render.bold(texts.safety_title())}\n\n{render.bullets(points)}")
+    turn.menu()
+
+
+def _help(turn: Turn) -> None:
+    turn.say(render.esc(texts.help_text()))
+    turn.menu()
+
+
+def _cancel(turn: Turn) -> None:
+    if turn.chat.state.mode == chats.INTAKE:
+        intake_flow.cancel(turn)
+    else:
+        turn.menu()
+
+
+def _search(turn: Turn, query: str) -> None:
+    try:
+        from haven.knowledge import service
+    except ImportError:
+        turn.menu(texts.no_knowledge_base())
+        return
+    try:
+        hits = service.search_articles(query, turn.lang, turn.bot.organization, limit=3)
+    except service.QueryError as exc:
+        turn.say(render.esc(service.query_error_message(exc)))
+        return
+    if not hits:
+        turn.say(render.esc(texts.nothing_found()))
+        return
+    for hit in hits:
+        turn.say(service.article_text_for_telegram(hit))
+    labels = texts.menu_labels()
+    turn.say(render.esc(texts.after_answers()), render.keyboard(
+        [[(labels["help"], "m:req")], [(labels["ask"], "m:ask")]]))
+
+
+def linked_case(handle: ChatHandle) -> Case | None:
+    if handle.state.case is None:
+        return None
+    case = Case.objects.filter(pk=handle.state.case, organization_id=handle.bot.organization_id).first()
+    if case is None or case.erased or not case.summary:
+        handle.state.case = None
+        return None
+    return case
+
+
+def _to_case_or_help(turn: Turn, text: str) -> None:
+    case = linked_case(turn.chat)
+    if case is None:
+        turn.menu(texts.free_text())
+    elif not case.is_open:
+        turn.menu(texts.case_closed())
+    else:
+        actions.add_inbound(case, text)
+        turn.say(render.esc(texts.message_added()))
+
+
+def _status(turn: Turn) -> None:
+    case = linked_case(turn.chat)
+    if case is None:
+        turn.chat.state.mode = chats.CODENAME
+        turn.say(render.esc(texts.ask_codename()))
+        return
+    turn.say(render.esc(texts.status_line(case.status, case.number)))
+    turn.menu()
+
+
+def _codename(turn: Turn, text: str) -> None:
+    tries_key = "tg-codename:" + pepper_hash("tg-codename-tries", turn.chat.key)
+    if int(cache.get(tries_key, 0)) >= CODENAME_TRIES:
+        turn.menu(texts.codename_blocked())
+        return
+    try:
+        opened = followup.open_case(turn.bot.organization, text)
+    except followup.NotFound:
+        cache.set(tries_key, int(cache.get(tries_key, 0)) + 1, CODENAME_WINDOW)
+        turn.say(render.esc(texts.codename_wrong()))
+        return
+    # The codename is a secret: take it off the requester's screen at once.
+    turn.out.delete([turn.message_id] if turn.message_id else [])
+    links.bind(opened.case, turn.bot, turn.chat.chat_id, turn.lang)
+    turn.chat.state.case = opened.case.pk
+    turn.say(render.esc(texts.reconnected()))
+    turn.say(render.esc(texts.status_line(opened.case.status, opened.case.number)))
+    turn.menu()
+
+
+def _erase_ask(turn: Turn) -> None:
+    if linked_case(turn.chat) is None:
+        turn.menu(texts.nothing_to_erase())
+        return
+    turn.chat.state.mode = chats.ERASE
+    nonce = turn.nonce()
+    turn.say(render.esc(texts.erase_confirm()), render.keyboard(
+        [[(texts.erase_yes(), f"e:{nonce}:y")], [(texts.erase_no(), f"e:{nonce}:n")]]))
+
+
+def _erase(turn: Turn, yes: bool) -> None:
+    case = linked_case(turn.chat)
+    if not yes or case is None:
+        turn.menu()
+        return
+    with transaction.atomic():
+        actions.burn(None, case, by_requester=True)
+        followup.forget(case)
+        links.forget(case.pk)
+    conversations.discard(turn.chat.intake_handle)
+    turn.chat.state.case = None
+    turn.say(render.esc(texts.erased()))
+    _clear(turn)
+
+
+def _clear(turn: Turn) -> None:
+    since = timezone.now() - DELETE_WINDOW
+    tracked = TrackedMessage.objects.filter(chat_key=turn.chat.key)
+    ids = list(tracked.filter(created__gt=since).values_list("message_id", flat=True))
+    tracked.delete()
+    for start in range(0, len(ids), 100):
+        turn.out.delete(ids[start:start + 100])
+    turn.chat.state.mode = chats.MENU
+    turn.say(f"{render.esc(texts.cleared(len(set(ids))))}\n\n{render.esc(texts.clear_limits())}")
+
+
+def _member_status(bot: Bot, change: dict[str, Any]) -> None:
+    chat_id = private_chat_id(change)
+    status = (change.get("new_chat_member") or {}).get("status") if chat_id else None
+    if chat_id is None or status not in ("kicked", "member"):
+        return
+    handle = chats.open_chat(bot, chat_id)
+    case = linked_case(handle)
+    if case is not None:
+        links.set_blocked(case.pk, status == "kicked")
+    if status == "kicked":  # nothing can be deleted in a chat that blocked the bot
+        TrackedMessage.objects.filter(chat_key=handle.key).delete()

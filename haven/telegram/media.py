@@ -1,0 +1,115 @@
+"""Photos and documents sent to the bot: fetched, cleaned, sealed and attached to the case.
+
+Fetching happens before the update's transaction (a 20 MB download must not
+hold the database), and only for a chat connected to an open case. Cleaning is
+intake's (:mod:`haven.intake.attachments`): the type is decided by the content,
+images are re-encoded (which drops EXIF and every other metadata block), PDFs
+are kept as sent. The clean file is sealed to the organization before it is
+written. Files over Telegram's 20 MB download limit are not fetched; the
+requester is pointed to the web form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import F
+from django.utils import timezone, translation
+
+from haven.audit import chain
+from haven.cases import actions
+from haven.cases.models import Case
+from haven.intake import attachments
+
+from . import bots, chats, render, texts
+from .client import DOWNLOAD_LIMIT, ApiError
+from .models import Bot
+from .turn import Turn, web_url
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A file fetched and cleaned before the transaction, or the reason it was not."""
+
+    file: attachments.CleanFile | None = None
+    error: str = ""
+
+
+def file_of(message: dict[str, Any]) -> dict[str, Any] | None:
+    """The document, or the largest photo size that fits the download limit."""
+    document = message.get("document")
+    if isinstance(document, dict):
+        return {**document, "name": str(document.get("file_name") or "document")}
+    photos = [p for p in message.get("photo") or [] if isinstance(p, dict)]
+    fitting = [p for p in photos if int(p.get("file_size") or 0) <= DOWNLOAD_LIMIT]
+    chosen = (fitting or photos)[-1:] if photos else []
+    return {**chosen[0], "name": "photo.jpg"} if chosen else None
+
+
+def fetch(bot: Bot, message: dict[str, Any], lang: str) -> Fetched | None:
+    """Download and clean the message's file, if it should be (outside any transaction)."""
+    meta = file_of(message)
+    chat_id = (message.get("chat") or {}).get("id") if isinstance(message.get("chat"), dict) else None
+    if meta is None or not isinstance(chat_id, int):
+        return None
+    handle = chats.open_chat(bot, chat_id)
+    if linked_open_case(handle) is None:
+        return None
+    with translation.override(lang):
+        if int(meta.get("file_size") or 0) > DOWNLOAD_LIMIT:
+            return Fetched(error=texts.file_too_large(web_url(bot)))
+        try:
+            client = bots.api(bot)
+            info = client.call("getFile", {"file_id": str(meta.get("file_id") or "")}) or {}
+            data = client.download(str(info.get("file_path") or ""), DOWNLOAD_LIMIT)
+        except ApiError as exc:
+            if "too big" in exc.description:
+                return Fetched(error=texts.file_too_large(web_url(bot)))
+            return Fetched(error=texts.file_failed())
+        try:
+            return Fetched(file=clean(meta["name"], data))
+        except attachments.AttachmentRefused as exc:
+            return Fetched(error=str(exc))
+
+
+def clean(name: str, data: bytes) -> attachments.CleanFile:
+    """Intake's checks; Telegram allows files up to 20 MB where the web form takes 10 MB."""
+    if len(data) <= attachments.MAX_BYTES:
+        return attachments.clean(name, data)
+    kind = attachments.sniff(data)
+    if kind is None:
+        return attachments.clean(name, data[: attachments.MAX_BYTES])  # raises: not a photo or PDF
+    if kind != attachments.PDF:
+        # Until intake's clean() takes a size limit, the larger Telegram files use its re-encoder.
+        data = attachments._reencode(data, kind, name)
+    return attachments.CleanFile(attachments.safe_name(name, kind), kind, data)
+
+
+def linked_open_case(handle: chats.ChatHandle) -> Case | None:
+    if handle.state.case is None:
+        return None
+    return Case.objects.filter(pk=handle.state.case, erased=False,
+                               organization_id=handle.bot.organization_id).exclude(summary=b"").first()
+
+
+def receive(turn: Turn, message: dict[str, Any], fetched: Fetched | None) -> None:
+    """Inside the update's transaction: attach what was fetched, or say why not."""
+    case = linked_open_case(turn.chat)
+    if case is None or not case.is_open:
+        turn.menu(texts.files_need_request())
+        return
+    if fetched is None:
+        turn.say(render.esc(texts.file_failed()))  # not fetched: the chat was linked meanwhile
+        return
+    if fetched.file is None:
+        turn.say(render.esc(fetched.error))
+        return
+    stored = attachments.store(case, fetched.file)
+    Case.objects.filter(pk=case.pk).update(updated=timezone.now(), version=F("version") + 1)
+    chain.record(case.organization_id, "case.attachment", case_id=case.pk,
+                 detail={"record": stored.record_id, "channel": "telegram"})
+    caption = message.get("caption")
+    if isinstance(caption, str) and caption.strip():
+        actions.add_inbound(case, caption)
+    turn.say(render.esc(texts.file_attached(fetched.file.name)))

@@ -1,0 +1,56 @@
+"""One update being answered: the bot, the chat's state, the answers collected so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+
+from . import chats, render, texts
+from .chats import ChatHandle
+from .models import Bot
+from .outgoing import Out
+
+
+@dataclass
+class Turn:
+    bot: Bot
+    chat: ChatHandle
+    out: Out
+    message_id: int | None = None  # the requester's message being answered, if any
+    pressed: int | None = None  # the bot's message whose button was pressed, if any
+
+    @property
+    def lang(self) -> str:
+        return self.chat.state.lang or "ru"
+
+    @property
+    def org_name(self) -> str:
+        return self.bot.organization.name
+
+    def nonce(self) -> int:
+        return self.chat.state.next_nonce()
+
+    def web_url(self) -> str:
+        return web_url(self.bot)
+
+    def say(self, html: str, buttons: dict[str, object] | None = None) -> None:
+        self.out.say(html, buttons)
+
+    def menu(self, prompt: str = "") -> None:
+        labels = texts.menu_labels()
+        rows = [[(labels["ask"], "m:ask"), (labels["help"], "m:req")],
+                [(labels["status"], "m:status"), (labels["clear"], "m:clear")],
+                [(labels["lang"], "m:lang")]]
+        self.chat.state.mode = chats.MENU
+        self.say(render.esc(prompt or texts.menu_prompt()), render.keyboard(rows))
+
+
+def web_url(bot: Bot) -> str:
+    """The organization's web intake: the safer way to write to it."""
+    try:
+        path = reverse("intake:start", args=[bot.organization.slug])
+    except NoReverseMatch:
+        path = "/"
+    return settings.SITE_URL + path
