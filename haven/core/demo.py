@@ -11,6 +11,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from haven.accounts import services
 from haven.accounts.keys import unlock_member
 from haven.accounts.models import Member, Organization, Role
+from haven.funds import demo as funds_demo
+from haven.vault import OrgVault
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ def seed() -> list[DemoLogin]:
         issued = services.invite_member(admin, org_private, person.username,
                                         person.username.title(), person.role)
         _enrol(issued.token, person)
+    funds_demo.seed(admin, OrgVault(org_private))
     return DEMO_PEOPLE
 
 

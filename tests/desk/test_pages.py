@@ -172,3 +172,10 @@ def test_ready_replies_prefill_the_reply_box(alice: Persona, alice_client: Clien
     reply_id = page.split('name="use_reply"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
     filled = alice_client.get(f"/desk/cases/{case.number}/?use_reply={reply_id}").content.decode()
     assert "Do not panic; read this.</textarea>" in filled
+
+
+def test_the_case_page_shows_what_was_paid_for_the_case(alice: Persona, alice_client: Client) -> None:
+    case = make_case(alice)
+    page = alice_client.get(f"/desk/cases/{case.number}/").content.decode()
+    assert "Money paid for this case" in page and "Nothing has been paid for this case." in page
+    assert f"/funds/payouts/new/?case={case.number}" in page
