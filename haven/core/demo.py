@@ -12,6 +12,7 @@ from haven.accounts import services
 from haven.accounts.keys import unlock_member
 from haven.accounts.models import Member, Organization, Role
 from haven.funds import demo as funds_demo
+from haven.intake.demo import seed_cases
 from haven.vault import OrgVault
 
 
@@ -54,6 +55,7 @@ def seed() -> list[DemoLogin]:
                                         person.username.title(), person.role)
         _enrol(issued.token, person)
     funds_demo.seed(admin, OrgVault(org_private))
+    seed_cases(made.organization)
     return DEMO_PEOPLE
 
 

@@ -1,9 +1,38 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.core.exceptions import ImproperlyConfigured
 
 
 class IntakeConfig(AppConfig):
     name = "haven.intake"
     label = "intake"
     verbose_name = "Intake"
+
+    def ready(self) -> None:
+        from haven.cases import outbox
+
+        from . import registry, tasks  # noqa: F401 - registers the periodic tasks
+        from .channel import WebChannel
+        from .questionnaire import QuestionnaireErrors
+
+        try:
+            registry.by_category()  # every questionnaire is checked at start-up
+        except QuestionnaireErrors as exc:
+            raise ImproperlyConfigured(f"intake questionnaires have mistakes:\n{exc}") from exc
+        outbox.register(WebChannel())
+        _forget_on_purge()
+
+
+def _forget_on_purge() -> None:
+    """When a case's content is purged or burned, its codename and thread copy go at once."""
+    from haven.cases.signals import content_purged
+
+    def forget(sender: Any, case: Any, **kwargs: Any) -> None:
+        from .followup import forget as forget_case
+
+        forget_case(case)
+
+    content_purged.connect(forget, weak=False, dispatch_uid="haven.intake.forget")

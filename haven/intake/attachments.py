@@ -1,0 +1,153 @@
+"""Photos of documents and PDFs sent with an intake: checked, cleaned, sealed.
+
+- The type is decided by the content (magic bytes), never by the name or the
+  browser's claim; only JPEG, PNG and PDF are accepted.
+- Images are decoded and re-encoded, which drops EXIF (camera, time, GPS
+  position) and every other metadata block. PDFs are kept as sent: Haven does
+  not parse PDFs, and the page tells the requester so.
+- Uploads are kept in memory up to the limit (``MemoryUploadHandler``), never
+  spooled to a temporary file, so no clear copy touches the disk.
+- The cleaned file is sealed to the organization's public key before it is
+  written (``haven.cases.files.write``); its name, type and size live only in
+  the sealed record body.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import unicodedata
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.uploadedfile import InMemoryUploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from haven.cases import files
+from haven.cases.models import Attachment, Case, CaseRecord, RecordKind
+from haven.vault import seal, seal_text
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+JPEG, PNG, PDF = "image/jpeg", "image/png", "application/pdf"
+EXTENSIONS = {JPEG: "jpg", PNG: "png", PDF: "pdf"}
+
+
+class AttachmentRefused(ValueError):
+    """The file cannot be accepted; the message says why, in the requester's language."""
+
+
+@dataclass(frozen=True)
+class CleanFile:
+    name: str
+    type: str
+    data: bytes
+
+
+def sniff(data: bytes) -> str | None:
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if data.startswith(b"%PDF-"):
+        return PDF
+    return None
+
+
+def safe_name(name: str, kind: str) -> str:
+    """A short printable file name with the extension of the real type."""
+    base = os.path.basename(name.replace("\\", "/"))
+    base = unicodedata.normalize("NFC", base)
+    stem = re.sub(r"[^\w .()-]+", "_", os.path.splitext(base)[0]).strip(" ._") or "document"
+    return f"{stem[:80]}.{EXTENSIONS[kind]}"
+
+
+def clean(name: str, data: bytes, max_bytes: int = MAX_BYTES) -> CleanFile:
+    """Check one upload and strip its metadata; raise AttachmentRefused.
+
+    ``max_bytes`` lets a channel with its own limit (Telegram's files) use the same checks.
+    """
+    if len(data) > max_bytes:
+        raise AttachmentRefused(_("“%(name)s” is larger than %(mb)d MB. Send a smaller photo.")
+                                % {"name": safe_name(name, JPEG)[:-4], "mb": max_bytes // 2**20})
+    kind = sniff(data)
+    if kind is None:
+        raise AttachmentRefused(_("“%(name)s” is not a photo (JPEG, PNG) or a PDF file.")
+                                % {"name": safe_name(name, JPEG)[:-4]})
+    if kind != PDF:
+        data = _reencode(data, kind, name)
+    return CleanFile(safe_name(name, kind), kind, data)
+
+
+def _reencode(data: bytes, kind: str, name: str) -> bytes:
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    refused = AttachmentRefused(_("“%(name)s” could not be read as an image. Take the photo "
+                                  "again or send it as a PDF.") % {"name": safe_name(name, kind)})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            opened = Image.open(io.BytesIO(data))
+            if opened.width * opened.height > MAX_PIXELS:
+                raise refused
+            image = ImageOps.exif_transpose(opened)  # keep the picture upright without its EXIF
+            out = io.BytesIO()
+            if kind == JPEG:
+                if image.mode not in ("RGB", "L"):
+                    image = image.convert("RGB")
+                image.save(out, format="JPEG", quality=88)
+            else:
+                image.save(out, format="PNG")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning) as exc:
+        raise refused from exc
+    return out.getvalue()
+
+
+def store(case: Case, upload: CleanFile) -> Attachment:
+    """Seal the file to the organization and record it on the case. Call in a transaction."""
+    public = bytes(case.organization.public_key)
+    storage = files.write(seal(public, upload.data))
+    meta = {"name": upload.name, "type": upload.type, "size": len(upload.data), "storage": storage}
+    record = CaseRecord.objects.create(case=case, kind=RecordKind.ATTACHMENT,
+                                       body=seal_text(public, json.dumps(meta, ensure_ascii=False)))
+    return Attachment.objects.create(record=record, storage_name=storage, size=len(upload.data))
+
+
+class MemoryUploadHandler(FileUploadHandler):
+    """Keep each upload in memory and skip (and note) any file past MAX_BYTES.
+
+    Installed by the view before the body is parsed; skipped names are listed in
+    ``request.intake_oversized`` so the page can say which file was too large.
+    """
+
+    def __init__(self, request: HttpRequest | None = None) -> None:
+        super().__init__(request)
+        self.buffer = io.BytesIO()
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.buffer = io.BytesIO()
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        if start + len(raw_data) > MAX_BYTES:
+            if self.request is not None:
+                oversized = getattr(self.request, "intake_oversized", [])
+                oversized.append(self.file_name or "")
+                self.request.intake_oversized = oversized  # type: ignore[attr-defined]
+            raise SkipFile
+        self.buffer.write(raw_data)
+        return None
+
+    def file_complete(self, file_size: int) -> InMemoryUploadedFile:
+        self.buffer.seek(0)
+        return InMemoryUploadedFile(
+            file=self.buffer, field_name=self.field_name, name=self.file_name or "",
+            content_type=self.content_type or "", size=file_size, charset=self.charset,
+            content_type_extra=self.content_type_extra,
+        )

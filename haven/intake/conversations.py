@@ -1,0 +1,131 @@
+"""Unfinished intake conversations, stored encrypted so they survive restarts and workers.
+
+What protects in-progress answers, and for how long:
+
+- While a requester is still answering, the answers sit in an
+  ``IntakeConversation`` row encrypted with a key derived from the server's
+  ``HAVEN_TOKEN_KEY`` (``derive_subkey(HAVEN_TOKEN_KEY, b"haven/intake-state/v1")``).
+  A copy of the database alone reveals nothing; someone holding both the
+  database and the server's secrets can read unfinished conversations. That is
+  the same protection as the outbox, and weaker than a finished case.
+- When the requester confirms, the answers are sealed to the organization's
+  public key (only members can open them) and the conversation row is deleted
+  in the same transaction.
+- Abandoned conversations expire: each save pushes ``expires`` a day ahead and
+  the worker deletes expired rows (``purge_expired_conversations``).
+
+The row is found by a keyed hash (server pepper) of its handle: a random token
+kept in the web session, or the chat for the bot. The handle is bound into the
+ciphertext, so a row's state cannot be moved under another handle.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from haven.accounts.keys import pepper_hash
+from haven.accounts.models import Organization
+from haven.vault import VaultError, box
+
+from .engine import State, StateError
+from .models import IntakeConversation
+
+LIFETIME = timedelta(hours=24)
+PURPOSE = b"haven/intake-state/v1"
+
+
+class ConversationGone(Exception):
+    """No live conversation for this handle (finished, expired, or never started)."""
+
+
+def _key() -> bytes:
+    return box.derive_subkey(settings.HAVEN_TOKEN_KEY, PURPOSE)
+
+
+def lookup_key(handle: str) -> str:
+    return pepper_hash("intake-conversation", handle)
+
+
+def new_handle() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _seal(key: str, state: State) -> bytes:
+    blob = json.dumps({"k": key, "s": state.to_json()}, ensure_ascii=False, separators=(",", ":"))
+    return box.secret_encrypt(_key(), blob.encode("utf-8"))
+
+
+def _open(row: IntakeConversation) -> State:
+    try:
+        data = json.loads(box.secret_decrypt(_key(), bytes(row.state)))
+    except (VaultError, ValueError) as exc:
+        raise ConversationGone("the conversation does not open") from exc
+    if not isinstance(data, dict) or data.get("k") != row.key:
+        raise ConversationGone("the conversation belongs to another handle")
+    try:
+        return State.from_json(data.get("s"))
+    except StateError as exc:
+        raise ConversationGone(str(exc)) from exc
+
+
+def create(org: Organization, handle: str, state: State, channel: str) -> IntakeConversation:
+    """Start a conversation under ``handle``, replacing any earlier one with the same handle."""
+    key = lookup_key(handle)
+    earlier = IntakeConversation.objects.filter(key=key)
+    if earlier.exists():  # a read first: on SQLite a needless delete would take the write lock
+        earlier.delete()
+    return IntakeConversation.objects.create(
+        key=key, organization=org, channel=channel, state=_seal(key, state),
+        expires=timezone.now() + LIFETIME,
+    )
+
+
+def load(
+    handle: str, org: Organization | None = None, *, org_slug: str | None = None,
+) -> tuple[IntakeConversation, State]:
+    """The live conversation for ``handle`` (of ``org``, or of the organization with
+    ``org_slug``, loaded with it in the same query), or ConversationGone."""
+    rows = IntakeConversation.objects.filter(key=lookup_key(handle), expires__gt=timezone.now())
+    if org is not None:
+        rows = rows.filter(organization=org)
+    if org_slug is not None:
+        rows = rows.filter(organization__slug=org_slug).select_related("organization")
+    row = next(iter(rows[:1]), None)
+    if row is None:
+        raise ConversationGone("no conversation")
+    return row, _open(row)
+
+
+def save(row: IntakeConversation, state: State) -> bool:
+    """Store ``state`` if nobody saved since ``row`` was loaded; False means it changed meanwhile."""
+    updated = IntakeConversation.objects.filter(pk=row.pk, version=row.version).update(
+        state=_seal(row.key, state), version=F("version") + 1,
+        expires=timezone.now() + LIFETIME,
+    )
+    if updated:
+        row.version += 1
+    return bool(updated)
+
+
+def claim(row: IntakeConversation) -> bool:
+    """Delete the row if it is still as loaded: exactly one request gets to finish it.
+
+    Call inside the transaction that creates the case, so a failure keeps it.
+    """
+    deleted, _ = IntakeConversation.objects.filter(pk=row.pk, version=row.version).delete()
+    return bool(deleted)
+
+
+def discard(handle: str) -> None:
+    IntakeConversation.objects.filter(key=lookup_key(handle)).delete()
+
+
+def purge_expired() -> int:
+    deleted, _ = IntakeConversation.objects.filter(expires__lte=timezone.now()).delete()
+    return deleted

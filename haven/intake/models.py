@@ -1,0 +1,85 @@
+"""What intake stores. Nothing a requester wrote is stored in clear.
+
+- ``IntakeSettings``: the organization's public intake page (its own public
+  words, in clear because they are published anyway) and enabled categories.
+- ``IntakeConversation``: an unfinished intake, encrypted with a server key
+  (see :mod:`haven.intake.conversations`), deleted when the case is created
+  or after a day of inactivity.
+- ``Requester``: how a requester returns to a case: the keyed hash of the
+  codename, and a key pair whose private half opens only with the codename.
+- ``RequesterMessage``: the requester's view of the thread, sealed to the
+  requester's public key (the server cannot read it back without the codename).
+- ``CaseFingerprint``: keyed hashes of identifiers (phone, Telegram username)
+  so possible duplicates can be flagged without storing the identifier.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class IntakeSettings(models.Model):
+    organization = models.OneToOneField("accounts.Organization", on_delete=models.CASCADE,
+                                        primary_key=True, related_name="intake_settings")
+    # Category slugs offered on the public page; None means every category.
+    enabled = models.JSONField(null=True, blank=True)
+    description = models.JSONField(default=dict, blank=True)  # {"ru": ..., "uk": ..., "en": ...}
+    retention = models.JSONField(default=dict, blank=True)  # consent-step wording per language
+    updated = models.DateTimeField(default=timezone.now)
+
+
+class IntakeConversation(models.Model):
+    # A keyed hash of the conversation's handle (a random token in the web
+    # session; the chat for the bot), never the handle itself.
+    key = models.CharField(max_length=64, unique=True)
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
+                                     related_name="+")
+    channel = models.CharField(max_length=20)
+    state = models.BinaryField()  # encrypted JSON, see conversations.py
+    version = models.PositiveIntegerField(default=1)
+    created = models.DateTimeField(default=timezone.now)
+    expires = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["expires"])]
+
+
+class Requester(models.Model):
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, primary_key=True,
+                                related_name="requester")
+    codename_hash = models.CharField(max_length=64, unique=True)
+    public_key = models.BinaryField()
+    wrapped_private = models.BinaryField()  # the private key wrapped under the codename
+    created = models.DateTimeField(default=timezone.now)
+
+
+class RequesterMessage(models.Model):
+    class Direction(models.TextChoices):
+        FROM_REQUESTER = "in", "from requester"
+        TO_REQUESTER = "out", "to requester"
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    body = models.BinaryField()  # sealed to Requester.public_key
+    # The desk record a reply came from (so a re-sent outbox row is stored once),
+    # or a keyed hash of the follow-up form's one-time token (so a re-posted form
+    # is stored once).
+    record = models.OneToOneField("cases.CaseRecord", null=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    token = models.CharField(max_length=64, null=True, unique=True)  # noqa: DJ001 - NULL: no token, not unique
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "created"])]
+
+
+class CaseFingerprint(models.Model):
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
+                                     related_name="+")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "hash"])]

@@ -1,0 +1,120 @@
+"""Turning finished answers into a case, with no member present.
+
+One transaction: claim the conversation (so a replayed or doubled request
+creates nothing), create the case sealed to the organization, give the
+requester a codename and a key pair, record keyed fingerprints and flag
+possible duplicates, propose the legal deadlines the answers call for, and
+store cleaned attachments.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from haven import vault
+from haven.accounts.keys import pepper_hash
+from haven.accounts.models import Organization
+from haven.cases import actions, categories, files, rules
+from haven.cases.models import OPEN_STATUSES, Case, Channel, Reminder
+
+from . import codename as codenames
+from . import conversations
+from .attachments import CleanFile, store
+from .engine import Finished
+from .models import CaseFingerprint, IntakeConversation, Requester
+
+log = logging.getLogger("haven.intake")
+SUMMARY_MAX = 200
+
+
+class AlreadySubmitted(Exception):
+    """The conversation was finished (or changed) by another request first."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    case: Case
+    codename: str
+
+
+def summary_line(finished: Finished) -> str:
+    """The category and the first non-sensitive short answer: safe to show in a list."""
+    name = categories.get(finished.questionnaire.category).names.get(finished.lang) \
+        or finished.questionnaire.category
+    line = f"{name} — {finished.summary_answer}" if finished.summary_answer else name
+    return line[:SUMMARY_MAX]
+
+
+def submit(
+    org: Organization, finished: Finished, *, channel: str = Channel.WEB,
+    conversation: IntakeConversation | None = None, uploads: tuple[CleanFile, ...] = (),
+) -> Submitted:
+    """Create the case; raise AlreadySubmitted if the conversation was claimed meanwhile."""
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            if conversation is not None and not conversations.claim(conversation):
+                raise AlreadySubmitted
+            case = actions.create_case(
+                org, category=finished.questionnaire.category, channel=channel,
+                summary=summary_line(finished), answers=finished.record(),
+            )
+            code = _give_codename(case, finished.lang)
+            _fingerprint(org, case, finished)
+            _propose_deadlines(case, finished)
+            for upload in uploads:
+                written.append(store(case, upload).storage_name)
+    except Exception:
+        _forget_files(written)
+        raise
+    return Submitted(case, code)
+
+
+def _give_codename(case: Case, lang: str) -> str:
+    """A fresh codename and key pair; retried in the (2^-80) event of a collision."""
+    for _attempt in range(3):
+        code = codenames.generate(lang)
+        keys = vault.generate_keypair()
+        try:
+            with transaction.atomic():
+                Requester.objects.create(
+                    case=case, codename_hash=codenames.lookup_hash(code), public_key=keys.public,
+                    wrapped_private=vault.wrap_with_token(keys.private, codenames.key_material(code)),
+                )
+        except IntegrityError:
+            continue
+        return code
+    raise RuntimeError("could not find an unused codename")
+
+
+def _fingerprint(org: Organization, case: Case, finished: Finished) -> None:
+    """Store keyed hashes of identifiers; raise a reminder for each open case that shares one."""
+    others: set[int] = set()
+    for kind, value in finished.fingerprints:
+        digest = pepper_hash(kind, value)
+        others |= set(CaseFingerprint.objects.filter(
+            organization=org, hash=digest, case__status__in=OPEN_STATUSES, case__erased=False,
+        ).exclude(case=case).values_list("case__number", flat=True))
+        CaseFingerprint.objects.create(organization=org, case=case, kind=kind, hash=digest)
+    for number in sorted(others):
+        Reminder.objects.create(organization=org, case=case, kind="possible_duplicate",
+                                detail={"other": number})
+
+
+def _propose_deadlines(case: Case, finished: Finished) -> None:
+    for rule_id, value in finished.deadline_inputs:
+        try:
+            proposal = rules.propose(rule_id, value, finished.lang)
+        except (rules.RuleError, ValueError):
+            log.warning("deadline rule %s did not apply", rule_id)
+            continue
+        actions.propose_deadline(case, proposal.due_at, proposal.reason, rule_id)
+
+
+def _forget_files(names: list[str]) -> None:
+    """Files written before the transaction failed: ciphertext, but remove it anyway."""
+    for name in names:
+        (files.folder() / name).unlink(missing_ok=True)

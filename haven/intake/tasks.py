@@ -1,0 +1,31 @@
+"""The worker's periodic tasks for intake."""
+
+from __future__ import annotations
+
+from haven.cases.models import Case, Status
+from haven.core.worker import periodic
+
+from . import conversations
+from .followup import forget
+from .models import Requester
+
+
+@periodic(every=600)
+def purge_expired_intake_conversations() -> int:
+    """Unfinished conversations older than a day of inactivity."""
+    return conversations.purge_expired()
+
+
+@periodic(every=3600)
+def forget_requesters_of_burned_cases() -> int:
+    """Safety net: a burned case keeps its row as a tombstone; its codename and thread go.
+
+    Normally done at once through ``haven.cases.signals.content_purged``.
+    """
+    burned = Case.objects.filter(status=Status.CLOSED, summary=b"",
+                                 pk__in=Requester.objects.values("case_id"))
+    count = 0
+    for case in burned:
+        forget(case)
+        count += 1
+    return count

@@ -1,0 +1,89 @@
+"""The requester comes back: codename, the thread, a reply, erasing the request.
+
+Nothing is kept between requests: every form carries the codename (in a
+hidden field of a page that is never cached) and each request derives the
+requester's key from it again. Codenames only travel in POST bodies, never in
+addresses, so they stay out of logs and browser history.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from haven.accounts.models import Organization
+from haven.cases.actions import ActionError
+
+from . import followup, throttle
+from .web import organization, requester_page
+
+MESSAGE_MAX = 4000
+
+
+@require_http_methods(["GET", "POST"])
+@requester_page()
+def follow_up(request: HttpRequest, slug: str) -> HttpResponse:
+    org = organization(slug)
+    if request.method == "GET":
+        return _form(request, org)
+    if throttle.blocked(request):
+        return _form(request, org, _("Too many wrong codenames from this connection. "
+                                     "Wait 15 minutes and try again."), status=429)
+    codename = request.POST.get("codename", "")
+    try:
+        opened = followup.open_case(org, codename)
+    except followup.NotFound:
+        throttle.failed(request)
+        return _form(request, org, _("No request matches this codename. Check the words "
+                                     "and their order, and try again."), status=400)
+    return _act(request, org, opened, codename, request.POST.get("action", "open"))
+
+
+def _act(request: HttpRequest, org: Organization, opened: followup.Opened, codename: str,
+         action: str) -> HttpResponse:
+    if action == "erase":
+        return render(request, "intake/erase_confirm.html", {"org": org, "codename": codename})
+    if action == "erase_confirmed":
+        followup.erase(opened)
+        return render(request, "intake/erased.html", {"org": org})
+    notice, error, draft = "", "", ""
+    if action == "send" and opened.is_open:
+        draft = request.POST.get("message", "")
+        error = _check_message(draft)
+        if not error:
+            try:
+                sent = followup.send(opened, draft, request.POST.get("token", ""))
+            except ActionError as exc:
+                error = str(exc)
+            else:
+                notice = _("Your message was sent.") if sent else _("This message was already sent.")
+                draft = ""
+    return _thread(request, org, opened, codename, notice=notice, error=error, draft=draft)
+
+
+def _check_message(text: str) -> str:
+    if not text.strip():
+        return _("The message is empty; write something first.")
+    if len(text) > MESSAGE_MAX:
+        return _("The message is too long (%(n)d characters; at most %(max)d). Shorten it or "
+                 "send it in two parts.") % {"n": len(text), "max": MESSAGE_MAX}
+    return ""
+
+
+def _thread(request: HttpRequest, org: Organization, opened: followup.Opened, codename: str,
+            **extra: Any) -> HttpResponse:
+    context = {
+        "org": org, "case": opened.case, "codename": codename, "is_open": opened.is_open,
+        "messages_list": followup.thread(opened), "token": secrets.token_urlsafe(16),
+        "message_max": MESSAGE_MAX, **extra,
+    }
+    return render(request, "intake/thread.html", context, status=400 if extra.get("error") else 200)
+
+
+def _form(request: HttpRequest, org: Organization, error: str = "", status: int = 200) -> HttpResponse:
+    return render(request, "intake/followup.html", {"org": org, "error": error}, status=status)
