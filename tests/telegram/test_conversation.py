@@ -22,7 +22,7 @@ def test_it_takes_a_whole_intake_in_russian_to_a_case_on_the_desk(
         alice: Persona, bot: Bot, fake: FakeTelegram) -> None:
     phone = Phone(fake, 7001)
     _start_in_russian(phone)
-    assert "end-to-end" in "\n".join(phone.bot_texts())  # the safety notice comes first
+    assert "сквозным шифрованием" in "\n".join(phone.bot_texts())  # the safety notice comes first
     phone.press("m:req")
     phone.press(label="Повестки")
     phone.press("y:")  # who reads the answers: agreed
@@ -103,7 +103,7 @@ def test_it_finds_answers_in_the_knowledge_base(alice: Persona, bot: Bot, fake: 
     phone.send("альтернативная гражданская служба")
     texts = phone.bot_texts()
     assert any(t.startswith("<b>") for t in texts[-4:])
-    assert "Did this help?" in texts[-1]
+    assert "Это помогло?" in texts[-1]
 
 
 def test_a_requester_reconnects_with_the_codename_after_the_chat_expired(
@@ -116,9 +116,9 @@ def test_a_requester_reconnects_with_the_codename_after_the_chat_expired(
     codename = _give_codename(case, "ru")
     Chat.objects.all().delete()  # a long silence: the chat's mapping expired
     phone.send("/status")
-    assert "codename" in phone.last()
+    assert "кодовое имя" in phone.last()
     phone.send("неверные слова")
-    assert "No request opens" in phone.last()
+    assert "обращение не найдено" in phone.last()
     phone.send(codename)
     assert str(case.number) in "\n".join(phone.bot_texts()[-3:])
     assert codename not in phone.screen()  # the bot deleted the codename message

@@ -59,7 +59,7 @@ def test_a_file_over_20_mb_points_to_the_web_form(alice: Persona, bot: Bot, fake
     fake.user_file(TOKEN, 8102, b"%PDF-1.4 tiny", name="big.pdf", mime="application/pdf",
                    size=25 * 1024 * 1024)
     pump()
-    assert "/o/first/" in phone.last() and "20 MB" in phone.last()
+    assert "/o/first/" in phone.last() and "20 МБ" in phone.last()
     assert not CaseRecord.objects.filter(case=case, kind=RecordKind.ATTACHMENT).exists()
 
 
@@ -68,7 +68,7 @@ def test_files_before_a_request_get_a_helpful_answer(alice: Persona, bot: Bot, f
     phone.send("/start")
     fake.user_file(TOKEN, 8103, _jpeg_with_gps(), kind="photo")
     pump()
-    assert "first send a request" in phone.bot_texts()[-1]
+    assert "сначала отправьте обращение" in phone.bot_texts()[-1]
     assert not CaseRecord.objects.filter(kind=RecordKind.ATTACHMENT).exists()
 
 
@@ -83,7 +83,7 @@ def test_clear_this_chat_deletes_what_telegram_allows_and_says_what_it_could_not
     fake.age(TOKEN, 8104, 3600)  # still inside the 48-hour window
     phone.send("/clear")
     screen = phone.screen()
-    assert len(screen) == 1 and "48 hours" in screen[0]
+    assert len(screen) == 1 and "48 часов" in screen[0]
     assert TrackedMessage.objects.count() == 1  # only the notice, until the next /clear
 
 
@@ -102,7 +102,7 @@ def test_erase_burns_the_request_after_a_confirmation(alice: Persona, bot: Bot, 
     case.refresh_from_db()
     assert case.erased and not case.summary
     assert not CaseRecord.objects.filter(case=case).exists()
-    assert "erased" in "\n".join(phone.bot_texts()[-2:])
+    assert "обращение удалено" in "\n".join(phone.bot_texts()[-2:])
 
 
 def test_location_and_contacts_are_removed_from_the_chat(alice: Persona, bot: Bot, fake: FakeTelegram) -> None:
@@ -111,4 +111,4 @@ def test_location_and_contacts_are_removed_from_the_chat(alice: Persona, bot: Bo
     fake.user_message(TOKEN, 8107, location={"latitude": 55.7, "longitude": 37.6})
     pump()
     assert not any(m.get("location") for m in fake.visible(TOKEN, 8107))
-    assert "location" in phone.last()
+    assert "геопозицию" in phone.last()

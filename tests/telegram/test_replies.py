@@ -59,11 +59,11 @@ def test_a_429_storm_is_waited_out_and_nothing_is_lost(alice: Persona, bot: Bot,
     fake.open_chat(TOKEN, 8004)
     case = telegram_case(alice, bot, 8004)
     fake.fail("sendMessage", 429, "Too Many Requests: retry after 1", times=2, retry_after=1)
-    actions.reply(alice.member, alice.vault(), case, "Ответ")
+    actions.reply(alice.member, alice.vault(), case, "ответ-после-429")
     started = time.monotonic()
     pump()
     assert time.monotonic() - started >= 1.9  # two waits of retry_after, at least
-    assert [m["text"].count("Ответ") for m in fake.sent_to(TOKEN, 8004)] == [1]
+    assert [m["text"].count("ответ-после-429") for m in fake.sent_to(TOKEN, 8004)] == [1]
 
 
 def test_it_stays_under_the_bots_rate_limit(alice: Persona, bot: Bot, fake: FakeTelegram,
