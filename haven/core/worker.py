@@ -72,3 +72,15 @@ def purge_expired_sessions() -> int:
     sessions, _ = Session.objects.filter(expire_date__lte=now).delete()
     invites, _ = Invite.objects.filter(expires__lte=now - timedelta(days=30)).delete()
     return keys + sessions + invites
+
+
+@periodic(every=6 * 3600)
+def refresh_planner_statistics() -> int:
+    """Keep SQLite's query planner statistics fresh (PostgreSQL's autovacuum does its own)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA optimize")
+    return 1
