@@ -16,3 +16,7 @@ LANGUAGE_CODE = "en"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not memory: some tests inspect the raw database file as a thief would.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405
+
+# Live-server and browser tests run threads; persistent connections would keep the
+# test database busy when pytest-django drops it at the end.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
