@@ -95,7 +95,8 @@ def case_page(request: HttpRequest, number: int) -> HttpResponse:
         "case": case, "summary": summary_of(vault(request), case), "records": records,
         "tags": tags_of(vault(request), case), "category": categories.get(case.category),
         "deadlines": _deadlines(request, case), "members": _members(me),
-        "statuses": [(s, Status(s).label) for s in sorted(TRANSITIONS.get(case.status, set()))],
+        "statuses": [(s, Status(s).label) for s in Status.values
+                     if s in TRANSITIONS.get(case.status, set())],
         "categories": categories.choices(), "ready_replies": _ready_replies(request),
         "reply_text": _prefill(request), "rule_form": RuleForm(), "deadline_form": DeadlineForm(),
         "priorities": Priority.choices,
