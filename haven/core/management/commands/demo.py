@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -43,15 +45,16 @@ class Command(BaseCommand):
     def _print_logins(self, logins: list[demo.DemoLogin], port: int) -> None:
         out = self.stdout.write
         data_arg = f"--data {settings.DATA_DIR}"
+        haven = _haven_command()
         out(f"\nHaven demo: http://127.0.0.1:{port}/login/\n")
         out("Log in as one of (username / password / role):")
         for person in logins:
             out(f"  {person.username:<6} {person.password:<28} {person.role}")
         out("\nThe second factor is a 6-digit code that changes every 30 seconds. Get the current one with:")
-        out(f"  haven {data_arg} totp alice")
+        out(f"  {haven} {data_arg} totp alice")
         out(f"(right now alice's code is {demo.current_code('alice')})\n")
         out("Talk to the demo bot from another terminal, no internet needed:")
-        out(f"  haven {data_arg} chat\n")
+        out(f"  {haven} {data_arg} chat\n")
 
     def _run(self, port: int) -> None:
         # A fake Telegram on the next port, so `haven chat` and desk replies work offline.
@@ -85,3 +88,14 @@ class Command(BaseCommand):
 
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
+
+
+def _haven_command() -> str:
+    """How to call `haven` from here: the venv's script when it is not on PATH."""
+    script = Path(sys.executable).with_name("haven")
+    if not script.exists() or shutil.which("haven") == str(script):
+        return "haven"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
