@@ -71,9 +71,7 @@ def reseal(vault: OrgVault, case: Case) -> None:
     Sealed boxes need an X25519 operation per opening; a queue of 50 cases would
     pay it 50 times on every view. A member's unlocked key allows the switch.
     """
-    if case.summary and vault.is_sealed(bytes(case.summary)):
-        case.summary = vault.encrypt(vault.decrypt(bytes(case.summary)))
-        Case.objects.filter(pk=case.pk).update(summary=case.summary)
+    reseal_cases(vault, [case])
     for rec in CaseRecord.objects.filter(case=case).only("pk", "body"):
         if vault.is_sealed(bytes(rec.body)):
             CaseRecord.objects.filter(pk=rec.pk).update(body=vault.encrypt(vault.decrypt(bytes(rec.body))))

@@ -28,12 +28,8 @@ from haven.cases.models import (
 )
 from haven.knowledge.desk import reply_text_for
 
-from .common import desk_view, member, summary_of, tags_of, vault
+from .common import active_members, desk_view, member, summary_of, tags_of, vault
 from .forms import AssignForm, DeadlineForm, DetailsForm, RuleForm, StatusForm, TagsForm, TextForm
-
-
-def _members(me: Member) -> list[Member]:
-    return list(Member.objects.filter(organization_id=me.organization_id, is_active=True))
 
 
 def _deadlines(request: HttpRequest, case: Case) -> list[dict[str, Any]]:
@@ -94,7 +90,7 @@ def case_page(request: HttpRequest, number: int) -> HttpResponse:
     return render(request, "desk/case.html", {
         "case": case, "summary": summary_of(vault(request), case), "records": records,
         "tags": tags_of(vault(request), case), "category": categories.get(case.category),
-        "deadlines": _deadlines(request, case), "members": _members(me),
+        "deadlines": _deadlines(request, case), "members": active_members(me),
         "statuses": [(s, Status(s).label) for s in Status.values
                      if s in TRANSITIONS.get(case.status, set())],
         "categories": categories.choices(), "ready_replies": _ready_replies(request),
@@ -117,7 +113,7 @@ def _set_status(request: HttpRequest, me: Member, case: Case) -> str:
 
 
 def _assign(request: HttpRequest, me: Member, case: Case) -> str:
-    members = _members(me)
+    members = active_members(me)
     form = AssignForm(request.POST, members=members)
     if not form.is_valid():
         raise actions.ActionError(_("Choose a member of your organization."))

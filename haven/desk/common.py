@@ -36,6 +36,11 @@ def desk_view(right: str = READ) -> Callable[[View], View]:
     return decorate
 
 
+def active_members(me: Member) -> list[Member]:
+    """The active members of ``me``'s organization (for assignment choices and filters)."""
+    return list(Member.objects.filter(organization_id=me.organization_id, is_active=True))
+
+
 def member(request: HttpRequest) -> Member:
     return request.user  # type: ignore[return-value]
 

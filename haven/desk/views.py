@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from haven.accounts.models import Member
 from haven.audit import chain
 from haven.cases import actions, categories, search
 from haven.cases.access import MANAGE, WORK, can
@@ -20,6 +19,7 @@ from haven.cases.models import OrgSettings, Reminder, SavedReply, Status
 from . import charts, queues, stats
 from .common import (
     COUNT_CAP,
+    active_members,
     capped_count,
     desk_view,
     member,
@@ -69,13 +69,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "desk/queue.html", {
         "queues": queues.QUEUES, "counts": queues.counts(me), "current": slug, "page": page,
         "rows": _rows(request, page), "params": params, "categories": categories.choices(),
-        "statuses": Status.choices, "members": _members(me), "reminders": reminders,
+        "statuses": Status.choices, "members": active_members(me), "reminders": reminders,
         "can_work": can(me, WORK),
     })
-
-
-def _members(me: Member) -> list[Member]:
-    return list(Member.objects.filter(organization_id=me.organization_id, is_active=True))
 
 
 @desk_view()
