@@ -110,26 +110,25 @@ _database_url = os.environ.get("DATABASE_URL", "").strip()
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(DATA_DIR / "haven.sqlite3"),
-            "OPTIONS": {
-                # WAL lets readers and one writer work at once; secure_delete
-                # overwrites freed pages so purged records do not linger on disk.
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;"
-                ),
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-            },
-            # Opening SQLite and running the PRAGMAs on every request cost more
-            # than a small request itself.
-            "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
-        }
-    }
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3",
+                             "NAME": str(DATA_DIR / "haven.sqlite3"), "CONN_MAX_AGE": 60}}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The same SQLite behaviour whether the file is the default or named by
+    # DATABASE_URL=sqlite:///...: WAL lets readers and one writer work at once;
+    # IMMEDIATE transactions take the write lock at BEGIN, so two writers queue
+    # (for up to 30 s) instead of failing with "database is locked";
+    # secure_delete overwrites freed pages so purged records do not linger on disk.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            "PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    })
+    # Opening SQLite and running the PRAGMAs on every request cost more than a
+    # small request itself.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache: throttling counters live here, never in the database ------------

@@ -82,3 +82,19 @@ def test_bad_configuration_is_named_by_a_check_id(tmp_path: Path) -> None:
     assert result.returncode != 0
     for check_id in ("haven.E001", "haven.E002", "haven.E003"):
         assert check_id in result.stderr
+
+
+@pytest.mark.parametrize("named_by_url", [False, True])
+def test_sqlite_is_set_up_the_same_however_it_is_named(tmp_path: Path, named_by_url: bool) -> None:
+    # WAL, overwriting of deleted pages and waiting for a busy writer must not be
+    # lost when an operator writes DATABASE_URL=sqlite:///... instead of the default.
+    env = {"HAVEN_DATA": str(tmp_path), "HAVEN_MODE": "test"}
+    if named_by_url:
+        env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'named.sqlite3'}"
+    code = ("from django.db import connection as c; cur = c.cursor(); "
+            "print([cur.execute(f'PRAGMA {p}').fetchone()[0] for p in "
+            "('journal_mode', 'secure_delete', 'foreign_keys', 'busy_timeout')], "
+            "c.settings_dict['OPTIONS']['transaction_mode'])")
+    result = _run(env, "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "['wal', 1, 1, 30000] IMMEDIATE"

@@ -56,11 +56,11 @@ def _start(settings: Any, fake: FakeTelegram, log: Path) -> subprocess.Popen[byt
                                 stderr=subprocess.STDOUT)
 
 
-def _wait(check: Callable[[], bool], seconds: float) -> None:
+def _wait(check: Callable[[], bool], seconds: float, log: Path) -> None:
     deadline = time.monotonic() + seconds
     while not check():
         if time.monotonic() > deadline:
-            raise AssertionError("timed out")
+            raise AssertionError("timed out; the workers wrote:\n" + log.read_text()[-3000:])
         time.sleep(0.02)
 
 
@@ -78,12 +78,12 @@ def test_a_worker_killed_in_the_middle_of_sending_loses_nothing(
     log = tmp_path / "worker.log"
     try:
         workers.append(_start(settings, fake, log))
-        _wait(lambda: len(fake.sent) >= 12, 60)
+        _wait(lambda: len(fake.sent) >= 12, 90, log)
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait(10)
         assert len(fake.sent) < count, "the kill came too late to test anything"
         workers.append(_start(settings, fake, log))
-        _wait(lambda: not Outbox.objects.exists(), 60)
+        _wait(lambda: not Outbox.objects.exists(), 90, log)
     finally:
         for worker in workers:
             if worker.poll() is None:
@@ -92,6 +92,7 @@ def test_a_worker_killed_in_the_middle_of_sending_loses_nothing(
                     worker.wait(10)
                 except subprocess.TimeoutExpired:
                     worker.kill()
+                    worker.wait(10)
     delivered = Counter(m["text"].split("\n\n")[1] for m in fake.sent)
     assert set(delivered) == {f"reply number {n}" for n in range(count)}, log.read_text()[-3000:]
     assert sum(delivered.values()) - count <= 1  # at most the one message in flight, again
