@@ -15,13 +15,15 @@ What protects in-progress answers, and for how long:
   the worker deletes expired rows (``purge_expired_conversations``).
 
 The row is found by a keyed hash (server pepper) of its handle: a random token
-kept in the web session, or the chat for the bot. The handle is bound into the
+kept in a cookie of the browser (``haven_intake``, HttpOnly, SameSite=Strict,
+gone when the browser closes), or the chat for the bot. The handle is bound into the
 ciphertext, so a row's state cannot be moved under another handle.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from datetime import timedelta
 
@@ -52,8 +54,17 @@ def lookup_key(handle: str) -> str:
     return pepper_hash("intake-conversation", handle)
 
 
+HANDLE_BYTES = 24
+_HANDLE = re.compile(r"[A-Za-z0-9_-]{32}")
+
+
 def new_handle() -> str:
-    return secrets.token_urlsafe(24)
+    return secrets.token_urlsafe(HANDLE_BYTES)
+
+
+def well_formed(handle: str) -> bool:
+    """Whether ``handle`` could have come from :func:`new_handle` (a web handle)."""
+    return bool(_HANDLE.fullmatch(handle))
 
 
 def _seal(key: str, state: State) -> bytes:

@@ -26,10 +26,12 @@ from .attachments import AttachmentRefused, CleanFile, clean
 from .engine import CONFIRM, CONSENT, Engine, Prompt, StateError
 from .questionnaire import Questionnaire
 from .web import (
-    SESSION_KEY,
     Conversation,
     current_lang,
+    forget_handle,
     gone,
+    handle_of,
+    keep_handle,
     load_conversation,
     organization,
     requester_page,
@@ -83,11 +85,10 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
             handle = conversations.new_handle()
             state = Engine(chosen).start(current_lang(), consent=False)
             conversations.create(org, handle, state, Channel.WEB)
-            earlier = request.session.get(SESSION_KEY)
-            if isinstance(earlier, str):
+            earlier = handle_of(request)
+            if earlier:
                 conversations.discard(earlier)  # one conversation per browser
-            request.session[SESSION_KEY] = handle
-            return redirect(_step_url(slug, state.current))
+            return keep_handle(redirect(_step_url(slug, state.current)), handle)
         error = _("To go on, confirm that you have read who will see your answers.") \
             if request.method == "POST" else ""
         return _render_consent(request, org, chosen, error=error)
@@ -96,8 +97,8 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("intake:start", slug) if request.method == "GET" else gone(request, slug)
     if request.method == "POST":
         if request.POST.get("action") == "cancel":
-            conversations.discard(request.session.pop(SESSION_KEY, ""))
-            return redirect("intake:start", slug)
+            conversations.discard(handle_of(request))
+            return forget_handle(redirect("intake:start", slug))
         if conv.state.phase == CONSENT and request.POST.get("agree"):
             conv.save(conv.engine.answer(conv.state, "yes").state)
         return _next_page(slug, conv)
@@ -199,9 +200,8 @@ def confirm(request: HttpRequest, slug: str) -> HttpResponse:
         done = submit.submit(org, result.finished, conversation=conv.row, uploads=uploads)
     except submit.AlreadySubmitted:
         return gone(request, slug, status=409)
-    request.session.pop(SESSION_KEY, None)
     context = {"org": org, "codename": done.codename}
-    return render(request, "intake/done.html", context)
+    return forget_handle(render(request, "intake/done.html", context))
 
 
 def _render_confirm(request: HttpRequest, conv: Conversation, *, errors: list[str] | None = None,

@@ -22,7 +22,11 @@ from .models import IntakeConversation
 from .questionnaire import LANGS
 
 View = Callable[..., HttpResponse]
-SESSION_KEY = "intake_conversation"
+# The browser's handle on its unfinished conversation lives in a cookie of its own,
+# not in a Django session: requesters never get a session row, and their pages
+# need no session lookup (see :mod:`haven.intake.conversations`).
+HANDLE_COOKIE = "haven_intake"
+HANDLE_PATH = "/o/"
 FORM_LIMIT = 128 * 1024  # a step's form; text answers are at most a few thousand characters
 LEAVE_URLS = {  # "leave quickly": an ordinary weather page, in the requester's language
     "ru": "https://yandex.ru/pogoda/",
@@ -98,14 +102,32 @@ class Conversation:
         return False
 
 
+def handle_of(request: HttpRequest) -> str:
+    """This browser's conversation handle, or "" (a well-formed token only)."""
+    handle = request.COOKIES.get(HANDLE_COOKIE, "")
+    return handle if conversations.well_formed(handle) else ""
+
+
+def keep_handle(response: HttpResponse, handle: str) -> HttpResponse:
+    """Give the browser its handle until it closes (the row itself expires in a day)."""
+    response.set_cookie(HANDLE_COOKIE, handle, path=HANDLE_PATH, httponly=True, samesite="Strict",
+                        secure=settings.SESSION_COOKIE_SECURE)
+    return response
+
+
+def forget_handle(response: HttpResponse) -> HttpResponse:
+    response.delete_cookie(HANDLE_COOKIE, path=HANDLE_PATH, samesite="Strict")
+    return response
+
+
 def load_conversation(request: HttpRequest, slug: str) -> Conversation | None:
-    """The conversation in this browser's session for the organization ``slug``.
+    """The conversation of this browser's handle for the organization ``slug``.
 
     The organization comes with the conversation in one query (each page of an
     intake needs both); the language is kept to the page's.
     """
-    handle = request.session.get(SESSION_KEY)
-    if not isinstance(handle, str):
+    handle = handle_of(request)
+    if not handle:
         return None
     try:
         row, state = conversations.load(handle, org_slug=slug)

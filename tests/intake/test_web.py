@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.test import Client
 
 from haven.cases.models import Case, Deadline, RecordKind, Status
@@ -46,6 +47,9 @@ def test_it_completes_an_intake_in_russian(alice: Persona, visitor: Visitor) -> 
     assert summary == "Повестки и мобилизация — Электронную (в реестре / Госуслугах)"
     assert Requester.objects.get(case=case).codename_hash == codenames.lookup_hash(code)
     assert not IntakeConversation.objects.exists()
+    # A requester leaves no session behind, and the browser forgets its handle.
+    assert not Session.objects.exists()
+    assert visitor.client.cookies["haven_intake"].value == ""
 
 
 def test_it_proposes_the_deadlines_the_answers_call_for(alice: Persona, visitor: Visitor) -> None:
@@ -195,7 +199,8 @@ def test_answers_in_progress_are_stored_encrypted(visitor: Visitor) -> None:
     visitor.answer("topic", "legal")
     row = IntakeConversation.objects.get()
     assert b"legal" not in bytes(row.state) and b"topic" not in bytes(row.state)
-    assert visitor.client.session["intake_conversation"] not in row.key
+    handle = visitor.client.cookies["haven_intake"]
+    assert handle.value not in row.key and handle["httponly"] and handle["samesite"] == "Strict"
 
 
 def test_the_language_can_be_chosen(visitor: Visitor) -> None:
@@ -224,6 +229,7 @@ def test_consent_can_be_cancelled(visitor: Visitor) -> None:
     cancelled = visitor.post(visitor.url("consent/"), {"action": "cancel"})
     assert cancelled.headers["Location"] == visitor.url()
     assert not IntakeConversation.objects.exists()
+    assert visitor.client.cookies["haven_intake"].value == ""
 
 
 def test_a_category_that_is_not_offered_cannot_be_started(visitor: Visitor) -> None:
@@ -232,3 +238,12 @@ def test_a_category_that_is_not_offered_cannot_be_started(visitor: Visitor) -> N
     assert refused.status_code == 302 and refused.headers["Location"] == visitor.url()
     assert visitor.get(visitor.url("consent/")).headers["Location"] == visitor.url()
     assert not IntakeConversation.objects.exists()
+
+
+def test_a_made_up_handle_opens_nothing(visitor: Visitor) -> None:
+    visitor.start("summons")
+    visitor.client.cookies["haven_intake"] = "x" * 32
+    assert visitor.get(visitor.url("step/")).status_code == 410
+    visitor.client.cookies["haven_intake"] = "'; DROP TABLE --"
+    assert visitor.get(visitor.url("step/")).status_code == 410
+    assert IntakeConversation.objects.count() == 1
