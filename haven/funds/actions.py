@@ -192,7 +192,7 @@ def request_payout(member: Member, vault: OrgVault, *, purpose: str, amount: int
             fund=fund, holding=holding, payee=vault.encrypt_text(payee), date=day,
             status=PayoutStatus.AWAITING if waits else PayoutStatus.PAID, requested_by=member)
         if waits:
-            _check_available(fund, code, amount)
+            _check_available(fund, holding, code, amount)
         else:
             _pay(payout, ch, day, by=member)
         _audit(member, "funds.payout.requested" if waits else "funds.payout.paid",
@@ -210,17 +210,16 @@ def _pay(payout: Payout, ch: ledger.Chart, day: datetime.date, *, by: Member) ->
     Payout.objects.filter(pk=payout.pk).update(transaction=txn)
 
 
-def _check_available(fund: Account, currency: str, amount: int) -> None:
-    """Refuse early a request the fund could not pay today (checked again when paid)."""
+def _check_available(fund: Account, holding: Account, currency: str, amount: int) -> None:
+    """Refuse early a request the fund or the holding could not pay today (checked again
+    when paid)."""
     if ledger.fund_settings(fund.organization_id).allow_negative:
         return
-    have = -sum(fund.balances.filter(currency=currency).values_list("amount", flat=True))
-    if have < amount:
-        raise ledger.WouldGoNegative(_(
-            "%(fund)s holds only %(have)s %(code)s; this needs %(need)s. Record the "
-            "donation first, or let an administrator allow negative funds.") % {
-            "fund": fund.label, "code": currency, "have": money.format_amount(have, currency),
-            "need": money.format_amount(amount, currency)})
+    for account in (fund, holding):
+        have = account.sign * sum(account.balances.filter(currency=currency)
+                                  .values_list("amount", flat=True))
+        if have < amount:
+            raise ledger.WouldGoNegative(ledger.short_of(account, currency, have, amount))
 
 
 def approve_payout(member: Member, payout: Payout) -> Payout:

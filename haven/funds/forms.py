@@ -154,7 +154,9 @@ class AccountForm(forms.Form):
 
 class SettingsForm(forms.Form):
     allow_negative = forms.BooleanField(
-        label=gettext_lazy("Allow funds to go below zero"), required=False)
+        label=gettext_lazy("Allow funds and holdings to go below zero"), required=False,
+        help_text=gettext_lazy("Only for an advance or an overdraft: otherwise a payout larger "
+                               "than what the fund or the holding has is refused."))
     suppression_minimum = forms.IntegerField(
         label=gettext_lazy("Smallest count shown on the public report"), min_value=2,
         max_value=100, help_text=gettext_lazy("Cells with fewer payouts or donations show "

@@ -292,8 +292,27 @@ def _deltas(legs: Iterable[Leg]) -> dict[Key, int]:
     return sums
 
 
+# Money that is either there or not: a fund (what donors gave for a purpose) and a
+# holding (a bank account, a cash box, a wallet) cannot give more than they hold,
+# unless the organization allows it (an advance, an overdraft).
+SPENDABLE = (AccountKind.FUND, AccountKind.HOLDING)
+
+
+def short_of(account: Account, currency: str, have: int, need: int) -> str:
+    """The refusal a treasurer reads when ``account`` holds ``have`` and ``need`` is asked."""
+    values = {"account": account.label, "code": currency,
+              "have": money.format_amount(have, currency),
+              "need": money.format_amount(need, currency)}
+    if account.kind == AccountKind.HOLDING:
+        return _("%(account)s holds only %(have)s %(code)s; this needs %(need)s. Record the "
+                 "money coming in or a transfer from another holding first, or pay from "
+                 "another holding.") % values
+    return _("%(account)s holds only %(have)s %(code)s; this needs %(need)s. Record the "
+             "donation first, or let an administrator allow negative balances.") % values
+
+
 def apply_deltas(org_id: int, deltas: dict[Key, int], accounts: dict[int, Account]) -> None:
-    """Add ``deltas`` to the cached balances; refuse to take a fund below zero.
+    """Add ``deltas`` to the cached balances; refuse to take a fund or a holding below zero.
 
     The balance rows are locked in a fixed order, so two payouts from one fund
     cannot both pass the check on the same money.
@@ -310,16 +329,12 @@ def apply_deltas(org_id: int, deltas: dict[Key, int], accounts: dict[int, Accoun
         delta = deltas[(row.account_id, row.currency)]
         account = accounts[row.account_id]
         after = account.sign * (row.amount + delta)
-        if account.kind == AccountKind.FUND and account.sign * delta < 0 and after < 0:
+        if account.kind in SPENDABLE and account.sign * delta < 0 and after < 0:
             if allow_negative is None:
                 allow_negative = fund_settings(org_id).allow_negative
             if not allow_negative:
-                raise WouldGoNegative(_(
-                    "%(fund)s holds only %(have)s %(code)s; this needs %(need)s. Record the "
-                    "donation first, or let an administrator allow negative funds.") % {
-                    "fund": account.label, "code": row.currency,
-                    "have": money.format_amount(account.sign * row.amount, row.currency),
-                    "need": money.format_amount(abs(delta), row.currency)})
+                raise WouldGoNegative(short_of(account, row.currency,
+                                               account.sign * row.amount, abs(delta)))
         if delta:
             Balance.objects.filter(pk=row.pk).update(amount=F("amount") + delta)
 

@@ -11,7 +11,7 @@ from haven.audit.chain import verify as verify_audit
 from haven.audit.models import AuditEntry
 from haven.funds import actions, ledger, money
 from haven.funds.errors import FundsError, NotAllowed
-from haven.funds.models import AccountKind, Balance, Entry, Transaction, TxKind
+from haven.funds.models import AccountKind, Balance, Entry, Payout, Transaction, TxKind
 from tests.conftest import Persona
 from tests.funds.conftest import donate, fund, fund_balance, holding, pay, vault
 
@@ -138,6 +138,31 @@ def test_a_fund_cannot_go_negative_unless_allowed(tina: Persona) -> None:
     settings_row.save()
     pay(tina, 1_500)
     assert fund_balance(tina) == -500
+
+
+def test_a_holding_cannot_pay_more_than_it_has_unless_allowed(tina: Persona) -> None:
+    donate(tina, 5_000)  # into the bank account
+    cash = holding(tina, "Cash")
+    with pytest.raises(ledger.WouldGoNegative, match="Cash holds only 0.00 EUR; this needs 30.00") as refused:
+        actions.request_payout(tina.member, vault(tina), purpose="tickets", amount=3_000,
+                               currency="EUR", fund_id=fund(tina), holding_id=cash, payee="Bus",
+                               day=timezone.localdate())
+    assert "another holding" in str(refused.value)
+    assert fund_balance(tina) == 5_000 and not Payout.objects.exists()
+    # Moving the money into the cash box first makes the same payout go through.
+    actions.transfer(tina.member, day=timezone.localdate(), source_id=holding(tina),
+                     target_id=cash, currency="EUR", amount=3_000)
+    actions.request_payout(tina.member, vault(tina), purpose="tickets", amount=3_000,
+                           currency="EUR", fund_id=fund(tina), holding_id=cash, payee="Bus",
+                           day=timezone.localdate())
+    assert fund_balance(tina) == 2_000 and ledger.entry_sums(tina.org.pk).get((cash, "EUR"), 0) == 0
+    settings_row = ledger.fund_settings(tina.org)
+    settings_row.allow_negative = True
+    settings_row.save()
+    actions.request_payout(tina.member, vault(tina), purpose="tickets", amount=1_000,
+                           currency="EUR", fund_id=fund(tina), holding_id=cash, payee="Bus",
+                           day=timezone.localdate())
+    assert ledger.entry_sums(tina.org.pk)[(cash, "EUR")] == -1_000
 
 
 def test_reversing_a_spent_donation_is_refused(tina: Persona) -> None:

@@ -53,8 +53,11 @@ def unbalanced_transactions() -> list[object]:
                 .exclude(total=0))
 
 
-def fund_sums(org_id: int) -> dict[tuple[int, str], int]:
-    return {k: -v for k, v in ledger.entry_sums(org_id, [AccountKind.FUND]).items() if v}
+def spendable_sums(org_id: int) -> dict[tuple[int, str], int]:
+    """What each fund and each holding has, in each currency (funds' credits made positive)."""
+    funds = {k: -v for k, v in ledger.entry_sums(org_id, [AccountKind.FUND]).items() if v}
+    holdings = {k: v for k, v in ledger.entry_sums(org_id, [AccountKind.HOLDING]).items() if v}
+    return {**funds, **holdings}
 
 
 class Books(RuleBasedStateMachine):
@@ -93,13 +96,14 @@ class Books(RuleBasedStateMachine):
         donation = actions.record_donation(
             self.tina.member, vault(self.tina), day=timezone.localdate(), amount=amount,
             currency=currency, fund_id=self.funds[which], holding_id=self.bank, channel=channel)
-        self._book(donation.transaction, {(self.funds[which], currency): amount})
+        self._book(donation.transaction, {(self.funds[which], currency): amount,
+                                          (self.bank, currency): amount})
         return donation.transaction_id
 
     @rule(target=txns, which=st.integers(0, 1), currency=st.sampled_from(CURRENCIES),
           amount=amounts, purpose=st.sampled_from(Purpose.values))
     def pay(self, which: int, currency: str, amount: int, purpose: str) -> int:
-        effect = {(self.funds[which], currency): -amount}
+        effect = {(self.funds[which], currency): -amount, (self.cash, currency): -amount}
         set_thresholds(self.tina, **{currency: 10**12})
         try:
             payout = actions.request_payout(
@@ -131,7 +135,7 @@ class Books(RuleBasedStateMachine):
         if payout_id < 0:
             return -1
         payout = actions.Payout.objects.get(pk=payout_id)
-        effect = {(payout.fund_id, "EUR"): -payout.amount}
+        effect = {(payout.fund_id, "EUR"): -payout.amount, (self.bank, "EUR"): -payout.amount}
         try:
             paid = actions.approve_payout(self.cora.member, payout)
         except ledger.WouldGoNegative:
@@ -147,7 +151,8 @@ class Books(RuleBasedStateMachine):
         if give == get:
             return -1
         f = self.funds[which]
-        effect = {(f, give): -sold, (f, get): bought}
+        effect = {(f, give): -sold, (f, get): bought, (self.bank, give): -sold,
+                  (self.cash, get): bought}
         try:
             txn = actions.exchange(self.tina.member, day=timezone.localdate(), fund_id=f,
                                    give=(self.bank, give, sold), get=(self.cash, get, bought))
@@ -199,8 +204,8 @@ class Books(RuleBasedStateMachine):
         assert ledger.verify(self.tina.org.pk) == []
 
     @invariant()
-    def funds_match_the_model_and_never_go_negative(self) -> None:
-        assert fund_sums(self.tina.org.pk) == {k: v for k, v in self.expected.items() if v}
+    def funds_and_holdings_match_the_model_and_never_go_negative(self) -> None:
+        assert spendable_sums(self.tina.org.pk) == {k: v for k, v in self.expected.items() if v}
         assert all(v >= 0 for v in self.expected.values())
 
     @invariant()
