@@ -3,8 +3,11 @@
 Runs inside the update's transaction (see :mod:`haven.telegram.processing`).
 Every kind of update is either handled or ignored without an error: messages
 and button presses in private chats are answered; a member-status change
-records that the requester blocked (or unblocked) the bot; edited messages,
-channel posts and anything from groups are ignored.
+records that the requester blocked (or unblocked) the bot; edited messages and
+channel posts are ignored. The bot leaves any group or supergroup it finds
+itself in: requesters write to it alone, and what it says (questions, answers,
+replies from the desk) must never reach a group's other members. Channels are
+not left: the organization's own publishing channel is one.
 
 Buttons carry ``kind:nonce:arg``. The nonce is the number of the prompt they
 belong to, so pressing a button of an earlier question changes nothing.
@@ -38,8 +41,18 @@ CODENAME_WINDOW = 3600
 NONCE_FREE = ("l", "m", "x")
 
 
+GROUPS = ("group", "supergroup")
+STAYING = ("member", "administrator", "restricted")
+
+
 def handle(bot: Bot, update: dict[str, Any], fetched: media.Fetched | None = None) -> int | None:
     """Process one update; return the id of the outbox row to send now, if any."""
+    group = group_to_leave(update)
+    if group is not None:
+        log.info("leaving a group chat the bot was added to")
+        out = Out(bot, group)
+        out.leave()
+        return out.queue()
     message = update.get("message")
     if isinstance(message, dict):
         return _message(bot, message, fetched)
@@ -50,6 +63,25 @@ def handle(bot: Bot, update: dict[str, Any], fetched: media.Fetched | None = Non
     if isinstance(change, dict):
         _member_status(bot, change)
     return None  # edited messages, channel posts, polls, groups: nothing to answer
+
+
+def group_to_leave(update: dict[str, Any]) -> int | None:
+    """The group this update shows the bot in (added, or written in), if any."""
+    change = update.get("my_chat_member")
+    if isinstance(change, dict):
+        status = (change.get("new_chat_member") or {}).get("status")
+        return _group_id(change) if status in STAYING else None
+    query = update.get("callback_query")
+    message = query.get("message") if isinstance(query, dict) else update.get("message")
+    return _group_id(message)
+
+
+def _group_id(holder: Any) -> int | None:
+    chat = holder.get("chat") if isinstance(holder, dict) else None
+    if not isinstance(chat, dict) or chat.get("type") not in GROUPS:
+        return None
+    chat_id = chat.get("id")
+    return chat_id if isinstance(chat_id, int) and not isinstance(chat_id, bool) else None
 
 
 def private_chat_id(message: Any) -> int | None:

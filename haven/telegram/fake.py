@@ -73,6 +73,7 @@ class FakeChat:
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
     blocked: bool = False
     bucket: Bucket | None = None
+    left: bool = False
 
 
 @dataclass
@@ -225,6 +226,20 @@ class FakeTelegram:
                       "new_chat_member": {"user": me, "status": statuses[1]}}
             return self.push(token, {"my_chat_member": change})
 
+    def user_adds_bot(self, token: str, chat_id: int, chat_type: str = "group") -> dict[str, Any]:
+        """Someone adds the bot to a group (or makes it a channel's administrator)."""
+        with self.lock:
+            chat = self._chat(token, chat_id, chat_type)
+            chat.left = False
+            bot = self.bot(token)
+            me = {"id": bot.id, "is_bot": True, "first_name": "Bot", "username": bot.username}
+            status = "administrator" if chat_type == "channel" else "member"
+            change = {"chat": {"id": chat_id, "type": chat_type}, "from": _user(abs(chat_id), "ru"),
+                      "date": int(time.time()),
+                      "old_chat_member": {"user": me, "status": "left"},
+                      "new_chat_member": {"user": me, "status": status}}
+            return self.push(token, {"my_chat_member": change})
+
     def push(self, token: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Add an update of any shape (it gets the next update_id) and deliver it."""
         with self.lock:
@@ -349,6 +364,8 @@ class FakeTelegram:
 
     def _m_sendMessage(self, bot: FakeBot, params: dict[str, Any]) -> Any:
         chat = bot.chats[params["chat_id"]]
+        if chat.left:
+            raise Refused(403, "Forbidden: bot is not a member of the group chat")
         text = str(params.get("text") or "")
         check_text(text, params.get("parse_mode"))
         markup = _markup(params.get("reply_markup"))
@@ -376,6 +393,13 @@ class FakeTelegram:
         return True
 
     def _m_sendChatAction(self, bot: FakeBot, params: dict[str, Any]) -> Any:
+        return True
+
+    def _m_leaveChat(self, bot: FakeBot, params: dict[str, Any]) -> Any:
+        chat = bot.chats.get(_chat_id(params))
+        if chat is None or chat.left or chat.type == "private":
+            raise Refused(400, "Bad Request: chat not found")
+        chat.left = True
         return True
 
     def _m_deleteMessage(self, bot: FakeBot, params: dict[str, Any]) -> Any:
@@ -408,9 +432,6 @@ class FakeTelegram:
             raise Refused(400, "Bad Request: file is too big")
         return {"file_id": file_id, "file_unique_id": file_id[:12], "file_size": size,
                 "file_path": f"documents/{file_id}"}
-
-    def _m_leaveChat(self, bot: FakeBot, params: dict[str, Any]) -> Any:
-        return True
 
     # --- internals ----------------------------------------------------------------------
 

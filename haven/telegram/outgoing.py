@@ -22,7 +22,8 @@ from .models import Bot
 
 
 class Out:
-    """Operations for one chat, in order: send, edit buttons, answer a button press, delete."""
+    """Operations for one chat, in order: send, edit buttons, answer a button press, delete,
+    leave."""
 
     def __init__(self, bot: Bot, chat_id: int) -> None:
         self.bot = bot
@@ -49,6 +50,10 @@ class Out:
     def delete(self, message_ids: list[int]) -> None:
         if message_ids:
             self.ops.append({"m": "delete", "ids": sorted(set(message_ids))})
+
+    def leave(self) -> None:
+        """Leave the chat (a group someone added the bot to)."""
+        self.ops.append({"m": "leave"})
 
     def queue(self) -> int | None:
         """Write the outbox row (inside the caller's transaction); return its id."""

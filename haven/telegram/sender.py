@@ -155,6 +155,8 @@ def _call_of(chat: int | str, op: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         return "editMessageReplyMarkup", params
     if kind == "delete":
         return "deleteMessages", {"chat_id": chat, "message_ids": op["ids"][:100]}
+    if kind == "leave":
+        return "leaveChat", {"chat_id": chat}
     raise outbox.DeliveryError(f"telegram: unknown operation {kind}", permanent=True)
 
 

@@ -143,7 +143,8 @@ def test_a_fund_cannot_go_negative_unless_allowed(tina: Persona) -> None:
 def test_a_holding_cannot_pay_more_than_it_has_unless_allowed(tina: Persona) -> None:
     donate(tina, 5_000)  # into the bank account
     cash = holding(tina, "Cash")
-    with pytest.raises(ledger.WouldGoNegative, match="Cash holds only 0.00 EUR; this needs 30.00") as refused:
+    with pytest.raises(ledger.WouldGoNegative, match=r"Cash holds only 0\.00 EUR; this needs 30\.00") \
+            as refused:
         actions.request_payout(tina.member, vault(tina), purpose="tickets", amount=3_000,
                                currency="EUR", fund_id=fund(tina), holding_id=cash, payee="Bus",
                                day=timezone.localdate())

@@ -125,3 +125,25 @@ def test_a_requester_reconnects_with_the_codename_after_the_chat_expired(
     assert CaseChat.objects.filter(case=case).exists()
     phone.send("Есть новости?")
     assert case.records.filter(kind=RecordKind.INBOUND).count() == 1
+
+
+def test_the_bot_leaves_a_group_it_is_added_to_and_says_nothing_there(
+        alice: Persona, bot: Bot, fake: FakeTelegram) -> None:
+    fake.user_adds_bot(TOKEN, -4001)
+    pump()
+    assert fake.bots[TOKEN].chats[-4001].left
+    # A group the bot was in before Haven ran it: the first message there makes it leave.
+    fake.user_message(TOKEN, -4002, "/start", chat_type="supergroup")
+    pump()
+    assert fake.bots[TOKEN].chats[-4002].left
+    assert fake.sent_to(TOKEN, -4001) == [] and fake.sent_to(TOKEN, -4002) == []
+    assert not Chat.objects.exists() and not Case.objects.exists()
+    assert set(Update.objects.values_list("state", flat=True)) == {UpdateState.DONE}
+
+
+def test_the_bot_stays_in_a_channel_it_is_made_administrator_of(
+        alice: Persona, bot: Bot, fake: FakeTelegram) -> None:
+    fake.user_adds_bot(TOKEN, -1009001, "channel")
+    pump()
+    assert not fake.bots[TOKEN].chats[-1009001].left
+    assert fake.calls["leaveChat"] == 0
