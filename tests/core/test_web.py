@@ -88,7 +88,7 @@ def test_bad_configuration_is_named_by_a_check_id(tmp_path: Path) -> None:
 def test_sqlite_is_set_up_the_same_however_it_is_named(tmp_path: Path, named_by_url: bool) -> None:
     # WAL, overwriting of deleted pages and waiting for a busy writer must not be
     # lost when an operator writes DATABASE_URL=sqlite:///... instead of the default.
-    env = {"HAVEN_DATA": str(tmp_path), "HAVEN_MODE": "test"}
+    env = {"HAVEN_DATA": str(tmp_path), "HAVEN_MODE": "test", "DATABASE_URL": ""}
     if named_by_url:
         env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'named.sqlite3'}"
     code = ("from django.db import connection as c; cur = c.cursor(); "
