@@ -17,8 +17,11 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-ROW = ('<tr class="{}"><td><a href="{}">#{}</a></td><td><a href="{}">{}</a>{}{}</td>'
-       "<td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td></tr>")
+# data-label names each cell where a phone shows the row as a card, without the header.
+ROW = ('<tr class="{}"><td class="number"><a href="{}">#{}</a></td>'
+       '<td class="summary"><a href="{}">{}</a>{}{}</td>'
+       '<td data-label="{}">{}</td><td data-label="{}">{}{}</td><td data-label="{}">{}</td>'
+       '<td data-label="{}">{}</td><td data-label="{}">{}</td></tr>')
 
 
 def _time(moment: datetime, fmt: str, css: str = "") -> SafeString:
@@ -48,12 +51,15 @@ def _row(row: dict[str, Any], base: str, now: datetime, labels: dict[str, str]) 
         if case.next_due else "—"
     css = {2: "urgent", 1: "high"}.get(case.priority, "")
     return format_html(ROW, css, href, case.number, href, _summary(row), fraud, tags,
-                       row["category"].name, case.get_status_display(), priority,
-                       case.assignee or "—", due, _time(case.created, "%Y-%m-%d %H:%M"))
+                       labels["category"], row["category"].name,
+                       labels["status"], case.get_status_display(), priority,
+                       labels["assignee"], case.assignee or "—", labels["due"], due,
+                       labels["arrived"], _time(case.created, "%Y-%m-%d %H:%M"))
 
 
 def rows_html(rows: list[dict[str, Any]]) -> SafeString:
     base = reverse("desk:queue") + "cases/"
     now = timezone.now()
-    labels = {"fraud": _("suspected fraud")}
+    labels = {"fraud": _("suspected fraud"), "category": _("Category"), "status": _("Status"),
+              "assignee": _("Assigned to"), "due": _("Next deadline"), "arrived": _("Arrived")}
     return mark_safe("".join(_row(r, base, now, labels) for r in rows))  # noqa: S308 - built by format_html
