@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from . import money
 from .importing import DATE_FORMATS, TARGETS, Mapping
@@ -126,8 +126,8 @@ class ExchangeForm(_MoneyForm):
 
 class TransferForm(_MoneyForm):
     date = _date_field()
-    source = forms.TypedChoiceField(label=gettext_lazy("From"), coerce=int)
-    target = forms.TypedChoiceField(label=gettext_lazy("To"), coerce=int)
+    source = forms.TypedChoiceField(label=pgettext_lazy("transfer between accounts", "From"), coerce=int)
+    target = forms.TypedChoiceField(label=pgettext_lazy("transfer between accounts", "To"), coerce=int)
     amount = _amount_field()
     currency = _currency_field()
 
@@ -263,8 +263,8 @@ class CommitForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=gettext_lazy("From"), widget=DateInput)
-    end = forms.DateField(label=gettext_lazy("To"), widget=DateInput)
+    start = forms.DateField(label=pgettext_lazy("first day of a period", "From"), widget=DateInput)
+    end = forms.DateField(label=pgettext_lazy("last day of a period", "To"), widget=DateInput)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
