@@ -276,6 +276,13 @@ def measure(db: str, port: int, pid: int, clients: int, seconds: float) -> None:
          "ms", **extra)
     emit("intake", "server_cpu_ms_per_trivial", round(1000 * trivial_cpu, 2), "ms", **extra)
     emit("intake", "cpu_bound_intakes_per_s", round((os.cpu_count() or 1) / per_intake, 1), "1/s", **extra)
+    # The most this machine could do if every request of an intake cost the server no
+    # more than the trivial page: what the one-page-per-step design allows at best.
+    requests_per_intake = intake.requests_per_s / intake.rate if intake.rate else 0.0
+    client_per_intake = intake.client_cpu / max(intake.done, 1)
+    ceiling = (os.cpu_count() or 1) / (requests_per_intake * trivial_cpu + client_per_intake)
+    emit("intake", "requests_per_intake", round(requests_per_intake, 1), "count", **extra)
+    emit("intake", "ceiling_at_trivial_cost_intakes_per_s", round(ceiling, 1), "1/s", **extra)
     for error in errors[:5]:
         print(f"# {db}: {error}", file=sys.stderr)
 
