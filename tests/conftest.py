@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.test import Client
 from django_otp.oath import totp
+from hypothesis import settings as hypothesis_settings
 
 from haven.accounts import services
 from haven.accounts.keys import unlock_member
@@ -15,6 +17,12 @@ from haven.accounts.models import Member, Organization, Role
 from haven.cases import actions, outbox
 from haven.cases.models import Case, Channel, Outbox
 from haven.vault import OrgVault
+
+# Property tests explore new examples on every run on a developer's machine; CI
+# (HYPOTHESIS_PROFILE=ci, set by .ci/run) replays the same examples every time, so
+# a run is red only for a change, never for an unlucky draw.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 PASSWORD = "correct-horse-battery-staple-42"
 
