@@ -83,6 +83,11 @@ def _answer_items(body: Any) -> list[dict[str, Any]]:
 def case_page(request: HttpRequest, number: int) -> HttpResponse:
     me = member(request)
     case = access_case_by_number(me, number)
+    return _render_case(request, me, case, reply_text=_prefill(request))
+
+
+def _render_case(request: HttpRequest, me: Member, case: Case, *, reply_text: str = "",
+                 note_text: str = "", status: int = 200) -> HttpResponse:
     records = actions.read_case(me, vault(request), case) if not case.erased else []
     for item in records:
         if item["record"].kind == RecordKind.ANSWERS:
@@ -94,10 +99,10 @@ def case_page(request: HttpRequest, number: int) -> HttpResponse:
         "statuses": [(s, Status(s).label) for s in Status.values
                      if s in TRANSITIONS.get(case.status, set())],
         "categories": categories.choices(), "ready_replies": _ready_replies(request),
-        "reply_text": _prefill(request), "rule_form": RuleForm(), "deadline_form": DeadlineForm(),
-        "priorities": Priority.choices,
+        "reply_text": reply_text, "note_text": note_text,
+        "rule_form": RuleForm(), "deadline_form": DeadlineForm(), "priorities": Priority.choices,
         "can_work": can(me, WORK), "can_manage": can(me, MANAGE), "extras": _extras(request, case),
-    })
+    }, status=status)
 
 
 Handler = Callable[[HttpRequest, Member, Case], str]
@@ -185,6 +190,7 @@ ACTIONS: dict[str, Handler] = {
     "status": _set_status, "assign": _assign, "details": _details, "tags": _tags,
     "note": _note, "reply": _reply, "deadline": _deadline, "deadline-state": _deadline_state,
 }
+TYPED = ("reply", "note")  # actions whose text a refusal must not throw away
 
 
 @desk_view(WORK)
@@ -197,10 +203,14 @@ def case_action(request: HttpRequest, number: int, action: str) -> HttpResponse:
         raise Http404
     try:
         messages.success(request, handler(request, me, case))
-    except actions.ActionError as exc:  # includes StaleCase: nothing was saved
-        messages.error(request, str(exc))
-    except NotAllowed:
-        messages.error(request, _("Your role does not allow this; ask a coordinator."))
+    except (actions.ActionError, NotAllowed) as exc:  # ActionError includes StaleCase
+        messages.error(request, str(exc) if isinstance(exc, actions.ActionError)
+                       else _("Your role does not allow this; ask a coordinator."))
+        if action in TYPED:  # nothing was saved: give the text back in its box, not lose it
+            case.refresh_from_db()
+            typed = request.POST.get("text", "")[:actions.MAX_TEXT * 2]
+            return _render_case(request, me, case, status=400,
+                                **{f"{action}_text": typed})
     return redirect("desk:case", number=case.number)
 
 

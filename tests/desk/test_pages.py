@@ -82,9 +82,25 @@ def test_a_reply_on_a_desk_recorded_case_is_refused_with_a_message(
                                                       "priority": 0})
     case = Case.objects.get(organization=alice.org)
     assert response.status_code == 302 and case.channel == "desk"
-    page = alice_client.post(f"/desk/cases/{case.number}/reply/", {"text": "hi"}, follow=True)
-    assert "no channel to reply through" in page.content.decode()
+    page = alice_client.post(f"/desk/cases/{case.number}/reply/",
+                             {"text": "Bring your military ID on Monday"})
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert "no channel to reply through" in html
+    # Nothing was sent, and nothing the caseworker typed was lost: it is back in its box.
+    assert ">Bring your military ID on Monday</textarea>" in html
     assert not Outbox.objects.exists()
+
+
+def test_a_refused_note_keeps_its_text(alice: Persona, alice_client: Client) -> None:
+    case = make_case(alice)
+    long_note = "Called the commission; they said " + "x" * actions.MAX_TEXT
+    page = alice_client.post(f"/desk/cases/{case.number}/note/", {"text": long_note})
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert "the limit is 20000. Shorten it or split it." in html
+    assert f">{long_note}</textarea>" in html
+    assert not CaseRecord.objects.filter(case=case, kind="note").exists()
 
 
 def test_a_stale_status_form_is_refused_and_says_so(alice: Persona, alice_client: Client) -> None:
