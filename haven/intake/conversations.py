@@ -26,9 +26,11 @@ import json
 import re
 import secrets
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
 from django.conf import settings
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 
 from haven.accounts.keys import pepper_hash
@@ -102,12 +104,13 @@ def load(
 ) -> tuple[IntakeConversation, State]:
     """The live conversation for ``handle`` (of ``org``, or of the organization with
     ``org_slug``, loaded with it in the same query), or ConversationGone."""
-    rows = IntakeConversation.objects.filter(key=lookup_key(handle), expires__gt=timezone.now())
-    if org is not None:
-        rows = rows.filter(organization=org)
-    if org_slug is not None:
-        rows = rows.filter(organization__slug=org_slug).select_related("organization")
-    row = next(iter(rows[:1]), None)
+    if org_slug is not None and org is None:
+        row = _load_with_org(lookup_key(handle), org_slug)
+    else:
+        rows = IntakeConversation.objects.filter(key=lookup_key(handle), expires__gt=timezone.now())
+        if org is not None:
+            rows = rows.filter(organization=org)
+        row = next(iter(rows[:1]), None)
     if row is None:
         raise ConversationGone("no conversation")
     return row, _open(row)
@@ -115,13 +118,59 @@ def load(
 
 def save(row: IntakeConversation, state: State) -> bool:
     """Store ``state`` if nobody saved since ``row`` was loaded; False means it changed meanwhile."""
-    updated = IntakeConversation.objects.filter(pk=row.pk, version=row.version).update(
-        state=_seal(row.key, state), version=F("version") + 1,
-        expires=timezone.now() + LIFETIME,
-    )
+    sql = _statements()[1]
+    expires = connection.ops.adapt_datetimefield_value(timezone.now() + LIFETIME)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_seal(row.key, state), expires, row.pk, row.version])
+        updated = cursor.rowcount
     if updated:
         row.version += 1
     return bool(updated)
+
+
+# Every page of a web intake loads its conversation with its organization, and
+# every answer saves it: the two statements are built once per process rather than
+# compiled by the ORM on each request (that compilation cost more than running
+# them). The rows come back as the models would load them, with the columns the
+# intake uses; anything else is loaded on first access, as with ``only()``.
+_CONVERSATION_FIELDS = ("id", "key", "organization_id", "channel", "state", "version")
+_ORGANIZATION_FIELDS = ("id", "slug", "name", "public_key")
+
+
+@cache
+def _statements() -> tuple[str, str]:
+    qn = connection.ops.quote_name
+    conv, org = IntakeConversation._meta, Organization._meta
+
+    def col(meta: Any, alias: str, name: str) -> str:
+        return f"{alias}.{qn(meta.get_field(name.removesuffix('_id')).column)}"
+
+    columns = [col(conv, "c", f) for f in _CONVERSATION_FIELDS]
+    columns += [col(org, "o", f) for f in _ORGANIZATION_FIELDS]
+    # Identifiers come from the models' metadata; every value is a parameter.
+    load = (f"SELECT {', '.join(columns)} FROM {qn(conv.db_table)} c "  # noqa: S608
+            f"INNER JOIN {qn(org.db_table)} o "
+            f"ON o.{qn(org.pk.column)} = {col(conv, 'c', 'organization_id')} "
+            f"WHERE {col(conv, 'c', 'key')} = %s AND {col(conv, 'c', 'expires')} > %s "
+            f"AND {col(org, 'o', 'slug')} = %s LIMIT 1")
+    state, version, expires = (qn(conv.get_field(f).column) for f in ("state", "version", "expires"))
+    save = (f"UPDATE {qn(conv.db_table)} SET {state} = %s, {version} = {version} + 1, "  # noqa: S608
+            f"{expires} = %s WHERE {qn(conv.pk.column)} = %s AND {version} = %s")
+    return load, save
+
+
+def _load_with_org(key: str, org_slug: str) -> IntakeConversation | None:
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_statements()[0], [key, now, org_slug])
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    split = len(_CONVERSATION_FIELDS)
+    row = IntakeConversation.from_db(connection.alias, list(_CONVERSATION_FIELDS), found[:split])
+    organization = Organization.from_db(connection.alias, list(_ORGANIZATION_FIELDS), found[split:])
+    IntakeConversation.organization.field.set_cached_value(row, organization)
+    return row
 
 
 def claim(row: IntakeConversation) -> bool:

@@ -30,8 +30,8 @@ class IntakeSettings(models.Model):
 
 
 class IntakeConversation(models.Model):
-    # A keyed hash of the conversation's handle (a random token in the web
-    # session; the chat for the bot), never the handle itself.
+    # A keyed hash of the conversation's handle (a random token in the browser's
+    # haven_intake cookie; the chat for the bot), never the handle itself.
     key = models.CharField(max_length=64, unique=True)
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
                                      related_name="+")

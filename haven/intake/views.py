@@ -24,6 +24,7 @@ from haven.cases.models import Channel
 from . import conversations, orgpage, submit
 from .attachments import AttachmentRefused, CleanFile, clean
 from .engine import CONFIRM, CONSENT, Engine, Prompt, StateError
+from .models import IntakeSettings
 from .questionnaire import Questionnaire
 from .web import (
     Conversation,
@@ -78,7 +79,8 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
     topic = source.get("topic", "")
     if topic:
         org = organization(slug)
-        chosen = next((q for q in orgpage.enabled(org) if q.category == topic), None)
+        row = orgpage.settings_for(org)
+        chosen = next((q for q in orgpage.enabled(org, row) if q.category == topic), None)
         if chosen is None:
             return redirect("intake:start", slug)
         if request.method == "POST" and request.POST.get("agree"):
@@ -91,7 +93,7 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
             return keep_handle(redirect(_step_url(slug, state.current)), handle)
         error = _("To go on, confirm that you have read who will see your answers.") \
             if request.method == "POST" else ""
-        return _render_consent(request, org, chosen, error=error)
+        return _render_consent(request, org, chosen, error=error, row=row)
     conv = load_conversation(request, slug)
     if conv is None:
         return redirect("intake:start", slug) if request.method == "GET" else gone(request, slug)
@@ -106,9 +108,10 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _render_consent(request: HttpRequest, org: Organization, questionnaire: Questionnaire, *,
-                    conv: Conversation | None = None, error: str = "") -> HttpResponse:
+                    conv: Conversation | None = None, error: str = "",
+                    row: IntakeSettings | None = None) -> HttpResponse:
     lang = current_lang()
-    row = orgpage.settings_for(org)
+    row = row or orgpage.settings_for(org)
     context = {
         "org": org, "questionnaire": questionnaire, "intro": questionnaire.intro[lang],
         "retention": orgpage.words(row, "retention", lang), "new": conv is None,
