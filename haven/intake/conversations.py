@@ -27,10 +27,9 @@ import re
 import secrets
 from datetime import timedelta
 from functools import cache
-from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, models
 from django.utils import timezone
 
 from haven.accounts.keys import pepper_hash
@@ -137,25 +136,33 @@ _CONVERSATION_FIELDS = ("id", "key", "organization_id", "channel", "state", "ver
 _ORGANIZATION_FIELDS = ("id", "slug", "name", "public_key")
 
 
+def _column(model: type[models.Model], name: str) -> str:
+    """The quoted column of ``model``'s field ``name`` (``x_id`` names the foreign key x)."""
+    field = model._meta.get_field(name.removesuffix("_id"))
+    assert isinstance(field, models.Field) and field.column  # noqa: S101 - a model's own field
+    return connection.ops.quote_name(field.column)
+
+
 @cache
 def _statements() -> tuple[str, str]:
     qn = connection.ops.quote_name
-    conv, org = IntakeConversation._meta, Organization._meta
+    conv, org = qn(IntakeConversation._meta.db_table), qn(Organization._meta.db_table)
 
-    def col(meta: Any, alias: str, name: str) -> str:
-        return f"{alias}.{qn(meta.get_field(name.removesuffix('_id')).column)}"
+    def c(name: str) -> str:
+        return f"c.{_column(IntakeConversation, name)}"
 
-    columns = [col(conv, "c", f) for f in _CONVERSATION_FIELDS]
-    columns += [col(org, "o", f) for f in _ORGANIZATION_FIELDS]
+    def o(name: str) -> str:
+        return f"o.{_column(Organization, name)}"
+
+    columns = [c(f) for f in _CONVERSATION_FIELDS] + [o(f) for f in _ORGANIZATION_FIELDS]
     # Identifiers come from the models' metadata; every value is a parameter.
-    load = (f"SELECT {', '.join(columns)} FROM {qn(conv.db_table)} c "  # noqa: S608
-            f"INNER JOIN {qn(org.db_table)} o "
-            f"ON o.{qn(org.pk.column)} = {col(conv, 'c', 'organization_id')} "
-            f"WHERE {col(conv, 'c', 'key')} = %s AND {col(conv, 'c', 'expires')} > %s "
-            f"AND {col(org, 'o', 'slug')} = %s LIMIT 1")
-    state, version, expires = (qn(conv.get_field(f).column) for f in ("state", "version", "expires"))
-    save = (f"UPDATE {qn(conv.db_table)} SET {state} = %s, {version} = {version} + 1, "  # noqa: S608
-            f"{expires} = %s WHERE {qn(conv.pk.column)} = %s AND {version} = %s")
+    load = (f"SELECT {', '.join(columns)} FROM {conv} c "  # noqa: S608
+            f"INNER JOIN {org} o ON {o('id')} = {c('organization_id')} "
+            f"WHERE {c('key')} = %s AND {c('expires')} > %s AND {o('slug')} = %s LIMIT 1")
+    state, version, expires, pk = (_column(IntakeConversation, f)
+                                   for f in ("state", "version", "expires", "id"))
+    save = (f"UPDATE {conv} SET {state} = %s, {version} = {version} + 1, "  # noqa: S608
+            f"{expires} = %s WHERE {pk} = %s AND {version} = %s")
     return load, save
 
 
