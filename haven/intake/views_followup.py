@@ -52,7 +52,12 @@ def _act(request: HttpRequest, org: Organization, opened: followup.Opened, coden
         followup.erase(opened)
         return render(request, "intake/erased.html", {"org": org})
     notice, error, draft = "", "", ""
-    if action == "send" and opened.is_open:
+    if action == "send" and not opened.is_open:
+        # Closed while they were writing: say so, and give the text back to copy.
+        draft = request.POST.get("message", "")[:MESSAGE_MAX * 2]
+        error = _("Your message was not sent: this request has been closed meanwhile. Your "
+                  "text is below so that you can copy it into a new request.")
+    elif action == "send":
         draft = request.POST.get("message", "")
         error = _check_message(draft)
         if not error:

@@ -96,6 +96,16 @@ def test_a_closed_case_can_be_read_but_not_answered(
     page = _open(visitor, code)
     assert "Это обращение закрыто." in page
     assert 'name="message"' not in page
+    # A message typed before the case was closed is not sent, and not lost either.
+    inbound = CaseRecord.objects.filter(case=case, kind=RecordKind.INBOUND).count()
+    response = visitor.post(visitor.url("follow-up/"), {
+        "codename": code, "action": "send", "message": "А если повестку принесут на работу?",
+        "token": "t1"})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "не отправлено: обращение за это время закрыли" in page
+    assert ">А если повестку принесут на работу?</textarea>" in page
+    assert CaseRecord.objects.filter(case=case, kind=RecordKind.INBOUND).count() == inbound
 
 
 def test_a_codename_only_opens_its_own_organizations_case(
