@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from haven.cases import actions
 from haven.cases.models import Delivery, Outbox, RecordKind
@@ -56,12 +57,30 @@ def _start(settings: Any, fake: FakeTelegram, log: Path) -> subprocess.Popen[byt
                                 stderr=subprocess.STDOUT)
 
 
-def _wait(check: Callable[[], bool], seconds: float, log: Path) -> None:
+def _wait(check: Callable[[], bool], seconds: float, log: Path, fake: FakeTelegram) -> None:
     deadline = time.monotonic() + seconds
     while not check():
         if time.monotonic() > deadline:
-            raise AssertionError("timed out; the workers wrote:\n" + log.read_text()[-3000:])
+            raw = getattr(connection.connection, "in_transaction", None)
+            again = check()
+            rows = list(Outbox.objects.values("attempts", "last_error", "next_attempt",
+                                              "claimed_until"))
+            first = fake.sent[0]["at"] if fake.sent else 0.0
+            times = [round(m["at"] - first, 2) for m in fake.sent]
+            raise AssertionError(
+                f"timed out at {timezone.now()}; check again {again}; in transaction {raw}, "
+                f"atomic {connection.in_atomic_block}; {len(fake.sent)} sent at {times}, "
+                f"now {round(time.monotonic() - first, 2)}; calls {dict(fake.calls)}, "
+                f"429s {fake.refused_429}; outbox {rows}; the workers wrote:\n"
+                + log.read_text()[-3000:])
         time.sleep(0.02)
+
+
+def _outbox_empty() -> bool:
+    # A new connection for every look: SQLite shows a connection the snapshot of its
+    # open read, and the workers' deletes must be seen as soon as they are committed.
+    connection.close()
+    return not Outbox.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -78,12 +97,12 @@ def test_a_worker_killed_in_the_middle_of_sending_loses_nothing(
     log = tmp_path / "worker.log"
     try:
         workers.append(_start(settings, fake, log))
-        _wait(lambda: len(fake.sent) >= 12, 90, log)
+        _wait(lambda: len(fake.sent) >= 12, 90, log, fake)
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait(10)
         assert len(fake.sent) < count, "the kill came too late to test anything"
         workers.append(_start(settings, fake, log))
-        _wait(lambda: not Outbox.objects.exists(), 90, log)
+        _wait(_outbox_empty, 150, log, fake)
     finally:
         for worker in workers:
             if worker.poll() is None:
