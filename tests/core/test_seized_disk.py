@@ -34,7 +34,12 @@ def _raw_bytes() -> bytes:
         with connection.cursor() as cur:
             cur.execute("PRAGMA wal_checkpoint(FULL)")
         path = Path(connection.settings_dict["NAME"])
-        return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        files = sorted(str(p) for p in path.parent.glob(path.name + "*"))
+        # Read by another process: opening and closing the files here would drop this
+        # process's SQLite locks on them (POSIX locks go with any close), after which
+        # the next process to open the database rebuilds the WAL index under the
+        # connections still using it, and corrupts the database.
+        return subprocess.run(["cat", *files], capture_output=True, check=True, timeout=120).stdout
     name = connection.settings_dict["NAME"]
     dump = subprocess.run(
         ["pg_dump", "--no-owner", "-h", connection.settings_dict.get("HOST") or "127.0.0.1",

@@ -77,9 +77,6 @@ def _wait(check: Callable[[], bool], seconds: float, log: Path, fake: FakeTelegr
 
 
 def _outbox_empty() -> bool:
-    # A new connection for every look: SQLite shows a connection the snapshot of its
-    # open read, and the workers' deletes must be seen as soon as they are committed.
-    connection.close()
     return not Outbox.objects.exists()
 
 
