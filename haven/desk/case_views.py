@@ -203,14 +203,15 @@ def case_action(request: HttpRequest, number: int, action: str) -> HttpResponse:
         raise Http404
     try:
         messages.success(request, handler(request, me, case))
-    except (actions.ActionError, NotAllowed) as exc:  # ActionError includes StaleCase
-        messages.error(request, str(exc) if isinstance(exc, actions.ActionError)
-                       else _("Your role does not allow this; ask a coordinator."))
-        if action in TYPED:  # nothing was saved: give the text back in its box, not lose it
-            case.refresh_from_db()
-            typed = request.POST.get("text", "")[:actions.MAX_TEXT * 2]
-            return _render_case(request, me, case, status=400,
-                                **{f"{action}_text": typed})
+        return redirect("desk:case", number=case.number)
+    except actions.ActionError as exc:  # includes StaleCase: nothing was saved
+        messages.error(request, str(exc))
+    except NotAllowed:
+        messages.error(request, _("Your role does not allow this; ask a coordinator."))
+    if action in TYPED:  # give the text back in its box rather than lose it
+        case.refresh_from_db()
+        typed = request.POST.get("text", "")[:actions.MAX_TEXT * 2]
+        return _render_case(request, me, case, status=400, **{f"{action}_text": typed})
     return redirect("desk:case", number=case.number)
 
 

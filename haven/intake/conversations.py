@@ -101,9 +101,9 @@ def create(org: Organization, handle: str, state: State, channel: str) -> Intake
 def load(
     handle: str, org: Organization | None = None, *, org_slug: str | None = None,
 ) -> tuple[IntakeConversation, State]:
-    """The live conversation for ``handle`` (of ``org``, or of the organization with
-    ``org_slug``, loaded with it in the same query), or ConversationGone."""
-    if org_slug is not None and org is None:
+    """The live conversation for ``handle`` of ``org`` (the bot), or of the organization
+    with ``org_slug`` (the web, loaded with it in the same query), or ConversationGone."""
+    if org_slug is not None:
         row = _load_with_org(lookup_key(handle), org_slug)
     else:
         rows = IntakeConversation.objects.filter(key=lookup_key(handle), expires__gt=timezone.now())

@@ -76,19 +76,21 @@ def group_to_leave(update: dict[str, Any]) -> int | None:
     return _group_id(message)
 
 
-def _group_id(holder: Any) -> int | None:
+def _chat_id(holder: Any, types: tuple[str, ...]) -> int | None:
+    """The id of the chat of ``holder`` (a message, a member change) if of one of ``types``."""
     chat = holder.get("chat") if isinstance(holder, dict) else None
-    if not isinstance(chat, dict) or chat.get("type") not in GROUPS:
+    if not isinstance(chat, dict) or chat.get("type") not in types:
         return None
     chat_id = chat.get("id")
     return chat_id if isinstance(chat_id, int) and not isinstance(chat_id, bool) else None
 
 
+def _group_id(holder: Any) -> int | None:
+    return _chat_id(holder, GROUPS)
+
+
 def private_chat_id(message: Any) -> int | None:
-    chat = message.get("chat") if isinstance(message, dict) else None
-    if not isinstance(chat, dict) or chat.get("type") != "private" or not isinstance(chat.get("id"), int):
-        return None
-    return int(chat["id"])
+    return _chat_id(message, ("private",))
 
 
 def guess_lang(sender: Any) -> str:
