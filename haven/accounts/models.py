@@ -50,6 +50,8 @@ class Member(AbstractBaseUser):
     username = models.CharField(max_length=150, unique=True)
     display_name = models.CharField(max_length=100)
     role = models.CharField(max_length=20, choices=Role.choices)
+    # Set by an administrator: may mark knowledge articles reviewed (no role implies it).
+    can_review_knowledge = models.BooleanField(default=False)
     is_active = models.BooleanField(default=False)
     public_key = models.BinaryField(null=True)
     wrapped_private_key = models.TextField(blank=True)

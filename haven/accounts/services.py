@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from haven import vault
+from haven.audit import chain
 
 from .keys import kdf_params, make_organization, open_with_recovery, pepper_hash
 from .models import BackupCode, Invite, KeySession, Member, Organization, Role
@@ -237,6 +238,18 @@ def set_role(by: Member, member: Member, role: str) -> None:
         raise AccountError(_("You are the last administrator; make someone else administrator first."))
     member.role = role
     member.save(update_fields=["role"])
+
+
+def set_knowledge_reviewer(by: Member, member: Member, allowed: bool) -> None:
+    """Give or withdraw the right to mark knowledge articles reviewed (audited)."""
+    _require_admin(by)
+    if member.organization_id != by.organization_id:
+        raise AccountError(_("Only an administrator of the organization can do this."))
+    with transaction.atomic():
+        member.can_review_knowledge = allowed
+        member.save(update_fields=["can_review_knowledge"])
+        chain.record(by.organization_id, "member.kb_reviewer", actor_id=by.pk,
+                     detail={"member": member.pk, "allowed": allowed})
 
 
 def deactivate(by: Member, member: Member) -> None:

@@ -168,6 +168,12 @@ def member_action(request: HttpRequest, member_id: int, action: str) -> HttpResp
                 raise services.AccountError(_("Choose one of the listed roles."))
             services.set_role(by, target, form.cleaned_data["role"])
             messages.success(request, _("The role was changed."))
+        elif action == "reviewer":
+            allowed = request.POST.get("allowed") == "yes"
+            services.set_knowledge_reviewer(by, target, allowed)
+            done = (_("%(name)s may now mark knowledge articles reviewed.") if allowed
+                    else _("%(name)s may no longer mark knowledge articles reviewed."))
+            messages.success(request, done % {"name": target})
         elif action == "deactivate":
             services.deactivate(by, target)
             messages.success(request, _("The member can no longer log in; their keys were removed."))

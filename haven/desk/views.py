@@ -9,12 +9,16 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from haven.audit import chain
 from haven.cases import actions, categories, search
 from haven.cases.access import MANAGE, WORK, can
 from haven.cases.models import OrgSettings, Reminder, SavedReply, Status
+from haven.knowledge import actions as kb_actions
+from haven.knowledge.forms import ReviewAgeForm
+from haven.knowledge.reviews import review_age
 
 from . import charts, queues, stats
 from .common import (
@@ -173,8 +177,19 @@ def dismiss_reminder(request: HttpRequest, reminder_id: int) -> HttpResponse:
 def settings_view(request: HttpRequest) -> HttpResponse:
     me = member(request)
     row, _created = OrgSettings.objects.get_or_create(organization_id=me.organization_id)
-    form = RetentionForm(request.POST or None, initial={"retention_days": row.retention_days})
-    if request.method == "POST" and form.is_valid():
+    posted = request.POST if request.method == "POST" else None
+    form = RetentionForm(posted if posted and "retention_days" in posted else None,
+                         initial={"retention_days": row.retention_days})
+    review_form = ReviewAgeForm(posted if posted and "review_age_months" in posted else None,
+                                initial={"review_age_months": review_age(me.organization)})
+    if review_form.is_bound and review_form.is_valid():
+        months = review_form.cleaned_data["review_age_months"]
+        kb_actions.set_review_age(me, months)
+        messages.success(request, ngettext(
+            "A knowledge article's review is now overdue after %(n)d month.",
+            "A knowledge article's review is now overdue after %(n)d months.", months) % {"n": months})
+        return redirect("desk:settings")
+    if form.is_bound and form.is_valid():
         with transaction.atomic():
             OrgSettings.objects.filter(pk=row.pk).update(
                 retention_days=form.cleaned_data["retention_days"])
@@ -183,5 +198,6 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Closed cases will now be deleted after %(n)d days.")
                          % {"n": form.cleaned_data["retention_days"]})
         return redirect("desk:settings")
-    return render(request, "desk/settings.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "desk/settings.html", {"form": form, "review_form": review_form},
+                  status=400 if form.errors or review_form.errors else 200)
 

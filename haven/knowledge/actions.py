@@ -1,4 +1,4 @@
-"""Changes a coordinator makes to the knowledge base, each audited in its transaction.
+"""Changes to the knowledge base (articles, reviews, review age), each audited in its transaction.
 
 Views never change articles by hand: they call these. Audit entries name the
 article (lang, slug), not its content. Every write sets ``updated`` so that the
@@ -7,7 +7,6 @@ search index of every process is rebuilt on its next search.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +17,14 @@ from django.utils import timezone
 from haven.accounts.models import Member, Role
 from haven.audit import chain
 
-from .models import Article
+from . import reviews
+from .models import Article, ArticleReview, KnowledgeSettings, ReviewStatus
 
 EDITORS = (Role.ADMIN, Role.COORDINATOR)
+
+
+class TextChanged(ValueError):
+    """The article changed after the reviewer opened it: look again before reviewing."""
 
 
 class ArticleExists(ValueError):
@@ -45,6 +49,11 @@ class ArticleData:
 
 def can_edit(member: Member) -> bool:
     return member.is_authenticated and member.has_role(*EDITORS)
+
+
+def can_review(member: Member) -> bool:
+    """Given the reviewer right by an administrator; a role alone does not give it."""
+    return member.is_authenticated and member.is_active and member.can_review_knowledge
 
 
 def own_article(member: Member, lang: str, slug: str) -> Article:
@@ -86,7 +95,10 @@ def update_article(member: Member, article: Article, data: ArticleData) -> Artic
 
 
 def override_article(member: Member, shipped: Article) -> Article:
-    """The organization's copy of a shipped article (made now, or the existing one)."""
+    """The organization's copy of a shipped article (made now, or the existing one).
+
+    The copy starts unreviewed: reviews of the shipped text stay with it.
+    """
     if not shipped.is_shipped:
         raise Http404
     with transaction.atomic():
@@ -96,26 +108,50 @@ def override_article(member: Member, shipped: Article) -> Article:
             return existing
         copy = Article.objects.create(
             organization_id=member.organization_id, lang=shipped.lang, slug=shipped.slug,
-            reviewed_on=shipped.reviewed_on, reviewed_by=shipped.reviewed_by,
             updated=timezone.now(), **_fields(ArticleData.of(shipped)))
         _audit(member, "kb.article.overridden", copy)
     return copy
 
 
-def mark_reviewed(member: Member, lang: str, slug: str, today: dt.date | None = None) -> Article:
-    """Reviewed today by the member's organization; a shipped article is copied first."""
+def record_review(member: Member, article: Article, status: str, note: str = "",
+                  seen: str | None = None) -> ArticleReview:
+    """The member's organization reviewed ``article`` as shown now (or marks the law changed).
+
+    Only a member given the reviewer right; the article must be one the
+    organization shows (shipped or its own), else 404. ``seen`` is the
+    ``text_digest`` of the text the reviewer read: if it changed since, nothing
+    is recorded and ``TextChanged`` is raised.
+    """
+    if not can_review(member) or article.organization_id not in (None, member.organization_id):
+        raise Http404
+    if status not in ReviewStatus.values:
+        raise ValueError(status)
     with transaction.atomic():
-        article = Article.objects.filter(organization_id=member.organization_id, lang=lang,
-                                         slug=slug).first()
-        if article is None:
-            article = override_article(member, shipped_article(lang, slug))
-        article.reviewed_on = today or timezone.localdate()
-        article.reviewed_by = member.organization.name
-        article.unverified = False  # reviewed means the organization confirmed it
-        article.updated = timezone.now()
-        article.save()
-        _audit(member, "kb.article.reviewed", article)
-    return article
+        article = Article.objects.select_for_update().get(pk=article.pk)
+        if seen is not None and seen != reviews.text_digest(article):
+            raise TextChanged(article.key)
+        review = ArticleReview.objects.create(
+            organization_id=member.organization_id, article=article, status=status,
+            title=article.title, body_markdown=article.body_markdown, sources=article.sources,
+            reviewer_name=member.display_name or member.username, note=note.strip()[:300])
+        action = "kb.article.reviewed" if status == ReviewStatus.REVIEWED else "kb.article.law_changed"
+        chain.record(member.organization_id, action, actor_id=member.pk,
+                     detail={"lang": article.lang, "slug": article.slug,
+                             "own": not article.is_shipped})
+    return review
+
+
+def set_review_age(member: Member, months: int) -> None:
+    """After how many months the organization's reviews are overdue."""
+    if not can_edit(member):
+        raise Http404
+    if not reviews.REVIEW_AGE_MIN <= months <= reviews.REVIEW_AGE_MAX:
+        raise ValueError(months)
+    with transaction.atomic():
+        KnowledgeSettings.objects.update_or_create(organization_id=member.organization_id,
+                                                   defaults={"review_age_months": months})
+        chain.record(member.organization_id, "kb.review_age", actor_id=member.pk,
+                     detail={"months": months})
 
 
 def delete_article(member: Member, article: Article) -> None:

@@ -3,8 +3,9 @@
 The case page includes ``knowledge/case_panel.html``: a small search form
 (``?kb=QUESTION`` on the case page's own address) and the best three articles
 for the question, or else for the case's category, each with a link to the
-article and a "use as reply" link (``?use_article=<lang>/<slug>``) that the
-desk's ``_prefill`` turns into the reply box's text with ``reply_text_for``.
+article, the organization's review state of it and a "use as reply" link
+(``?use_article=<lang>/<slug>``) that the desk's ``_prefill`` turns into the
+reply box's text with ``reply_text_for``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from haven.cases import categories
 from haven.cases.access import WORK, can
 from haven.cases.models import Case
 
+from .models import Article
 from .plaintext import reply_text
+from .reviews import ReviewState, states_for
 from .search import QueryError
 from .service import (
     ArticleHit,
@@ -71,9 +74,16 @@ def case_panel(request: HttpRequest, case: Case) -> dict[str, Any]:
         panel["query"] = "" if error.code in ("binary", "too_long") else panel["query"]
         return panel
     keep = {"kb": typed, "kb_lang": lang} if typed.strip() else {}
-    panel["hits"] = [{"hit": hit, "use_url": request.path + "?" + urlencode(
-        {**keep, "use_article": f"{hit.lang}/{hit.slug}"}) + "#reply-h"} for hit in hits]
+    states = _review_states(me, hits)
+    panel["hits"] = [{"hit": hit, "review": states.get(hit.article_id), "use_url": request.path + "?"
+                      + urlencode({**keep, "use_article": f"{hit.lang}/{hit.slug}"}) + "#reply-h"}
+                     for hit in hits]
     return panel
+
+
+def _review_states(me: Member, hits: list[ArticleHit]) -> dict[int, ReviewState]:
+    rows = Article.objects.in_bulk([hit.article_id for hit in hits]).values()
+    return states_for(me.organization, rows)
 
 
 def _category_words(case: Case, lang: str) -> str:

@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from .actions import ArticleData
 from .content import LANGS, TOPICS
 from .labels import LANG_NAMES, TOPIC_LABELS, topic_label
-from .models import Article
+from .models import Article, ReviewStatus
 from .plaintext import TELEGRAM_LIMIT, escape_for_telegram
+from .reviews import REVIEW_AGE_MAX, REVIEW_AGE_MIN
 
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _RELATED_RE = re.compile(r"^(ru|uk|en)/[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -142,3 +143,25 @@ class PostForm(forms.Form):
                                      "(%(max)d characters). Shorten it.") % {"max": TELEGRAM_LIMIT})
         cleaned["article_obj"] = self.articles.get(key) if key else None
         return cleaned
+
+
+class ReviewForm(forms.Form):
+    """Mark reviewed, or mark the law changed (with a short note for readers)."""
+
+    status = forms.ChoiceField(choices=ReviewStatus.choices, error_messages={
+        "required": _("Choose whether the article is reviewed or the law changed."),
+        "invalid_choice": _("Choose whether the article is reviewed or the law changed.")})
+    note = forms.CharField(label=_("Note for readers (optional)"), max_length=300, required=False,
+                           help_text=_("For example: which law changed and when. Shown with "
+                                       "the warning until the next review."))
+    seen = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class ReviewAgeForm(forms.Form):
+    review_age_months = forms.IntegerField(
+        label=_("A knowledge article's review is overdue after (months)"),
+        min_value=REVIEW_AGE_MIN, max_value=REVIEW_AGE_MAX, error_messages={
+            "required": _("Enter a number of months from 1 to 36."),
+            "invalid": _("Enter a number of months from 1 to 36."),
+            "min_value": _("Enter a number of months from 1 to 36."),
+            "max_value": _("Enter a number of months from 1 to 36.")})

@@ -1,7 +1,9 @@
 """The coordinator's knowledge-base pages: own articles, overrides, reviews, channel posts.
 
-Logged in as a coordinator or administrator; anyone else gets 404, and an
-article or post of another organization is 404 too (no existence oracle).
+Editing is for coordinators and administrators; the list and the review pages
+also for members given the reviewer right, who alone may mark an article
+reviewed. Anyone else gets 404, and an article or post of another
+organization is 404 too (no existence oracle).
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from django.views.decorators.http import require_POST
 
 from haven.accounts.models import Member
 
-from . import actions, posts, service
+from . import actions, posts, reviews, service
 from .content import render_markdown
-from .forms import ArticleForm, NewArticleForm, PostForm
+from .forms import ArticleForm, NewArticleForm, PostForm, ReviewForm
 from .labels import LANG_NAMES, topic_label
-from .models import Article, ChannelPost
+from .models import Article, ChannelPost, ReviewStatus
 
 View = Callable[..., HttpResponse]
 POSTS_SHOWN = 100
@@ -41,7 +43,20 @@ def editor_view(view: View) -> View:
     return wrapper
 
 
-@editor_view
+def knowledge_view(view: View) -> View:
+    """Editors and reviewers."""
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        me = _member(request)
+        if not (actions.can_edit(me) or actions.can_review(me)):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@knowledge_view
 def manage(request: HttpRequest) -> HttpResponse:
     me = _member(request)
     lang = service.normalize_lang(request.GET.get("lang"))
@@ -54,8 +69,12 @@ def manage(request: HttpRequest) -> HttpResponse:
     items = [_row(a, me, overrides=a.key in shipped_keys) for a in own.values()]
     items += [_row(a, me) for key, a in shipped_keys.items() if key not in own]
     items.sort(key=lambda item: (item["article"].lang, item["article"].title.lower()))
+    states = reviews.states_for(me.organization, [item["article"] for item in items])
+    for item in items:
+        item["review"] = states[item["article"].pk]
     return render(request, "knowledge/manage.html", {
         "items": items, "lang": lang, "kb_langs": LANG_NAMES.items(),
+        "can_edit": actions.can_edit(me), "can_review": actions.can_review(me),
         "org_index": reverse("knowledge:org_index", args=[me.organization.slug])})
 
 
@@ -89,6 +108,7 @@ def edit_article(request: HttpRequest, lang: str, slug: str) -> HttpResponse:
     return render(request, "knowledge/manage_form.html", {
         "form": form, "article": article, "preview": render_markdown(article.body_markdown),
         "public_url": service.article_url(lang, slug, me.organization),
+        **_review_context(me, article),
     }, status=400 if form.errors else 200)
 
 
@@ -100,12 +120,40 @@ def override_article(request: HttpRequest, lang: str, slug: str) -> HttpResponse
     return redirect("knowledge:manage_edit", lang, slug)
 
 
-@editor_view
-@require_POST
+@knowledge_view
 def review_article(request: HttpRequest, lang: str, slug: str) -> HttpResponse:
-    article = actions.mark_reviewed(_member(request), lang, slug)
-    messages.success(request, _("“%(title)s” is marked as reviewed today.") % {"title": article.title})
-    return redirect("knowledge:manage")
+    """The article as the organization shows it, its review state and changes since; review."""
+    me = _member(request)
+    article = service.find_article(me.organization, lang, slug)
+    if article is None:
+        raise Http404
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST":
+        if not actions.can_review(me):
+            raise Http404
+        if form.is_valid() and _record(request, me, article, form):
+            return redirect("knowledge:manage_review", lang, slug)
+    return render(request, "knowledge/manage_review.html", {
+        "article": article, "form": form, "public_url": service.article_url(lang, slug, me.organization),
+        "seen": reviews.text_digest(article), "preview": render_markdown(article.body_markdown),
+        **_review_context(me, article),
+    }, status=400 if form.errors else 200)
+
+
+def _record(request: HttpRequest, me: Member, article: Article, form: ReviewForm) -> bool:
+    data = form.cleaned_data
+    try:
+        actions.record_review(me, article, data["status"], data["note"], seen=data["seen"])
+    except actions.TextChanged:
+        form.add_error(None, _("The article changed while you were reading it. Read it again "
+                               "below, then review it."))
+        return False
+    if data["status"] == ReviewStatus.REVIEWED:
+        messages.success(request, _("“%(title)s” is marked as reviewed today.") % {"title": article.title})
+    else:
+        messages.success(request, _("“%(title)s” now says that the law changed and it is under "
+                                    "review.") % {"title": article.title})
+    return True
 
 
 @editor_view
@@ -153,6 +201,13 @@ def cancel_post(request: HttpRequest, post_id: int) -> HttpResponse:
 
 def _member(request: HttpRequest) -> Member:
     return request.user  # type: ignore[return-value]
+
+
+def _review_context(me: Member, article: Article) -> dict[str, Any]:
+    last = reviews.last_reviewed(me.organization, article)
+    return {"review": reviews.state_for(me.organization, article), "last_review": last,
+            "changes": reviews.changes_since(last, article) if last else None,
+            "can_review": actions.can_review(me)}
 
 
 def _row(article: Article, me: Member, overrides: bool = False) -> dict[str, Any]:

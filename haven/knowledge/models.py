@@ -36,6 +36,8 @@ class Article(models.Model):
     related = models.JSONField(default=list)  # ["en/acs-deadlines", ...]: translations
     sources = models.JSONField(default=list)  # [{"title": ..., "url": ... or None}]
     body_markdown = models.TextField()
+    # The front matter's sign-off of a shipped article (a lawyer, in the repository).
+    # An organization's review is an ArticleReview; its own rows leave these empty.
     reviewed_on = models.DateField(null=True, blank=True)
     reviewed_by = models.CharField(max_length=200, blank=True)
     unverified = models.BooleanField(default=False)
@@ -59,6 +61,42 @@ class Article(models.Model):
     @property
     def is_shipped(self) -> bool:
         return self.organization_id is None
+
+
+class ReviewStatus(models.TextChoices):
+    REVIEWED = "reviewed", _("Reviewed")
+    LAW_CHANGED = "law_changed", _("Law changed — under review")
+
+
+class ArticleReview(models.Model):
+    """One organization's review of one article row (a shipped one or its own override).
+
+    The reviewed text is kept so that the next reviewer sees what changed since.
+    It is public content, stored in clear like the article. The reviewer's
+    display name is copied so that the record reads the same after they leave.
+    """
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
+                                     related_name="+")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="reviews")
+    status = models.CharField(max_length=20, choices=ReviewStatus.choices)
+    title = models.CharField(max_length=200)
+    body_markdown = models.TextField()
+    sources = models.JSONField(default=list)
+    reviewer_name = models.CharField(max_length=100)
+    note = models.CharField(max_length=300, blank=True)
+    reviewed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "article", "-reviewed_at"])]
+
+
+class KnowledgeSettings(models.Model):
+    """An organization's knowledge-base settings: after how long a review is overdue."""
+
+    organization = models.OneToOneField("accounts.Organization", on_delete=models.CASCADE,
+                                        primary_key=True, related_name="+")
+    review_age_months = models.PositiveSmallIntegerField(default=6)
 
 
 class PostStatus(models.TextChoices):

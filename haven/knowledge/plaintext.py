@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from .content import NOT_ADVICE_PHRASES, plain_text, render_markdown
 from .models import Article
+from .reviews import ReviewState
 
 TELEGRAM_LIMIT = 4096
 _BLOCKS = {"p", "h2", "h3", "ul", "ol", "blockquote", "pre"}
@@ -77,13 +78,18 @@ def reply_text(article: Article, url: str) -> str:
     return "\n\n".join(part for part in parts if part.strip())
 
 
-def telegram_text(article: Article, url: str, limit: int = TELEGRAM_LIMIT) -> str:
-    """Escaped text for Telegram's HTML parse mode, shortened to fit ``limit``."""
+def telegram_text(article: Article, url: str, limit: int = TELEGRAM_LIMIT,
+                  review: ReviewState | None = None) -> str:
+    """Escaped text for Telegram's HTML parse mode, shortened to fit ``limit``.
+
+    With ``review``, one line under the title says the organization's review state.
+    """
     with translation.override(article.lang):
         label = _("Read the full article")
         link = f'<a href="{html.escape(absolute(url))}">{html.escape(label)}</a>'
         note = html.escape(not_advice_line(article.lang))
-    head = f"<b>{html.escape(article.title, quote=False)}</b>\n\n"
+        state = _review_line(review) if review is not None else ""
+    head = f"<b>{html.escape(article.title, quote=False)}</b>\n{state}\n"
     body = html.escape(_without_note(markdown_to_text(article.body_markdown), article.lang),
                        quote=False)
     tail = f"\n\n{note}\n\n{link}"
@@ -91,6 +97,13 @@ def telegram_text(article: Article, url: str, limit: int = TELEGRAM_LIMIT) -> st
     if room < 1:
         return (head + link)[:limit]
     return head + _shorten(body, room) + tail
+
+
+def _review_line(review: ReviewState) -> str:
+    line = ("⚠ " if review.is_warning else "") + review.sentence()
+    if review.state == "law_changed" and review.note:
+        line += " " + review.note
+    return html.escape(line, quote=False) + "\n"
 
 
 def escape_for_telegram(text: str) -> str:

@@ -35,6 +35,7 @@ from . import loader
 from .content import LANGS, SYNONYMS_FILE, load_synonyms
 from .models import Article
 from .plaintext import absolute, telegram_text
+from .reviews import state_for
 from .search import MAX_QUERY_CHARS, QueryError, SearchIndex, check_query
 
 __all__ = ["ArticleHit", "QueryError", "article_text_for_telegram", "article_url", "find_article",
@@ -84,13 +85,13 @@ def search_articles(query: str, lang: str | None = None, organization: Organizat
             for hit in built.index.search(query, lang=lang, limit=limit)]
 
 
-def article_text_for_telegram(hit: ArticleHit) -> str:
-    """The hit's article for Telegram's HTML parse mode: title, text (shortened to fit
-    4,096 characters), the not-legal-advice note and a link to the full article."""
+def article_text_for_telegram(hit: ArticleHit, organization: Organization | None = None) -> str:
+    """The hit's article for Telegram's HTML parse mode: title, the organization's review
+    state, text (shortened to fit 4,096 characters), the not-legal-advice note and a link."""
     article = Article.objects.filter(pk=hit.article_id).first()
     if article is None:  # deleted since the search: the title and the link still help
         return f"<b>{html.escape(hit.title, quote=False)}</b>\n\n{html.escape(absolute(hit.url))}"
-    return telegram_text(article, hit.url)
+    return telegram_text(article, hit.url, review=state_for(organization, article))
 
 
 def query_error_message(error: QueryError) -> str:

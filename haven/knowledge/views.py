@@ -18,7 +18,7 @@ from django.utils.translation import get_language
 
 from haven.accounts.models import Organization
 
-from . import service
+from . import reviews, service
 from .content import CONFIRMATION_PHRASES, LANGS, NOT_ADVICE_PHRASES, render_markdown
 from .labels import LANG_NAMES, TOPIC_LABELS, topic_label
 from .loader import ensure_shipped
@@ -35,8 +35,9 @@ def index(request: HttpRequest, org_slug: str | None = None) -> HttpResponse:
     org, lang = _organization(org_slug), content_lang(request)
     ensure_shipped()
     chosen = _one_per_group(service.visible_articles(org), lang)
+    states = reviews.states_for(org, chosen)
     topics = [{"slug": slug, "label": label,
-               "items": [_item(a, org) for a in chosen if a.topic == slug]}
+               "items": [_item(a, org, states) for a in chosen if a.topic == slug]}
               for slug, label in TOPIC_LABELS.items()]
     return render(request, "knowledge/index.html", {
         **_common(request, org, lang), "topics": [t for t in topics if t["items"]]})
@@ -50,7 +51,7 @@ def article(request: HttpRequest, lang: str, slug: str, org_slug: str | None = N
         raise Http404
     return render(request, "knowledge/article.html", {
         **_common(request, org, lang), "article": found, "topic": topic_label(found.topic),
-        "body_html": safe_body(found),
+        "body_html": safe_body(found), "review": reviews.state_for(org, found),
         "translations": [{"lang": a.lang, "name": LANG_NAMES[a.lang],
                           "url": service.article_url(a.lang, a.slug, org)}
                          for a in service.translations(found, org)],
@@ -72,8 +73,9 @@ def search(request: HttpRequest, org_slug: str | None = None) -> HttpResponse:
         context.update(error=service.query_error_message(error), query=shown)
         return render(request, "knowledge/search.html", context, status=400)
     rows = Article.objects.in_bulk([hit.article_id for hit in hits])
+    states = reviews.states_for(org, rows.values())
     context.update(query=query, results=[
-        {**_item(rows[hit.article_id], org), "snippet": _snippet(rows[hit.article_id])}
+        {**_item(rows[hit.article_id], org, states), "snippet": _snippet(rows[hit.article_id])}
         for hit in hits if hit.article_id in rows])
     return render(request, "knowledge/search.html", context)
 
@@ -119,9 +121,10 @@ def _one_per_group(articles: list[Article], lang: str) -> list[Article]:
     return sorted(best.values(), key=lambda a: a.title.lower())
 
 
-def _item(found: Article, org: Organization | None) -> dict[str, Any]:
+def _item(found: Article, org: Organization | None,
+          states: dict[int, reviews.ReviewState]) -> dict[str, Any]:
     return {"article": found, "url": service.article_url(found.lang, found.slug, org),
-            "lang_name": LANG_NAMES[found.lang]}
+            "lang_name": LANG_NAMES[found.lang], "review": states[found.pk]}
 
 
 def _snippet(found: Article) -> str:

@@ -262,7 +262,7 @@ def _search(turn: Turn, query: str) -> None:
         turn.say(render.esc(texts.nothing_found()))
         return
     for hit in hits:
-        turn.say(service.article_text_for_telegram(hit))
+        turn.say(service.article_text_for_telegram(hit, turn.bot.organization))
     labels = texts.menu_labels()
     turn.say(render.esc(texts.after_answers()), render.keyboard(
         [[(labels["help"], "m:req")], [(labels["ask"], "m:ask")]]))

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from haven.audit import chain
 from haven.audit.models import AuditEntry
@@ -120,29 +117,6 @@ def test_overriding_copies_the_shipped_article_into_the_organization(
 def test_overriding_an_unknown_article_is_404_and_needs_post(alice_client: Client) -> None:
     assert alice_client.post("/kb/manage/ru/no-such/override/").status_code == 404
     assert alice_client.get("/kb/manage/ru/acs-deadlines/override/").status_code == 405
-
-
-def test_mark_reviewed_dates_the_article_and_clears_the_lawyer_banner(
-        alice: Persona, alice_client: Client, client: Client) -> None:
-    unverified = Article.objects.filter(organization__isnull=True, unverified=True, lang="en").first()
-    assert unverified is not None
-    response = alice_client.post(f"/kb/manage/en/{unverified.slug}/review/")
-    assert response.status_code == 302
-    ours = Article.objects.get(organization=alice.org, slug=unverified.slug, lang="en")
-    assert ours.reviewed_on == timezone.localdate()
-    assert ours.reviewed_by == alice.org.name and not ours.unverified
-    html = client.get(f"/kb/o/first/en/{unverified.slug}/").content.decode()
-    assert f"Reviewed on {timezone.localdate():%Y-%m-%d} by {alice.org.name}" in html
-    assert 'class="kb-banner"' not in html
-    assert 'class="kb-banner"' in client.get(f"/kb/en/{unverified.slug}/").content.decode()
-    assert [a for a, _ in _actions(alice)] == ["kb.article.overridden", "kb.article.reviewed"]
-
-
-def test_reviewing_an_own_article_updates_its_date(alice: Persona, alice_client: Client) -> None:
-    article = own_article(alice.org, reviewed_on=dt.date(2024, 1, 1), reviewed_by="Someone")
-    alice_client.post("/kb/manage/en/our-office/review/")
-    article.refresh_from_db()
-    assert article.reviewed_on == timezone.localdate() and article.reviewed_by == alice.org.name
 
 
 def test_deleting_an_override_shows_the_shipped_article_again(

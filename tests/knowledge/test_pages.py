@@ -41,7 +41,7 @@ def test_the_article_page_shows_review_sources_and_the_not_advice_note(client: C
     assert response.status_code == 200
     html = _html(response)
     assert "ACS deadlines" in html
-    assert "Not yet reviewed" in html
+    assert "Not reviewed by an organization." in html
     assert "This is general information, not legal advice." in html
     assert '<a href="https://news.mail.ru/politics/69963301/" rel="noopener noreferrer nofollow">' in html
     assert '<article class="kb-article" lang="en">' in html
@@ -161,8 +161,8 @@ def test_an_organizations_own_article_is_found_by_its_search_only(client: Client
 
 
 @pytest.mark.parametrize(("lang", "words"), [
-    ("ru", ("Справочник", "Ещё не проверено", "Источники", "Это общая информация")),
-    ("uk", ("Довідник", "Ще не перевірено", "Джерела", "Це загальна інформація")),
+    ("ru", ("Справочник", "Не проверено организацией", "Источники", "Это общая информация")),
+    ("uk", ("Довідник", "Не перевірено організацією", "Джерела", "Це загальна інформація")),
 ])
 def test_the_pages_speak_the_readers_language(client: Client, lang: str, words: tuple[str, ...]) -> None:
     client.post("/i18n/setlang/", {"language": lang, "next": "/kb/"})
