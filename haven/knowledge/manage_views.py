@@ -23,10 +23,10 @@ from django.views.decorators.http import require_POST
 from haven.accounts.models import Member
 
 from . import actions, posts, reviews, service
-from .content import render_markdown
 from .forms import ArticleForm, NewArticleForm, PostForm, ReviewForm
 from .labels import LANG_NAMES, topic_label
 from .models import Article, ChannelPost, ReviewStatus
+from .views import safe_body
 
 View = Callable[..., HttpResponse]
 POSTS_SHOWN = 100
@@ -106,7 +106,7 @@ def edit_article(request: HttpRequest, lang: str, slug: str) -> HttpResponse:
         messages.success(request, _("The article was saved."))
         return redirect("knowledge:manage_edit", lang, slug)
     return render(request, "knowledge/manage_form.html", {
-        "form": form, "article": article, "preview": render_markdown(article.body_markdown),
+        "form": form, "article": article, "preview": safe_body(article),
         "public_url": service.article_url(lang, slug, me.organization),
         **_review_context(me, article),
     }, status=400 if form.errors else 200)
@@ -135,7 +135,7 @@ def review_article(request: HttpRequest, lang: str, slug: str) -> HttpResponse:
             return redirect("knowledge:manage_review", lang, slug)
     return render(request, "knowledge/manage_review.html", {
         "article": article, "form": form, "public_url": service.article_url(lang, slug, me.organization),
-        "seen": reviews.text_digest(article), "preview": render_markdown(article.body_markdown),
+        "seen": reviews.text_digest(article), "preview": safe_body(article),
         **_review_context(me, article),
     }, status=400 if form.errors else 200)
 

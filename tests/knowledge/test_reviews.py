@@ -14,6 +14,7 @@ from haven.accounts import services
 from haven.accounts.models import Role
 from haven.audit import chain
 from haven.audit.models import AuditEntry
+from haven.cases.models import OrgSettings
 from haven.knowledge import reviews, service
 from haven.knowledge.desk import case_panel
 from haven.knowledge.models import Article, ArticleReview, KnowledgeSettings, ReviewStatus
@@ -290,6 +291,11 @@ def test_the_review_age_is_set_on_the_settings_page(alice: Persona, alice_client
     assert response.status_code == 302
     assert reviews.review_age(alice.org) == 9
     assert _kb_actions(alice)[-1] == ("kb.review_age", {"months": 9})
+    assert "overdue after 9 months" in _html(alice_client, "/desk/settings/")
+    # The retention form on the same page still saves on its own.
+    assert alice_client.post("/desk/settings/", {"retention_days": "30"}).status_code == 302
+    assert OrgSettings.objects.get(organization=alice.org).retention_days == 30
+    assert reviews.review_age(alice.org) == 9
 
 
 @pytest.mark.parametrize("value", ["0", "37", "-3", "six", ""])
@@ -362,3 +368,13 @@ def test_the_migration_turns_an_organizations_review_date_into_a_review(alice: P
         row.refresh_from_db()
         assert (row.reviewed_on, row.reviewed_by) == (None, "")
     assert _shipped().reviewed_by != ""  # the shipped sign-off stays
+
+
+def test_the_edit_and_review_pages_show_the_saved_text_as_html(
+        alice: Persona, alice_client: Client, erin_client: Client) -> None:
+    own_article(alice.org, body_markdown="We answer on **weekdays**.\n\n<script>x</script>\n")
+    for client, url in ((alice_client, "/kb/manage/en/our-office/edit/"),
+                        (erin_client, "/kb/manage/en/our-office/review/")):
+        preview = _html(client, url).split('id="preview-h"')[1]
+        assert "<strong>weekdays</strong>" in preview
+        assert "&lt;p&gt;" not in preview and "<script>" not in preview

@@ -147,3 +147,27 @@ def test_the_bot_stays_in_a_channel_it_is_made_administrator_of(
     pump()
     assert not fake.bots[TOKEN].chats[-1009001].left
     assert fake.calls["leaveChat"] == 0
+
+
+def test_the_bot_answer_says_who_reviewed_the_article(alice: Persona, bot: Bot,
+                                                      fake: FakeTelegram) -> None:
+    from django.utils import timezone
+
+    from haven.accounts import services
+    from haven.knowledge import actions as kb_actions
+    from haven.knowledge.loader import ensure_shipped
+    from haven.knowledge.models import Article
+
+    ensure_shipped()
+    services.set_knowledge_reviewer(alice.member, alice.member, True)
+    alice.member.refresh_from_db()
+    for article in Article.objects.filter(organization__isnull=True, lang="ru", topic="acs"):
+        kb_actions.record_review(alice.member, article, "law_changed", "Новый закон")
+    phone = Phone(fake, 7015)
+    _start_in_russian(phone)
+    phone.press("m:ask")
+    phone.send("альтернативная гражданская служба")
+    answers = [t for t in phone.bot_texts() if t.startswith("<b>")]
+    today = timezone.localdate().isoformat()
+    assert any(f"⚠ Закон изменился — статья на проверке в «First» с {today}. Новый закон" in t
+               for t in answers)
