@@ -3,13 +3,19 @@
 Each organization reviews the articles it shows: a shipped article reviewed
 by organization A is reviewed for A only, and A's own copy of it carries its
 own reviews. The latest record decides the state: "law changed — under
-review" until the next review, else "reviewed", or "overdue" once older than
+review" until the next review, else "changed since the review" when the text
+differs from the one reviewed, else "reviewed", or "overdue" once older than
 the organization's review age. Writes go through ``actions``.
+
+Readers (the public pages and the bot) see which organization reviewed an
+article and when; the reviewer's name is for colleagues only (it is the "name
+shown to colleagues" and may be a real name), so ``public=True`` leaves it out.
 """
 
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 import difflib
 import hashlib
@@ -31,6 +37,7 @@ DIFF_CONTEXT = 2  # unchanged lines shown around a change
 NO_ORGANIZATION = "none"
 UNREVIEWED = "unreviewed"
 OVERDUE = "overdue"
+CHANGED = "changed"  # edited (or updated by Haven) after the last review
 LAW_CHANGED = ReviewStatus.LAW_CHANGED.value
 REVIEWED = ReviewStatus.REVIEWED.value
 
@@ -45,7 +52,7 @@ class ReviewState:
 
     @property
     def is_warning(self) -> bool:
-        return self.state in (UNREVIEWED, OVERDUE, LAW_CHANGED)
+        return self.state in (UNREVIEWED, OVERDUE, LAW_CHANGED, CHANGED)
 
     def sentence(self) -> str:
         """One line in the active language, for the page, the bot and the desk."""
@@ -57,8 +64,16 @@ class ReviewState:
             return _("Not yet reviewed by %(org)s.") % values
         if self.state == LAW_CHANGED:
             return _("Law changed — under review at %(org)s since %(date)s.") % values
+        if self.state == CHANGED and not self.reviewer:
+            return _("Changed since it was reviewed on %(date)s by %(org)s.") % values
+        if self.state == CHANGED:
+            return _("Changed since it was reviewed on %(date)s by %(name)s (%(org)s).") % values
+        if self.state == OVERDUE and not self.reviewer:
+            return _("Review overdue: last reviewed on %(date)s by %(org)s.") % values
         if self.state == OVERDUE:
             return _("Review overdue: last reviewed on %(date)s by %(name)s (%(org)s).") % values
+        if not self.reviewer:
+            return _("Reviewed on %(date)s by %(org)s.") % values
         return _("Reviewed on %(date)s by %(name)s (%(org)s).") % values
 
 
@@ -68,19 +83,25 @@ def review_age(organization: Organization) -> int:
 
 
 def state_for(organization: Organization | None, article: Article,
-              today: dt.date | None = None) -> ReviewState:
-    return states_for(organization, [article], today)[article.pk]
+              today: dt.date | None = None, *, public: bool = False) -> ReviewState:
+    return states_for(organization, [article], today, public=public)[article.pk]
 
 
 def states_for(organization: Organization | None, articles: Iterable[Article],
-               today: dt.date | None = None) -> dict[int, ReviewState]:
-    """Each article's state for ``organization`` (by article id), in two queries."""
+               today: dt.date | None = None, *, public: bool = False) -> dict[int, ReviewState]:
+    """Each article's state for ``organization`` (by article id), in two queries.
+
+    ``public``: for readers, without the reviewer's name.
+    """
     articles = list(articles)
     if organization is None:
         return {a.pk: ReviewState(NO_ORGANIZATION) for a in articles}
     latest = _latest(organization, [a.pk for a in articles])
     due = _add_months(today or timezone.localdate(), -review_age(organization))
-    return {a.pk: _state(organization, latest.get(a.pk), due) for a in articles}
+    states = {a.pk: _state(organization, a, latest.get(a.pk), due) for a in articles}
+    if public:
+        states = {pk: dataclasses.replace(state, reviewer="") for pk, state in states.items()}
+    return states
 
 
 def last_reviewed(organization: Organization, article: Article) -> ArticleReview | None:
@@ -133,18 +154,23 @@ def _source_lines(sources: list[dict[str, str | None]]) -> list[str]:
 def _latest(organization: Organization, article_ids: list[int]) -> dict[int, ArticleReview]:
     latest: dict[int, ArticleReview] = {}
     rows = (ArticleReview.objects.filter(organization=organization, article_id__in=article_ids)
-            .order_by("reviewed_at", "pk").only("article_id", "status", "reviewer_name", "note",
-                                                "reviewed_at"))
+            .order_by("reviewed_at", "pk"))
     for row in rows:
         latest[row.article_id] = row  # ascending: the last one wins
     return latest
 
 
-def _state(organization: Organization, review: ArticleReview | None, due: dt.date) -> ReviewState:
+def _state(organization: Organization, article: Article, review: ArticleReview | None,
+           due: dt.date) -> ReviewState:
     if review is None:
         return ReviewState(UNREVIEWED, organization.name)
     on = timezone.localdate(review.reviewed_at)
-    state = review.status if review.status == LAW_CHANGED else (OVERDUE if on < due else REVIEWED)
+    if review.status == LAW_CHANGED:
+        state = LAW_CHANGED
+    elif text_digest(review) != text_digest(article):
+        state = CHANGED
+    else:
+        state = OVERDUE if on < due else REVIEWED
     return ReviewState(state, organization.name, on, review.reviewer_name, review.note)
 
 

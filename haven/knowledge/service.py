@@ -91,7 +91,7 @@ def article_text_for_telegram(hit: ArticleHit, organization: Organization | None
     article = Article.objects.filter(pk=hit.article_id).first()
     if article is None:  # deleted since the search: the title and the link still help
         return f"<b>{html.escape(hit.title, quote=False)}</b>\n\n{html.escape(absolute(hit.url))}"
-    return telegram_text(article, hit.url, review=state_for(organization, article))
+    return telegram_text(article, hit.url, review=state_for(organization, article, public=True))
 
 
 def query_error_message(error: QueryError) -> str:

@@ -35,7 +35,7 @@ def index(request: HttpRequest, org_slug: str | None = None) -> HttpResponse:
     org, lang = _organization(org_slug), content_lang(request)
     ensure_shipped()
     chosen = _one_per_group(service.visible_articles(org), lang)
-    states = reviews.states_for(org, chosen)
+    states = reviews.states_for(org, chosen, public=True)
     topics = [{"slug": slug, "label": label,
                "items": [_item(a, org, states) for a in chosen if a.topic == slug]}
               for slug, label in TOPIC_LABELS.items()]
@@ -51,7 +51,7 @@ def article(request: HttpRequest, lang: str, slug: str, org_slug: str | None = N
         raise Http404
     return render(request, "knowledge/article.html", {
         **_common(request, org, lang), "article": found, "topic": topic_label(found.topic),
-        "body_html": safe_body(found), "review": reviews.state_for(org, found),
+        "body_html": safe_body(found), "review": reviews.state_for(org, found, public=True),
         "translations": [{"lang": a.lang, "name": LANG_NAMES[a.lang],
                           "url": service.article_url(a.lang, a.slug, org)}
                          for a in service.translations(found, org)],
@@ -73,7 +73,7 @@ def search(request: HttpRequest, org_slug: str | None = None) -> HttpResponse:
         context.update(error=service.query_error_message(error), query=shown)
         return render(request, "knowledge/search.html", context, status=400)
     rows = Article.objects.in_bulk([hit.article_id for hit in hits])
-    states = reviews.states_for(org, rows.values())
+    states = reviews.states_for(org, rows.values(), public=True)
     context.update(query=query, results=[
         {**_item(rows[hit.article_id], org, states), "snippet": _snippet(rows[hit.article_id])}
         for hit in hits if hit.article_id in rows])

@@ -134,12 +134,14 @@ def test_a_review_records_date_name_and_organization_and_shows_everywhere(
         alice.org.pk, shipped.pk, ReviewStatus.REVIEWED)
     assert review.reviewer_name == "Erin" and review.body_markdown == shipped.body_markdown
     assert not Article.objects.filter(organization=alice.org).exists()  # no copy needed
-    line = f"Reviewed on {TODAY} by Erin (First)."
-    assert line in _html(client, "/kb/o/first/en/acs-deadlines/")
-    assert line in _html(erin_client, "/kb/manage/")
+    # Colleagues see who reviewed it; readers see the organization and the date only.
+    assert f"Reviewed on {TODAY} by Erin (First)." in _html(erin_client, "/kb/manage/")
+    public = _html(client, "/kb/o/first/en/acs-deadlines/")
+    assert f"Reviewed on {TODAY} by First." in public and "Erin" not in public
     hit = next(h for h in search_articles("ACS deadlines", "en", alice.org)
                if h.slug == "acs-deadlines")
-    assert f"</b>\n{line}\n" in service.article_text_for_telegram(hit, alice.org)
+    bot = service.article_text_for_telegram(hit, alice.org)
+    assert f"</b>\nReviewed on {TODAY} by First.\n" in bot and "Erin" not in bot
     assert _kb_actions(alice)[-1] == ("kb.article.reviewed",
                                       {"lang": "en", "slug": "acs-deadlines", "own": False})
 
@@ -221,6 +223,22 @@ def test_a_review_is_refused_if_the_text_changed_since_the_page_was_shown(
     assert not ArticleReview.objects.exists()
 
 
+def test_an_article_edited_after_its_review_says_so_until_reviewed_again(
+        alice: Persona, erin_client: Client, client: Client) -> None:
+    article = own_article(alice.org)
+    url, public = "/kb/manage/en/our-office/review/", "/kb/o/first/en/our-office/"
+    _review(erin_client, url)
+    assert f"Reviewed on {TODAY} by First." in _html(client, public)
+    Article.objects.filter(pk=article.pk).update(body_markdown="We answer on Sundays only.")
+    page = _html(client, public)
+    assert f"Changed since it was reviewed on {TODAY} by First." in page
+    assert "Reviewed on" not in page
+    hit = next(h for h in search_articles("office hours", "en", alice.org) if h.slug == "our-office")
+    assert "⚠ Changed since it was reviewed" in service.article_text_for_telegram(hit, alice.org)
+    _review(erin_client, url)
+    assert f"Reviewed on {TODAY} by First." in _html(client, public)
+
+
 # -- law changed ---------------------------------------------------------------------------------
 
 
@@ -238,7 +256,7 @@ def test_law_changed_warns_until_the_next_review(
     _review(erin_client)
     page = _html(client, public)
     assert "kb-law-changed" not in page and "New law from 1 March" not in page
-    assert f"Reviewed on {TODAY} by Erin (First)." in page
+    assert f"Reviewed on {TODAY} by First." in page
     assert [a for a, _ in _kb_actions(alice) if a.startswith("kb.")] == [
         "kb.article.law_changed", "kb.article.reviewed"]
 
@@ -254,10 +272,12 @@ def test_a_bad_status_changes_nothing(erin_client: Client) -> None:
 # -- review age ------------------------------------------------------------------------------------
 
 
-def _reviewed_on(alice: Persona, day: dt.date, article: Article | None = None) -> None:
+def _reviewed_on(alice: Persona, day: dt.date) -> None:
+    article = _shipped()
     ArticleReview.objects.create(
-        organization=alice.org, article=article or _shipped(), status=ReviewStatus.REVIEWED,
-        title="t", body_markdown="b", reviewer_name="Erin",
+        organization=alice.org, article=article, status=ReviewStatus.REVIEWED,
+        title=article.title, body_markdown=article.body_markdown, sources=article.sources,
+        reviewer_name="Erin",
         reviewed_at=dt.datetime.combine(day, dt.time(12), dt.UTC))
 
 
@@ -276,7 +296,7 @@ def test_a_review_older_than_the_review_age_is_overdue(alice: Persona) -> None:
 def test_the_public_page_says_overdue(alice: Persona, client: Client) -> None:
     _reviewed_on(alice, dt.date(2020, 3, 1))
     page = _html(client, "/kb/o/first/en/acs-deadlines/")
-    assert "Review overdue: last reviewed on 2020-03-01 by Erin (First)." in page
+    assert "Review overdue: last reviewed on 2020-03-01 by First." in page
 
 
 def test_the_month_arithmetic_clamps_to_the_months_end() -> None:
@@ -334,7 +354,7 @@ def test_an_override_carries_its_own_review(alice: Persona, erin_client: Client,
     # Removing the copy removes its reviews; the shipped article's review shows again.
     alice_client.post("/kb/manage/en/acs-deadlines/delete/")
     assert not ArticleReview.objects.filter(article_id=copy.pk).exists()
-    assert f"Reviewed on {TODAY} by Erin (First)." in _html(client, public)
+    assert f"Reviewed on {TODAY} by First." in _html(client, public)
 
 
 def test_the_case_panel_review_state_is_the_members_organizations(
