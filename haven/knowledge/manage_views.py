@@ -136,7 +136,7 @@ def review_article(request: HttpRequest, lang: str, slug: str) -> HttpResponse:
     return render(request, "knowledge/manage_review.html", {
         "article": article, "form": form, "public_url": service.article_url(lang, slug, me.organization),
         "seen": reviews.text_digest(article), "preview": safe_body(article),
-        **_review_context(me, article),
+        "history": reviews.history(me.organization, article), **_review_context(me, article),
     }, status=400 if form.errors else 200)
 
 

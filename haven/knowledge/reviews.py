@@ -111,6 +111,12 @@ def last_reviewed(organization: Organization, article: Article) -> ArticleReview
             .order_by("-reviewed_at", "-pk").first())
 
 
+def history(organization: Organization, article: Article, limit: int = 20) -> list[ArticleReview]:
+    """The organization's latest records of this article row, newest first."""
+    return list(ArticleReview.objects.filter(organization=organization, article=article)
+                .order_by("-reviewed_at", "-pk")[:limit])
+
+
 def text_digest(article: Article | ArticleReview) -> str:
     """What a reviewer saw: a review is refused if the text changed since the page was shown."""
     material = json.dumps([article.title, article.body_markdown, article.sources],

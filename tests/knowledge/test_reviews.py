@@ -99,11 +99,13 @@ def test_an_administrator_gives_and_withdraws_the_right_on_the_members_page(
     bob.member.refresh_from_db()
     assert bob.member.can_review_knowledge
     assert "reviews knowledge articles" in _html(alice_client, "/org/")
+    assert 'href="/kb/manage/"' in _html(bob_client, "/desk/")  # the reviewer finds the articles
     assert _review(bob_client) == 302
     assert alice_client.post(url, {"allowed": "no"}).status_code == 302
     bob.member.refresh_from_db()
     assert not bob.member.can_review_knowledge
     assert bob_client.get(REVIEW_URL).status_code == 404
+    assert 'href="/kb/manage/"' not in _html(bob_client, "/desk/")
     entries = [d for a, d in _kb_actions(alice) if a == "member.kb_reviewer"]
     assert entries == [{"member": bob.member.pk, "allowed": True},
                        {"member": bob.member.pk, "allowed": False}]
@@ -259,6 +261,8 @@ def test_law_changed_warns_until_the_next_review(
     assert f"Reviewed on {TODAY} by First." in page
     assert [a for a, _ in _kb_actions(alice) if a.startswith("kb.")] == [
         "kb.article.law_changed", "kb.article.reviewed"]
+    history = _html(erin_client, REVIEW_URL).split('id="history-h"')[1].split("</section>")[0]
+    assert history.index("Reviewed") < history.index("Law changed — under review · New law")
 
 
 def test_a_bad_status_changes_nothing(erin_client: Client) -> None:
