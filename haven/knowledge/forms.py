@@ -154,7 +154,9 @@ class ReviewForm(forms.Form):
     note = forms.CharField(label=_("Note for readers (optional)"), max_length=300, required=False,
                            help_text=_("For example: which law changed and when. Shown with "
                                        "the warning until the next review."))
-    seen = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    seen = forms.CharField(widget=forms.HiddenInput, max_length=64, error_messages={
+        "required": _("Open the article again, read it, then review it."),
+        "max_length": _("Open the article again, read it, then review it.")})
 
 
 class ReviewAgeForm(forms.Form):

@@ -265,11 +265,14 @@ def test_law_changed_warns_until_the_next_review(
     assert history.index("Reviewed") < history.index("Law changed — under review · New law")
 
 
-def test_a_bad_status_changes_nothing(erin_client: Client) -> None:
+def test_a_bad_status_or_a_missing_digest_changes_nothing(erin_client: Client) -> None:
     seen = reviews.text_digest(_shipped())
     response = erin_client.post(REVIEW_URL, {"status": "approved", "seen": seen})
     assert response.status_code == 400
     assert "Choose whether the article is reviewed or the law changed." in response.content.decode()
+    response = erin_client.post(REVIEW_URL, {"status": "reviewed"})
+    assert response.status_code == 400
+    assert "Open the article again, read it, then review it." in response.content.decode()
     assert not ArticleReview.objects.exists()
 
 
