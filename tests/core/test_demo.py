@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.cookiejar
+import io
 import os
 import re
 import signal
@@ -335,3 +336,27 @@ def test_a_telegram_port_in_use_is_refused_before_anything_starts(tmp_path: Path
     assert result.returncode != 0
     assert f"port {busy} is in use" in result.stderr
     assert not (tmp_path / "d" / "haven.sqlite3").exists()
+
+
+def _printed_logins(monkeypatch: pytest.MonkeyPatch, database_url: str) -> str:
+    from haven.core.management.commands import demo as command
+
+    monkeypatch.setattr(command.demo, "current_code", lambda username: "123456")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    out = io.StringIO()
+    command.Command(stdout=out)._print_logins(DEMO_PEOPLE, 8123)
+    return out.getvalue()
+
+
+def test_on_postgresql_the_printed_commands_name_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    output = _printed_logins(monkeypatch, "postgres://postgres@127.0.0.1:5432/demo")
+    assert re.search(r"^  DATABASE_URL=postgres://postgres@127\.0\.0\.1:5432/demo \S*haven --data \S+ "
+                     r"totp alice$", output, re.M), output
+    assert re.search(r"^  DATABASE_URL=\S+ \S*haven --data \S+ chat$", output, re.M), output
+
+
+def test_a_database_password_is_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    output = _printed_logins(monkeypatch, "postgres://haven:s3cret-pw@db.example:5432/demo")
+    assert "s3cret-pw" not in output
+    assert "set DATABASE_URL in that terminal as when you started the demo" in output
+    assert re.search(r"^  \S*haven --data \S+ totp alice$", output, re.M), output
