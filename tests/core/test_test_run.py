@@ -11,7 +11,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_test_run_removes_the_data_folder_it_made(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HAVEN_", "DJANGO_"))}
+    # SQLite in the run's own folder: on PostgreSQL it would share this run's test database.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("HAVEN_", "DJANGO_")) and k != "DATABASE_URL"}
     env["TMPDIR"] = str(tmp_path)
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:xdist",
