@@ -71,3 +71,14 @@ def local_secret(folder: Path, name: str) -> str:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(secrets.token_urlsafe(48))
     return path.read_text(encoding="utf-8").strip()
+
+
+SITE_URL_FILE = "site.url"
+
+
+def recorded_site_url(folder: Path) -> str:
+    """The address a running demo recorded in its data folder ('' if none)."""
+    try:
+        return (folder / SITE_URL_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""

@@ -14,7 +14,16 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from haven.env import MissingSecret, data_dir, envbool, envint, envlist, local_secret, secret
+from haven.env import (
+    MissingSecret,
+    data_dir,
+    envbool,
+    envint,
+    envlist,
+    local_secret,
+    recorded_site_url,
+    secret,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 MODE = os.environ.get("HAVEN_MODE", "production").strip().lower()
@@ -46,7 +55,11 @@ DEBUG = envbool("HAVEN_DEBUG", False) and not PRODUCTION
 ALLOWED_HOSTS = envlist(
     "HAVEN_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
 )
-SITE_URL = os.environ.get("HAVEN_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A demo records its address in its data folder, so `haven chat` and other commands
+# run there name the port the demo really uses.
+SITE_URL = (os.environ.get("HAVEN_SITE_URL")
+            or (MODE == "demo" and recorded_site_url(DATA_DIR))
+            or "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.auth",

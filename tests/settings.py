@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ["HAVEN_MODE"] = "test"
-os.environ.setdefault("HAVEN_DATA", tempfile.mkdtemp(prefix="haven-test-"))
+if not os.environ.get("HAVEN_DATA"):
+    # The process that makes the folder removes it when it ends. Test workers (xdist) and
+    # the processes tests start inherit HAVEN_DATA, so they share it and leave it alone.
+    _made = tempfile.mkdtemp(prefix="haven-test-")
+    os.environ["HAVEN_DATA"] = _made
+    atexit.register(shutil.rmtree, _made, True)
 
 from haven.settings import *  # noqa: F403
 

@@ -14,6 +14,12 @@ What protects in-progress answers, and for how long:
 - Abandoned conversations expire: each save pushes ``expires`` a day ahead and
   the worker deletes expired rows (``purge_expired_conversations``).
 
+- After a web request is sent, its codename is kept until the requester says
+  it is written down (or for ``CODENAME_LIFETIME``), so a refresh shows it
+  again: in a row under the same handle, encrypted with a key derived from the
+  handle itself. The handle exists only in the browser's cookie (the row holds
+  its keyed hash), so neither the database nor the server's secrets open it.
+
 The row is found by a keyed hash (server pepper) of its handle: a random token
 kept in a cookie of the browser (``haven_intake``, HttpOnly, SameSite=Strict,
 gone when the browser closes), or the chat for the bot. The handle is bound into the
@@ -187,6 +193,45 @@ def claim(row: IntakeConversation) -> bool:
     """
     deleted, _ = IntakeConversation.objects.filter(pk=row.pk, version=row.version).delete()
     return bool(deleted)
+
+
+CODENAME_CHANNEL = "web-codename"
+CODENAME_LIFETIME = timedelta(hours=2)
+CODENAME_PURPOSE = b"haven/intake-codename/v1"
+
+
+def _codename_key(handle: str) -> bytes:
+    return box.derive_subkey(handle.encode("ascii"), CODENAME_PURPOSE)
+
+
+def keep_codename(org: Organization, handle: str, codename: str) -> None:
+    """Keep a new codename for this browser until :func:`drop_codename` (see above)."""
+    key = lookup_key(handle)
+    IntakeConversation.objects.filter(key=key).delete()
+    IntakeConversation.objects.create(
+        key=key, organization=org, channel=CODENAME_CHANNEL,
+        state=box.secret_encrypt(_codename_key(handle), codename.encode("utf-8")),
+        expires=timezone.now() + CODENAME_LIFETIME)
+
+
+def _codename_rows(handle: str, org: Organization) -> models.QuerySet[IntakeConversation]:
+    return IntakeConversation.objects.filter(key=lookup_key(handle), organization=org,
+                                             channel=CODENAME_CHANNEL)
+
+
+def kept_codename(handle: str, org: Organization) -> str | None:
+    """The codename kept for this browser's handle, or None (confirmed, expired, never)."""
+    row = _codename_rows(handle, org).filter(expires__gt=timezone.now()).first()
+    if row is None:
+        return None
+    try:
+        return box.secret_decrypt(_codename_key(handle), bytes(row.state)).decode("utf-8")
+    except (VaultError, UnicodeDecodeError):
+        return None
+
+
+def drop_codename(handle: str, org: Organization) -> None:
+    _codename_rows(handle, org).delete()
 
 
 def discard(handle: str) -> None:

@@ -203,8 +203,26 @@ def confirm(request: HttpRequest, slug: str) -> HttpResponse:
         done = submit.submit(org, result.finished, conversation=conv.row, uploads=uploads)
     except submit.AlreadySubmitted:
         return gone(request, slug, status=409)
-    context = {"org": org, "codename": done.codename}
-    return forget_handle(render(request, "intake/done.html", context))
+    # The codename stays on its own page until the requester says it is written down,
+    # so a refresh or a lost connection does not lose it (see conversations.keep_codename).
+    handle = handle_of(request)
+    conversations.keep_codename(org, handle, done.codename)
+    return keep_handle(redirect("intake:sent", slug), handle)
+
+
+@require_http_methods(["GET", "POST"])
+@requester_page()
+def sent(request: HttpRequest, slug: str) -> HttpResponse:
+    """The new codename, until "I have written it down"; then how to come back."""
+    org, handle = organization(slug), handle_of(request)
+    if request.method == "POST":
+        if handle:
+            conversations.drop_codename(handle, org)
+        return forget_handle(render(request, "intake/written.html", {"org": org, "confirmed": True}))
+    codename = conversations.kept_codename(handle, org) if handle else None
+    if codename is None:
+        return render(request, "intake/written.html", {"org": org, "confirmed": False}, status=410)
+    return render(request, "intake/done.html", {"org": org, "codename": codename})
 
 
 def _render_confirm(request: HttpRequest, conv: Conversation, *, errors: list[str] | None = None,

@@ -16,7 +16,6 @@ belong to, so pressing a button of an earlier question changes nothing.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -28,14 +27,14 @@ from haven.cases import actions
 from haven.cases.models import Case
 from haven.intake import conversations, followup
 
-from . import chats, intake_flow, links, media, render, texts
+from . import autoclear, chats, intake_flow, links, media, render, texts
+from .autoclear import DELETE_WINDOW
 from .chats import LANGS, ChatHandle
 from .models import Bot, TrackedMessage
 from .outgoing import Out
 from .turn import Turn
 
 log = logging.getLogger("haven.telegram")
-DELETE_WINDOW = timedelta(hours=47, minutes=50)  # Telegram's 48 hours, with a margin
 CODENAME_TRIES = 5
 CODENAME_WINDOW = 3600
 NONCE_FREE = ("l", "m", "x")
@@ -142,7 +141,8 @@ def _command(turn: Turn, text: str, first_contact: bool) -> None:
             _welcome(turn)
         return
     commands = {"help": _help, "lang": _ask_lang, "language": _ask_lang, "status": _status,
-                "erase": _erase_ask, "clear": _clear, "cancel": _cancel, "menu": _cancel}
+                "erase": _erase_ask, "clear": _clear, "cancel": _cancel, "menu": _cancel,
+                "autoclear": _autoclear_ask}
     command = commands.get(name)
     if command is None:
         turn.say(f"{render.esc(texts.unknown_command())}\n\n{render.esc(texts.help_text())}")
@@ -206,6 +206,8 @@ def _press(turn: Turn, kind: str, arg: str) -> None:
         intake_flow.start(turn, arg)
     elif kind == "e":
         _erase(turn, arg == "y")
+    elif kind == "z":
+        _autoclear_set(turn, arg)
     elif kind in ("a", "t", "d", "k", "b", "y"):
         intake_flow.on_button(turn, kind, arg)
 
@@ -220,6 +222,8 @@ def _menu_choice(turn: Turn, choice: str) -> None:
         _status(turn)
     elif choice == "clear":
         _clear(turn)
+    elif choice == "auto":
+        _autoclear_ask(turn)
     elif choice == "lang":
         _ask_lang(turn)
 
@@ -355,6 +359,24 @@ def _clear(turn: Turn) -> None:
     turn.say(f"{render.esc(texts.cleared(len(set(ids))))}\n\n{render.esc(texts.clear_limits())}")
 
 
+def _autoclear_ask(turn: Turn) -> None:
+    nonce = turn.nonce()
+    now = autoclear.period_of(turn.chat)
+    rows = [[(texts.autoclear_after(hours), f"z:{nonce}:{hours}")] for hours in autoclear.PERIODS]
+    rows.append([(texts.autoclear_off(), f"z:{nonce}:0")])
+    turn.say(f"{render.esc(texts.autoclear_explain())}\n\n{render.esc(texts.autoclear_now(now))}",
+             render.keyboard(rows))
+
+
+def _autoclear_set(turn: Turn, arg: str) -> None:
+    hours = int(arg) if arg.isdigit() else -1
+    if hours not in (0, *autoclear.PERIODS):
+        turn.menu()
+        return
+    autoclear.choose(turn.chat, hours)
+    turn.menu(texts.autoclear_chosen(hours))
+
+
 def _member_status(bot: Bot, change: dict[str, Any]) -> None:
     chat_id = private_chat_id(change)
     status = (change.get("new_chat_member") or {}).get("status") if chat_id else None
@@ -366,3 +388,4 @@ def _member_status(bot: Bot, change: dict[str, Any]) -> None:
         links.set_blocked(case.pk, status == "kicked")
     if status == "kicked":  # nothing can be deleted in a chat that blocked the bot
         TrackedMessage.objects.filter(chat_key=handle.key).delete()
+        autoclear.forget(handle.key)

@@ -678,7 +678,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     fake = FakeTelegram(port=args.port)
     if args.url_file:
-        Path(args.url_file).write_text(fake.url + "\n", encoding="utf-8")
+        # Whole or not at all: the demo waits for this file and reads it at once.
+        part = Path(args.url_file + ".part")
+        part.write_text(fake.url + "\n", encoding="utf-8")
+        part.replace(args.url_file)
     print(f"Fake Telegram Bot API on {fake.url}", flush=True)
     try:
         fake.server.serve_forever()

@@ -12,6 +12,10 @@
 - ``CaseChat``: where replies to a case go. See :mod:`haven.telegram.links`.
 - ``TrackedMessage``: message ids the bot may still delete for "clear this chat",
   kept only for Telegram's 48-hour deletion window.
+- ``AutoClear``: a chat whose requester chose that it clears itself; the chat id
+  is encrypted under a server key (as a case's ``server_chat``), so that the
+  worker can delete the chat's tracked messages once they are old enough.
+  Deleted with the chat's mapping, when it is turned off, or the bot is blocked.
 - ``Pace``: rate-limit state shared by every worker (see :mod:`haven.telegram.pacing`).
 """
 
@@ -110,6 +114,14 @@ class TrackedMessage(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["chat_key", "created"]), models.Index(fields=["created"])]
+
+
+class AutoClear(models.Model):
+    chat_key = models.CharField(max_length=64, unique=True)  # as TrackedMessage.chat_key
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="+")
+    sealed_chat = models.BinaryField()  # the chat id, see haven.telegram.sealing.AUTOCLEAR
+    after = models.PositiveIntegerField()  # seconds after which a message is deleted
+    created = models.DateTimeField(default=timezone.now)
 
 
 class Pace(models.Model):

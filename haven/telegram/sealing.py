@@ -22,6 +22,7 @@ TOKEN = b"haven/bot-token/v1"
 CHAT = b"haven/telegram-chat/v1"
 UPDATE = b"haven/telegram-update/v1"
 STATE = b"haven/telegram-state/v1"
+AUTOCLEAR = b"haven/telegram-autoclear/v1"
 
 
 @cache

@@ -21,7 +21,7 @@ from haven.cases import outbox
 from haven.cases.models import Channel
 from haven.core.worker import periodic
 
-from . import chats, links, pacing, processing
+from . import autoclear, chats, links, pacing, processing
 from .models import TrackedMessage
 
 BUDGET = 10.0
@@ -64,13 +64,20 @@ def telegram_round(budget: float = BUDGET) -> int:
             return handled
 
 
+@periodic(every=60)
+def telegram_autoclear() -> int:
+    """Delete the messages of chats that clear themselves, once past their period."""
+    return autoclear.clear_due()
+
+
 @periodic(every=300)
 def telegram_housekeeping() -> int:
-    """Old updates, expired chats, message ids past the deletion window, closed cases' chats."""
+    """Old updates, expired chats (and their clearing), message ids past the deletion window,
+    closed cases' chats."""
     from django.utils import timezone
 
     from .dialog import DELETE_WINDOW
 
     tracked, _ = TrackedMessage.objects.filter(created__lt=timezone.now() - DELETE_WINDOW).delete()
     return (processing.purge_done() + chats.purge_expired() + tracked + pacing.purge()
-            + links.disconnect_closed())
+            + links.disconnect_closed() + autoclear.purge_stale())

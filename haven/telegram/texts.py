@@ -8,6 +8,7 @@ escapes it for Telegram's HTML mode.
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from haven.cases.models import Status
 
@@ -43,6 +44,7 @@ def menu_labels() -> dict[str, str]:
         "status": _("My request"),
         "clear": _("Clear this chat"),
         "lang": _("Language"),
+        "auto": _("Clear automatically"),
     }
 
 
@@ -55,6 +57,7 @@ def help_text() -> str:
         _("/lang: change the language"),
         _("/status: what happens with my request"),
         _("/clear: remove from this chat what the bot can remove"),
+        _("/autoclear: let this chat clear itself after a while"),
         _("/erase: delete my request and everything I sent"),
         _("/cancel: stop what you are doing"),
     ])
@@ -280,3 +283,35 @@ def file_attached(name: str) -> str:
 def file_failed() -> str:
     return _("The file could not be fetched from Telegram. Send it again in a few minutes.")
 
+
+
+def autoclear_explain() -> str:
+    return _("The bot can delete this chat's messages, its own and yours, a while after they "
+             "were sent, so that someone who checks your phone later finds nothing here. "
+             "Telegram lets the bot delete messages only for 48 hours, so the longest choice is 47 "
+             "hours. Copies you forwarded or saved elsewhere stay. Delete after:")
+
+
+def autoclear_after(hours: int) -> str:
+    return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+
+
+def autoclear_off() -> str:
+    return _("Do not delete automatically")
+
+
+def autoclear_now(hours: int) -> str:
+    if not hours:
+        return _("Now: this chat does not clear itself.")
+    return ngettext("Now: messages are deleted %(n)d hour after they are sent.",
+                    "Now: messages are deleted %(n)d hours after they are sent.", hours) % {"n": hours}
+
+
+def autoclear_chosen(hours: int) -> str:
+    if not hours:
+        return _("This chat no longer clears itself. /clear still removes what the bot can remove.")
+    return ngettext("From now on, each message in this chat is deleted %(n)d hour after it was sent, "
+                    "yours and the bot's. Older messages go too, once they are that old.",
+                    "From now on, each message in this chat is deleted %(n)d hours after it was sent, "
+                    "yours and the bot's. Older messages go too, once they are that old.",
+                    hours) % {"n": hours}

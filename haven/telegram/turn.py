@@ -42,7 +42,7 @@ class Turn:
         labels = texts.menu_labels()
         rows = [[(labels["ask"], "m:ask"), (labels["help"], "m:req")],
                 [(labels["status"], "m:status"), (labels["clear"], "m:clear")],
-                [(labels["lang"], "m:lang")]]
+                [(labels["lang"], "m:lang"), (labels["auto"], "m:auto")]]
         self.chat.state.mode = chats.MENU
         self.say(render.esc(prompt or texts.menu_prompt()), render.keyboard(rows))
 

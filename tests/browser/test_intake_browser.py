@@ -162,3 +162,42 @@ def test_the_intake_fits_a_phone_and_loads_nothing_from_elsewhere(
     assert page.evaluate(overflow) <= 0
     assert live_server.url + "/static/haven/intake.css" in requested
     assert [url for url in requested if not url.startswith(live_server.url + "/")] == []
+
+
+OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def test_on_a_phone_without_javascript_the_codename_survives_a_refresh_until_written_down(
+    new_context: NewContext, live_server: LiveServer
+) -> None:
+    make_org("first", "alice")
+    page = new_context(javascript=False, phone=True).new_page()
+    page.goto("/o/first/")
+    codename = _intake(page, EN, "A summons came.")
+    page.reload()  # a refresh, or a connection that dropped: the codename is still there
+    expect(page.locator("#codename code")).to_have_text(codename)
+    written = page.get_by_role("button", name="I have written it down")
+    expect(written).to_be_visible()
+    assert page.evaluate(OVERFLOW) <= 0
+    written.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("How to come back")
+    expect(page.get_by_role("main")).not_to_contain_text(codename)
+    page.goto("/o/first/sent/")
+    expect(page.get_by_role("main")).not_to_contain_text(codename)
+    page.get_by_role("link", name="Follow up with a codename").first.click()
+    expect(page.get_by_label(EN["codename"])).to_be_visible()
+
+
+def test_the_knowledge_base_on_a_phone_has_the_quick_exit_and_leads_back(
+    new_context: NewContext, live_server: LiveServer
+) -> None:
+    make_org("first", "alice")
+    page = new_context(javascript=False, phone=True).new_page()
+    page.goto("/o/first/")
+    page.get_by_role("link", name="Read short answers to common questions first (knowledge base)").click()
+    expect(page.get_by_role("link", name="Leave quickly")).to_be_visible()
+    assert page.evaluate(OVERFLOW) <= 0
+    expect(page.get_by_role("link", name="Leave quickly")).to_have_attribute(
+        "href", "https://www.bbc.com/weather")
+    page.get_by_role("link", name="Haven", exact=True).click()
+    expect(page).to_have_url(live_server.url + "/o/first/")

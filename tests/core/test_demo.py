@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.cookiejar
+import io
 import os
 import re
 import signal
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from haven.core.demo import DEMO_PEOPLE
+from haven.telegram.fake import Remote
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 60
@@ -63,12 +65,40 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(folder: Path, name: str) -> Demo:
-    data, log, port = folder / name, folder / f"{name}.log", _free_port()
+def _free_pair() -> int:
+    """A port P with P + 1 free too (the README's second demo runs on the first's port + 1)."""
+    for _ in range(50):
+        port = _free_port()
+        if port < 65535 and _listening(port + 1) is False and _can_bind(port + 1):
+            return port
+    pytest.fail("no two free ports side by side")
+
+
+def _can_bind(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _start(folder: Path, name: str, port: int | None = None, *extra: str) -> Demo:
+    data, log = folder / name, folder / f"{name}.log"
+    port = _free_port() if port is None else port
     with log.open("wb") as out:
         # A session of its own, so the demo, gunicorn and the worker can be stopped together.
         process = subprocess.Popen(
-            [sys.executable, "-m", "haven.cli", "demo", "--port", str(port), "--data", str(data)],
+            [sys.executable, "-m", "haven.cli", "demo", "--port", str(port), "--data", str(data),
+             *extra],
             cwd=ROOT, env=_environment(), stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -150,9 +180,11 @@ def _log_in(demo: Demo, username: str, password: str, code: str) -> urllib.reque
 def demos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Demo, Demo]]:
     folder = tmp_path_factory.mktemp("demos")
     started: list[Demo] = []
+    port = _free_pair()
     try:
-        started.append(_start(folder, "first"))
-        started.append(_start(folder, "second"))
+        # As the README says: the second demo on the first one's port + 1.
+        started.append(_start(folder, "first", port))
+        started.append(_start(folder, "second", port + 1))
         yield started[0], started[1]
     finally:
         stuck = [demo.url for demo in started if not _stop(demo)]
@@ -175,6 +207,28 @@ def test_it_runs_two_demos_side_by_side_with_the_security_headers(
         assert (demo.data / "haven.sqlite3").exists()
 
 
+def _ports(demo: Demo) -> tuple[int, int]:
+    found = re.search(r"Ports in use: (\d+) \(web\), (\d+) \(fake Telegram\)", demo.output())
+    assert found, demo.output()
+    return int(found.group(1)), int(found.group(2))
+
+
+def test_the_second_demo_on_the_next_port_has_a_fake_telegram_of_its_own(
+    demos: tuple[Demo, Demo],
+) -> None:
+    first, second = demos
+    assert second.port == first.port + 1  # the README's example
+    fakes = set()
+    for demo in demos:
+        assert _wait_until_answering(demo).status == 200, demo.output()
+        web, fake = _ports(demo)
+        assert web == demo.port
+        assert fake not in {first.port, second.port}
+        assert Remote(f"http://127.0.0.1:{fake}").alive(), demo.output()
+        fakes.add(fake)
+    assert len(fakes) == 2
+
+
 def test_it_prints_logins_and_a_totp_command_that_work(demos: tuple[Demo, Demo]) -> None:
     first, _second = demos
     _wait_until_answering(first)
@@ -182,6 +236,9 @@ def test_it_prints_logins_and_a_totp_command_that_work(demos: tuple[Demo, Demo])
     for person in DEMO_PEOPLE:
         assert re.search(rf"^\s+{person.username}\s+{re.escape(person.password)}\s", output, re.M), output
     assert f"haven --data {first.data} totp alice" in output
+    assert "DATABASE_URL" not in output  # the demo runs on SQLite in its folder
+    for page in ("/login/", "/o/demo/", "/kb/o/demo/"):
+        assert f"{first.url}{page}" in output, output
 
     result = _haven(first.data, "totp", "alice")
     assert result.returncode == 0, result.stderr
@@ -193,3 +250,113 @@ def test_it_prints_logins_and_a_totp_command_that_work(demos: tuple[Demo, Demo])
     with session.open(first.url + "/org/", timeout=10) as response:
         assert response.url == first.url + "/org/"
         assert "Demo help desk" in response.read().decode("utf-8")
+
+    with session.open(first.url + "/telegram/settings/", timeout=10) as response:
+        page = response.read().decode("utf-8")
+    # The demo's bot is there from the start, not only after `haven chat` ran once.
+    assert re.search(r"<dd>\d+:…[\w-]{4}</dd>", page), page
+
+
+def test_haven_chat_names_the_web_form_on_the_demos_own_port(demos: tuple[Demo, Demo]) -> None:
+    _first, second = demos
+    _wait_until_answering(second)
+    # /start, then the third button: English.
+    result = subprocess.run(
+        [sys.executable, "-m", "haven.cli", "--data", str(second.data), "chat", "--lang", "en"],
+        cwd=ROOT, env=_environment(), input="3\n:quit\n", capture_output=True, text=True,
+        timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert f"{second.url}/o/demo/" in result.stdout, result.stdout
+    assert "127.0.0.1:8000" not in result.stdout
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The processes whose parent is ``pid``, with their command lines."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found[int(entry.name)] = cmdline
+    return found
+
+
+def _wait_for_exit(demo: Demo) -> int:
+    try:
+        return demo.process.wait(timeout=STOP_TIMEOUT_S + 10)
+    except subprocess.TimeoutExpired:
+        _stop(demo)
+        pytest.fail(f"the demo did not end:\n{demo.output()}")
+
+
+def test_when_a_child_dies_the_demo_stops_the_others_and_fails(tmp_path: Path) -> None:
+    demo = _start(tmp_path, "dying")
+    try:
+        _wait_until_answering(demo)
+        web, fake = _ports(demo)
+        worker = [pid for pid, cmd in _children(demo.process.pid).items() if "haven.cli worker" in cmd]
+        assert len(worker) == 1, _children(demo.process.pid)
+        os.kill(worker[0], signal.SIGKILL)
+        code = _wait_for_exit(demo)
+    finally:
+        _stop(demo)
+    assert code != 0, demo.output()
+    assert "the demo's worker stopped" in demo.output()
+    assert not _listening(web) and not _listening(fake), demo.output()
+
+
+def test_after_ctrl_c_nothing_listens_on_the_demos_ports(tmp_path: Path) -> None:
+    demo = _start(tmp_path, "interrupted")
+    try:
+        _wait_until_answering(demo)
+        web, fake = _ports(demo)
+        children = _children(demo.process.pid)
+        os.killpg(demo.process.pid, signal.SIGINT)  # what Ctrl-C in its terminal sends
+        code = _wait_for_exit(demo)
+    finally:
+        _stop(demo)
+    assert code == 0, demo.output()
+    assert "Demo stopped." in demo.output()
+    assert not _listening(web) and not _listening(fake), demo.output()
+    assert not any(Path(f"/proc/{pid}").exists() for pid in children)
+
+
+def test_a_telegram_port_in_use_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "haven.cli", "demo", "--port", str(_free_port()),
+             "--telegram-port", str(busy), "--data", str(tmp_path / "d")],
+            cwd=ROOT, env=_environment(), capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode != 0
+    assert f"port {busy} is in use" in result.stderr
+    assert not (tmp_path / "d" / "haven.sqlite3").exists()
+
+
+def _printed_logins(monkeypatch: pytest.MonkeyPatch, database_url: str) -> str:
+    from haven.core.management.commands import demo as command
+
+    monkeypatch.setattr(command.demo, "current_code", lambda username: "123456")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    out = io.StringIO()
+    command.Command(stdout=out)._print_logins(DEMO_PEOPLE, 8123)
+    return out.getvalue()
+
+
+def test_on_postgresql_the_printed_commands_name_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    output = _printed_logins(monkeypatch, "postgres://postgres@127.0.0.1:5432/demo")
+    assert re.search(r"^  DATABASE_URL=postgres://postgres@127\.0\.0\.1:5432/demo \S*haven --data \S+ "
+                     r"totp alice$", output, re.M), output
+    assert re.search(r"^  DATABASE_URL=\S+ \S*haven --data \S+ chat$", output, re.M), output
+
+
+def test_a_database_password_is_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    output = _printed_logins(monkeypatch, "postgres://haven:s3cret-pw@db.example:5432/demo")
+    assert "s3cret-pw" not in output
+    assert "set DATABASE_URL in that terminal as when you started the demo" in output
+    assert re.search(r"^  \S*haven --data \S+ totp alice$", output, re.M), output

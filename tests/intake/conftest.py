@@ -47,7 +47,7 @@ class Visitor:
 
     def post_files(self, path: str, data: dict[str, Any]) -> Response:
         data = {**data, "csrfmiddlewaretoken": self.token()}
-        return self.client.post(path, data, content_type=MULTIPART_CONTENT)
+        return self.client.post(path, data, content_type=MULTIPART_CONTENT, follow=True)
 
     def start(self, category: str, lang: str = "ru") -> Response:
         self.get(self.url(f"?lang={lang}"))
@@ -65,7 +65,11 @@ class Visitor:
         return location.split("?s=", 1)[1] if "?s=" in location else location
 
     def finish(self, **data: Any) -> Response:
-        return self.post(self.url("confirm/"), {"send": "1", **data})
+        """Send the request; a success lands (through a redirect) on the codename page."""
+        return self.post(self.url("confirm/"), {"send": "1", **data}, follow=True)
+
+    def written_down(self) -> Response:
+        return self.post(self.url("sent/"), {"written": "1"})
 
 
 def codename_in(response: Response) -> str:

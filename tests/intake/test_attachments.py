@@ -92,3 +92,11 @@ def test_a_broken_image_is_refused() -> None:
 def test_the_safe_name_keeps_nothing_dangerous() -> None:
     assert attachments.safe_name("..\\..\\a<b>.exe", attachments.PDF) == "a_b.pdf"
     assert attachments.safe_name("", attachments.JPEG) == "document.jpg"
+
+
+def test_the_form_warns_that_a_pdf_may_carry_a_name_and_suggests_a_photo(visitor: Visitor) -> None:
+    _to_confirm(visitor)
+    page = visitor.get(visitor.url("confirm/?lang=en")).content.decode()
+    help_text = page.split('id="files-help">', 1)[1].split("</p>", 1)[0]
+    assert "a PDF may carry your name or other hidden details (its author" in help_text
+    assert "send a photo of the document instead" in help_text

@@ -46,10 +46,34 @@ def test_it_completes_an_intake_in_russian(alice: Persona, visitor: Visitor) -> 
     summary = alice.vault().decrypt_text(bytes(case.summary))
     assert summary == "Повестки и мобилизация — Электронную (в реестре / Госуслугах)"
     assert Requester.objects.get(case=case).codename_hash == codenames.lookup_hash(code)
+    visitor.written_down()
     assert not IntakeConversation.objects.exists()
     # A requester leaves no session behind, and the browser forgets its handle.
     assert not Session.objects.exists()
     assert visitor.client.cookies["haven_intake"].value == ""
+
+
+def test_the_codename_stays_until_written_down_then_the_page_says_how_to_come_back(
+    alice: Persona, visitor: Visitor,
+) -> None:
+    code = codename_in(complete(visitor, lang="en"))
+    refreshed = visitor.get(visitor.url("sent/"))
+    assert refreshed.status_code == 200 and codename_in(refreshed) == code
+    assert refreshed.headers["Cache-Control"].startswith("no-store")
+    assert "I have written it down" in refreshed.content.decode()
+    # Kept only under a key the browser's cookie holds: not in clear, not openable from the row.
+    row = IntakeConversation.objects.get()
+    assert code.encode() not in bytes(row.state) and code.split()[0].encode() not in bytes(row.state)
+    assert Client().get(visitor.url("sent/")).status_code == 410  # another browser sees nothing
+
+    written = visitor.written_down()
+    page = written.content.decode()
+    assert written.status_code == 200 and code not in page
+    assert "Follow up with a codename" in page and visitor.url("follow-up/") in page
+    assert not IntakeConversation.objects.exists()
+    again = visitor.get(visitor.url("sent/"))
+    assert again.status_code == 410 and code not in again.content.decode()
+    assert visitor.url("follow-up/") in again.content.decode()
 
 
 def test_it_proposes_the_deadlines_the_answers_call_for(alice: Persona, visitor: Visitor) -> None:

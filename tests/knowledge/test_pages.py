@@ -169,3 +169,36 @@ def test_the_pages_speak_the_readers_language(client: Client, lang: str, words: 
     html = _html(client.get(f"/kb/{lang}/asylum-germany/"))
     for word in words:
         assert word in html
+
+
+def _brand(html: str) -> str:
+    found = re.search(r'<(a|span) class="brand"( href="([^"]*)")?>Haven<', html)
+    assert found, html[:2000]
+    return found.group(3) or ""
+
+
+@pytest.mark.parametrize("path", ["/kb/?lang=en", "/kb/en/acs-deadlines/", "/kb/search/?q=border&lang=en",
+                                  "/kb/o/first/?lang=en", "/kb/o/first/en/acs-deadlines/"])
+def test_every_public_page_has_the_quick_exit_as_a_plain_link(client: Client, alice: Persona,
+                                                                path: str) -> None:
+    html = _html(client.get(path))
+    # A link, no script: it works with JavaScript off, as on the requester's pages.
+    assert re.search(r'<a class="leave" href="https://www\.bbc\.com/weather" rel="noreferrer noopener">'
+                     r"Leave quickly</a>", html), html[:2000]
+    assert _brand(html) not in {"/", "/login/"}
+
+
+def test_an_organizations_knowledge_base_and_its_requester_page_link_to_each_other(
+    client: Client, alice: Persona,
+) -> None:
+    kb = _html(client.get("/kb/o/first/?lang=en"))
+    assert 'href="/o/first/"' in kb and _brand(kb) == "/o/first/"
+    start = _html(client.get("/o/first/?lang=en"))
+    assert 'href="/kb/o/first/?lang=en"' in start
+
+
+def test_the_logo_on_requester_pages_never_leads_to_the_staff_login(client: Client, alice: Persona) -> None:
+    for path in ("/o/first/", "/o/first/follow-up/", "/o/first/consent/?topic=summons"):
+        html = _html(client.get(path))
+        assert _brand(html) == "/o/first/", path
+        assert 'href="/login/"' not in html and 'href="/"' not in html, path

@@ -1,24 +1,32 @@
-"""``haven demo``: data folder, migrate, seed, and run web and worker on 127.0.0.1."""
+"""``haven demo``: data folder, migrate, seed, and run web, worker and a fake Telegram on 127.0.0.1."""
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
-import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from haven.accounts.models import Organization
 from haven.cli import DEMO_MARKER
 from haven.core import demo
+from haven.core.children import Children, port_is_free
 from haven.core.management.commands.serve import gunicorn_argv
+from haven.env import SITE_URL_FILE
 from haven.knowledge.demo import load_shipped
+from haven.telegram.demo import seed_bot
+
+FAKE_URL_FILE = "fake-telegram.url"  # read by `haven chat`
+FAKE_START_S = 30.0
 
 
 class Command(BaseCommand):
@@ -26,9 +34,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--telegram-port", type=int, default=0,
+                            help="port of the fake Telegram (default: any free port)")
         parser.add_argument("--no-serve", action="store_true", help="set up and seed, then exit")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        port, telegram_port = opts["port"], opts["telegram_port"]
+        if not opts["no_serve"]:
+            _check_ports(port, telegram_port)
         data = settings.DATA_DIR
         data.mkdir(parents=True, exist_ok=True)
         (data / DEMO_MARKER).write_text("This data folder belongs to a Haven demo.\n")
@@ -36,58 +49,122 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         logins = demo.seed()
+        seed_bot(Organization.objects.get(slug=demo.DEMO_ORG))
         load_shipped()
-        self._print_logins(logins, opts["port"])
+        (data / SITE_URL_FILE).write_text(f"http://127.0.0.1:{port}\n", encoding="utf-8")
+        self._print_logins(logins, port)
         if opts["no_serve"]:
             return
-        self._run(opts["port"])
+        self._run(port, telegram_port)
 
     def _print_logins(self, logins: list[demo.DemoLogin], port: int) -> None:
         out = self.stdout.write
-        data_arg = f"--data {settings.DATA_DIR}"
-        haven = _haven_command()
-        out(f"\nHaven demo: http://127.0.0.1:{port}/login/\n")
+        site = f"http://127.0.0.1:{port}"
+        haven = f"{_database_prefix()}{_haven_command()} --data {settings.DATA_DIR}"
+        out(f"\nHaven demo: {site}/")
+        out(f"  staff login:       {site}/login/")
+        out(f"  requesters start:  {site}/o/{demo.DEMO_ORG}/")
+        out(f"  knowledge base:    {site}/kb/o/{demo.DEMO_ORG}/\n")
         out("Log in as one of (username / password / role):")
         for person in logins:
             out(f"  {person.username:<6} {person.password:<28} {person.role}")
         out("\nThe second factor is a 6-digit code that changes every 30 seconds. Get the current one with:")
-        out(f"  {haven} {data_arg} totp alice")
+        out(f"  {haven} totp alice")
         out(f"(right now alice's code is {demo.current_code('alice')})\n")
+        if _database_password():
+            out("(first set DATABASE_URL in that terminal as when you started the demo; it holds a "
+                "password, so it is not shown here)\n")
         out("Talk to the demo bot from another terminal, no internet needed:")
-        out(f"  {haven} {data_arg} chat\n")
+        out(f"  {haven} chat\n")
 
-    def _run(self, port: int) -> None:
-        # A fake Telegram on the next port, so `haven chat` and desk replies work offline.
-        fake_url = f"http://127.0.0.1:{port + 1}"
-        env = dict(os.environ, HAVEN_MODE="demo", HAVEN_DATA=str(settings.DATA_DIR),
-                   HAVEN_SITE_URL=f"http://127.0.0.1:{port}", HAVEN_TELEGRAM_API_URL=fake_url)
-        fake = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "haven.telegram.fake", "--port", str(port + 1),
-             "--url-file", str(settings.DATA_DIR / "fake-telegram.url")], env=env)
-        web = subprocess.Popen(gunicorn_argv(f"127.0.0.1:{port}", workers=2), env=env)  # noqa: S603
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "haven.cli", "worker"], env=env
-        )
-        procs = (web, worker, fake)
-        signal.signal(signal.SIGTERM, _interrupt)  # stop them all, as on Ctrl-C
+    def _run(self, port: int, telegram_port: int) -> None:
+        data = Path(settings.DATA_DIR)
+        url_file = data / FAKE_URL_FILE
+        url_file.unlink(missing_ok=True)
+        env = dict(os.environ, HAVEN_MODE="demo", HAVEN_DATA=str(data),
+                   HAVEN_SITE_URL=f"http://127.0.0.1:{port}")
+        children = Children(env)
+        previous = {s: signal.signal(s, _interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
-            while all(proc.poll() is None for proc in procs):
-                time.sleep(0.5)
+            fake = children.start("fake Telegram", [
+                sys.executable, "-m", "haven.telegram.fake", "--port", str(telegram_port),
+                "--url-file", str(url_file)])
+            children.env["HAVEN_TELEGRAM_API_URL"] = _wait_for_url(url_file, fake.process)
+            children.start("web server (gunicorn)", gunicorn_argv(f"127.0.0.1:{port}", workers=2))
+            children.start("worker", [sys.executable, "-m", "haven.cli", "worker"])
+            self._print_ports(port, children.env["HAVEN_TELEGRAM_API_URL"])
+            dead = _watch(children)
         except KeyboardInterrupt:
-            pass
+            dead = None
         finally:
-            for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            for sig in previous:  # a second Ctrl-C must not cut the stopping short
+                signal.signal(sig, signal.SIG_IGN)
+            children.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if dead is not None:
+            raise CommandError(f"the demo's {dead} stopped (exit code {_exit_code(children, dead)}); "
+                               "the demo stopped everything else. Its output is above.")
         self.stdout.write("Demo stopped. Your data stays in the data folder.")
+
+    def _print_ports(self, port: int, fake_url: str) -> None:
+        fake_port = urllib.parse.urlsplit(fake_url).port
+        self.stdout.write(f"Ports in use: {port} (web), {fake_port} (fake Telegram). "
+                          "Press Ctrl-C to stop the demo.")
+        sys.stdout.flush()
+
+
+def _check_ports(port: int, telegram_port: int) -> None:
+    if telegram_port and telegram_port == port:
+        raise CommandError("--telegram-port must differ from --port")
+    for value, option in ((port, "--port"), (telegram_port, "--telegram-port")):
+        if value and not port_is_free(value):
+            raise CommandError(f"port {value} is in use (another demo?): give another {option}")
+
+
+def _wait_for_url(url_file: Path, fake: Any) -> str:
+    deadline = time.monotonic() + FAKE_START_S
+    while time.monotonic() < deadline:
+        if url_file.exists() and url_file.read_text(encoding="utf-8").strip():
+            return url_file.read_text(encoding="utf-8").strip()
+        if fake.poll() is not None:
+            raise CommandError(f"the fake Telegram did not start (exit code {fake.returncode})")
+        time.sleep(0.05)
+    raise CommandError(f"the fake Telegram did not start within {FAKE_START_S:.0f} s")
+
+
+def _watch(children: Children) -> str:
+    """Sleep until a child ends; return its name."""
+    while True:
+        dead = children.first_dead()
+        if dead is not None:
+            return dead.name
+        time.sleep(0.5)
+
+
+def _exit_code(children: Children, name: str) -> int | None:
+    return next(c.process.returncode for c in children.running if c.name == name)
 
 
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
+
+
+def _database_url() -> str:
+    return os.environ.get("DATABASE_URL", "").strip()
+
+
+def _database_password() -> bool:
+    url = _database_url()
+    return bool(url) and bool(urllib.parse.urlsplit(url).password)
+
+
+def _database_prefix() -> str:
+    """What other commands need to reach the demo's database, without printing a password."""
+    url = _database_url()
+    if not url or _database_password():
+        return ""
+    return f"DATABASE_URL={shlex.quote(url)} "
 
 
 def _haven_command() -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import re
-import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from haven.accounts.models import Organization
 from haven.cases.models import Outbox
-from haven.telegram import processing, sealing, tasks
-from haven.telegram.bots import hint
+from haven.telegram import processing, tasks
+from haven.telegram.demo import seed_bot
 from haven.telegram.fake import FakeTelegram, Remote
-from haven.telegram.models import Bot, Mode
+from haven.telegram.models import Bot, Update, UpdateState
 
 URL_FILE = "fake-telegram.url"
 HELP = ("Type a message and press Enter. A number presses the button shown with it. "
@@ -46,7 +45,7 @@ class Command(BaseCommand):
         org = _organization(opts["org"])
         fake, own = _fake()
         settings.HAVEN_TELEGRAM_API_URL = fake.url
-        bot, token = _demo_bot(org)
+        bot, token = seed_bot(org)
         self.stdout.write(f"You are a Telegram user writing to the bot of {org.name}, through a fake "
                           f"Telegram on {fake.url} (no internet needed).\n{HELP}\n")
         session = _Session(self, fake, bot, token, opts["chat"], opts["lang"])
@@ -75,21 +74,6 @@ def _fake() -> tuple[Any, FakeTelegram | None]:
     own = FakeTelegram().start()
     path.write_text(own.url + "\n", encoding="utf-8")
     return Remote(own.url), own
-
-
-def _demo_bot(org: Organization) -> tuple[Bot, str]:
-    """The organization's bot; a demo token is made when it has none."""
-    bot = Bot.objects.filter(organization=org).first() or Bot.objects.create(
-        organization=org, public_id=secrets.token_urlsafe(18))
-    if bot.token:
-        token = str(sealing.unseal(sealing.TOKEN, bot.public_id, bytes(bot.token)))
-    else:
-        token = f"{1_000_000 + org.pk}:{secrets.token_urlsafe(30)}"
-    Bot.objects.filter(pk=bot.pk).update(
-        token=sealing.seal(sealing.TOKEN, bot.public_id, token), token_hint=hint(token),
-        telegram_id=int(token.split(":")[0]), mode=Mode.POLLING, webhook_secret_hash="")
-    bot.refresh_from_db()
-    return bot, token
 
 
 class _Session:
@@ -131,16 +115,29 @@ class _Session:
         self.pump()
         self.show()
 
-    def pump(self, limit: float = 5.0) -> None:
-        """What the worker would do: poll, process, send (waiting for paced messages)."""
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
+    def pump(self, limit: float = 5.0, settle: float = 1.5) -> None:
+        """What the worker would do: poll, process, send (waiting for paced messages).
+
+        The demo's own worker polls the same bot, so an update may be answered there:
+        wait (up to ``settle`` s) until the bot's answer shows, or nothing is pending.
+        """
+        start = time.monotonic()
+        while time.monotonic() < start + limit:
             work = processing.poll(self.bot) + processing.process_pending(self.bot) + tasks.send_round()
-            if not work and not Outbox.objects.filter(organization_id=self.bot.organization_id,
-                                                      channel__in=tasks.CHANNELS).exists():
+            if work:
+                continue
+            if not self.busy() and (self.answered() or time.monotonic() > start + settle):
                 return
-            if not work:
-                time.sleep(0.2)
+            time.sleep(0.2)
+
+    def busy(self) -> bool:
+        return (Outbox.objects.filter(organization_id=self.bot.organization_id,
+                                      channel__in=tasks.CHANNELS).exists()
+                or Update.objects.filter(bot=self.bot, state=UpdateState.RECEIVED).exists())
+
+    def answered(self) -> bool:
+        return any(m.get("by") == "bot" and m["message_id"] not in self.seen
+                   for m in self.fake.visible(self.token, self.chat))
 
     def show(self) -> None:
         visible = self.fake.visible(self.token, self.chat)
