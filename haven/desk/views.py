@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -64,8 +65,11 @@ def queue(request: HttpRequest) -> HttpResponse:
     cases, params = _filtered(request, queues.queue_cases(me, slug))
     page = paginate(request, cases.select_related("assignee"))
     search.reseal_cases(vault(request), page.object_list)
+    # Reminders without a member (duplicates, failed deliveries, a blocked bot) are for
+    # everyone: SQL's IN (x, NULL) never matches NULL, so they are asked for by name.
     reminders = (Reminder.objects.filter(organization_id=me.organization_id, dismissed=False)
-                 .filter(member__in=[me, None]).select_related("case").order_by("-created")[:20])
+                 .filter(Q(member=me) | Q(member__isnull=True))
+                 .select_related("case").order_by("-created")[:20])
     return render(request, "desk/queue.html", {
         "queues": queues.QUEUES, "counts": queues.counts(me), "current": slug, "page": page,
         "rows": _rows(request, page), "params": params, "categories": categories.choices(),
