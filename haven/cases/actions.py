@@ -37,6 +37,9 @@ from .models import (
 
 MAX_TEXT = 20_000
 MAX_TAGS = 20
+# A reply moves a new case to "waiting on requester"; from any other status the
+# caseworker decides (a referred or in-progress case may not be waiting at all).
+REPLY_MOVES: dict[str, str] = {Status.NEW: Status.WAITING}
 
 
 class ActionError(Exception):
@@ -181,7 +184,7 @@ def set_category(member: Member, case: Case, category: str, version: int | None)
 
 def set_tags(member: Member, vault: OrgVault, case: Case, tags: list[str], version: int | None) -> None:
     require(member, WORK)
-    clean = sorted({t.strip().lower()[:40] for t in tags if t.strip()})
+    clean = clean_tags(tags)
     if len(clean) > MAX_TAGS:
         raise ActionError(_("A case can have at most %(n)d tags.") % {"n": MAX_TAGS})
     with transaction.atomic():
@@ -192,6 +195,11 @@ def set_tags(member: Member, vault: OrgVault, case: Case, tags: list[str], versi
             for t in clean
         )
         _audit(case, member, "case.tags", count=len(clean))
+
+
+def clean_tags(tags: list[str]) -> list[str]:
+    """Tags as they are stored: trimmed, lower case, at most 40 characters, sorted, once each."""
+    return sorted({t.strip().lower()[:40] for t in tags if t.strip()})
 
 
 def tag_hash(vault: OrgVault, tag: str) -> str:
@@ -227,10 +235,15 @@ def reply(member: Member, vault: OrgVault, case: Case, text: str) -> CaseRecord:
         changes: dict[str, Any] = {}
         if case.first_reply_at is None:
             changes["first_reply_at"] = timezone.now()
+        old_status = case.status
+        if old_status in REPLY_MOVES:
+            changes["status"] = REPLY_MOVES[old_status]
         _bump(case, None, **changes)
         outbox.enqueue(case, rec, text)
         search.index_text(vault, case, text)
         _audit(case, member, "case.reply", record=rec.pk, channel=case.channel)
+        if case.status != old_status:
+            _audit(case, member, "case.status", old=old_status, new=case.status, by="reply")
     return rec
 
 

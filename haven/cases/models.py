@@ -20,9 +20,11 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-# Which status may follow which. Closed cases can be reopened into triage.
+# Which status may follow which. Closed cases can be reopened into triage. A new case
+# may wait on its requester at once: a first reply that asks a question puts it there.
 TRANSITIONS: dict[str, set[str]] = {
-    Status.NEW: {Status.TRIAGE, Status.IN_PROGRESS, Status.REFERRED, Status.CLOSED},
+    Status.NEW: {Status.TRIAGE, Status.IN_PROGRESS, Status.WAITING, Status.REFERRED,
+                 Status.CLOSED},
     Status.TRIAGE: {Status.IN_PROGRESS, Status.WAITING, Status.REFERRED, Status.CLOSED},
     Status.IN_PROGRESS: {Status.WAITING, Status.REFERRED, Status.CLOSED, Status.TRIAGE},
     Status.WAITING: {Status.IN_PROGRESS, Status.REFERRED, Status.CLOSED},

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.test import Client
 
-from haven.cases.models import Reminder
-from tests.conftest import Persona, make_case
+from haven.audit.models import AuditEntry
+from haven.cases import actions
+from haven.cases.models import Case, Reminder, Status
+from tests.conftest import Persona, RecordingHandler, make_case
 
 
 def test_reminders_without_a_member_show_to_everyone_in_the_organization(
@@ -26,3 +28,107 @@ def test_reminders_without_a_member_show_to_everyone_in_the_organization(
     assert "the requester blocked the Telegram bot" in page
     assert "a deadline is due within 24 hours" not in page  # alice's own reminder
     assert "may duplicate" not in charlie_client.get("/desk/").content.decode()
+
+
+def _form(case: Case, **changes: object) -> dict[str, object]:
+    """The case form as the page sends it, with nothing changed unless asked."""
+    return {"version": case.version, "status": case.status, "assignee": case.assignee_id or "",
+            "priority": case.priority, "category": case.category, "tags": "", **changes}
+
+
+def _audited(case: Case) -> list[str]:
+    return list(AuditEntry.objects.filter(case_id=case.pk).exclude(action="case.read")
+                .order_by("seq").values_list("action", flat=True))
+
+
+def test_the_status_box_preselects_the_current_status(alice: Persona, alice_client: Client) -> None:
+    case = make_case(alice)
+    actions.set_status(alice.member, case, Status.IN_PROGRESS, case.version)
+    page = alice_client.get(f"/desk/cases/{case.number}/").content.decode()
+    select = page.split('<select id="status" name="status">', 1)[1].split("</select>", 1)[0]
+    assert '<option value="in_progress" selected>In progress (now)</option>' in select
+    assert select.count(" selected") == 1
+
+
+def test_a_reply_moves_a_new_case_to_waiting_and_says_so(
+    alice: Persona, alice_client: Client, channel: RecordingHandler
+) -> None:
+    case = make_case(alice)
+    page = alice_client.post(f"/desk/cases/{case.number}/reply/", {"text": "Which city are you in?"},
+                             follow=True).content.decode()
+    assert Case.objects.get(pk=case.pk).status == Status.WAITING
+    assert "<dd>Waiting on requester</dd>" in page
+    assert "The case now waits on the requester." in page
+    assert _audited(case)[-2:] == ["case.reply", "case.status"]
+
+
+def test_a_reply_leaves_other_statuses_alone_and_claims_nothing(
+    alice: Persona, alice_client: Client, channel: RecordingHandler
+) -> None:
+    case = make_case(alice)
+    actions.set_status(alice.member, case, Status.REFERRED, case.version)
+    page = alice_client.post(f"/desk/cases/{case.number}/reply/", {"text": "Our partner will call"},
+                             follow=True).content.decode()
+    assert Case.objects.get(pk=case.pk).status == Status.REFERRED
+    assert "<dd>Referred</dd>" in page and "waits on the requester" not in page
+
+
+def test_a_web_reply_explains_when_the_requester_sees_it(
+    alice: Persona, alice_client: Client, channel: RecordingHandler
+) -> None:
+    case = make_case(alice)
+    page = alice_client.post(f"/desk/cases/{case.number}/reply/", {"text": "We will call you"},
+                             follow=True).content.decode()
+    assert "Queued" in page
+    assert "reads it on the follow-up page when they next come back with their codename" in page
+    assert "cannot tell whether they have read it" in page
+
+
+def test_the_case_form_saves_only_what_changed_each_with_its_audit_entry(
+    alice: Persona, alice_client: Client
+) -> None:
+    case = make_case(alice)
+    before = _audited(case)
+    page = alice_client.post(f"/desk/cases/{case.number}/save/",
+                             _form(case, priority=2, tags="Family, docs"), follow=True)
+    html = page.content.decode()
+    assert "Saved: priority, tags." in html and "<dd>Urgent</dd>" in html
+    assert _audited(case)[len(before):] == ["case.priority", "case.tags"]
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.status == Status.NEW and stored.category == "summons"
+    again = alice_client.post(f"/desk/cases/{case.number}/save/",
+                              _form(stored, priority=2, tags="docs, family"), follow=True)
+    assert "Nothing was changed." in again.content.decode()
+    assert len(_audited(case)) == len(before) + 2
+
+
+def test_a_refused_field_comes_back_with_its_message_and_the_rest_is_saved(
+    alice: Persona, bob: Persona, bob_client: Client
+) -> None:
+    case = make_case(alice)
+    page = bob_client.post(f"/desk/cases/{case.number}/save/",
+                           _form(case, assignee=alice.member.pk, status=Status.WAITING,
+                                 tags="housing"))
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert "Saved: tags, status." in html
+    assert "Your role does not allow this; ask a coordinator." in html
+    assignee = html.split('<select id="assignee" name="assignee">', 1)[1].split("</select>", 1)[0]
+    assert f'<option value="{alice.member.pk}" selected>' in assignee  # the choice is kept
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.assignee is None and stored.status == Status.WAITING
+    assert "case.assigned" not in _audited(case)
+
+
+def test_a_refused_status_keeps_its_message(alice: Persona, alice_client: Client) -> None:
+    case = make_case(alice)
+    actions.set_status(alice.member, case, Status.TRIAGE, case.version)
+    page = alice_client.post(f"/desk/cases/{case.number}/save/",
+                             _form(case, status=Status.NEW, priority=1))
+    html = page.content.decode()
+    assert page.status_code == 400 and "Saved: priority." in html
+    assert "A case that is “Triage” cannot become “New”." in html
+    assert Case.objects.get(pk=case.pk).status == Status.TRIAGE
+    page = alice_client.post(f"/desk/cases/{case.number}/save/",
+                             _form(Case.objects.get(pk=case.pk), status="closed-forever"))
+    assert page.status_code == 400 and "Select a valid choice" in page.content.decode()
