@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
@@ -104,6 +105,7 @@ def _render_case(request: HttpRequest, me: Member, case: Case, *, reply_text: st
         "reply_text": reply_text, "note_text": note_text,
         "rule_form": RuleForm(), "deadline_form": DeadlineForm(),
         "can_work": can(me, WORK), "can_manage": can(me, MANAGE), "extras": _extras(request, case),
+        "now": timezone.now(),
     }, status=status)
 
 

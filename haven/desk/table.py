@@ -17,17 +17,13 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from .times import day, moment
+
 # data-label names each cell where a phone shows the row as a card, without the header.
 ROW = ('<tr class="{}"><td class="number"><a href="{}">#{}</a></td>'
        '<td class="summary"><a href="{}">{}</a>{}{}</td>'
        '<td data-label="{}">{}</td><td data-label="{}">{}{}</td><td data-label="{}">{}</td>'
        '<td data-label="{}">{}</td><td data-label="{}">{}</td></tr>')
-
-
-def _time(moment: datetime, fmt: str, css: str = "") -> SafeString:
-    local = timezone.localtime(moment)
-    return format_html('<time datetime="{}" class="{}">{}</time>', local.isoformat(), css,
-                       local.strftime(fmt))
 
 
 def _summary(row: dict[str, Any]) -> SafeString:
@@ -47,14 +43,13 @@ def _row(row: dict[str, Any], base: str, now: datetime, labels: dict[str, str]) 
     tags = format_html_join("", ' <span class="badge">{}</span>', ((t,) for t in row["tags"]))
     priority = format_html(" · <strong>{}</strong>", case.get_priority_display()) \
         if case.priority else ""
-    due = _time(case.next_due, "%Y-%m-%d", "overdue" if case.next_due < now else "") \
-        if case.next_due else "—"
+    due = day(case.next_due, "overdue" if case.next_due < now else "") if case.next_due else "—"
     css = {2: "urgent", 1: "high"}.get(case.priority, "")
     return format_html(ROW, css, href, case.number, href, _summary(row), fraud, tags,
                        labels["category"], row["category"].name,
                        labels["status"], case.get_status_display(), priority,
                        labels["assignee"], case.assignee or "—", labels["due"], due,
-                       labels["arrived"], _time(case.created, "%Y-%m-%d %H:%M"))
+                       labels["arrived"], moment(case.created))
 
 
 def rows_html(rows: list[dict[str, Any]]) -> SafeString:

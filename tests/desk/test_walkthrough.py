@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.test import Client
 
 from haven.audit.models import AuditEntry
@@ -132,3 +134,50 @@ def test_a_refused_status_keeps_its_message(alice: Persona, alice_client: Client
     page = alice_client.post(f"/desk/cases/{case.number}/save/",
                              _form(Case.objects.get(pk=case.pk), status="closed-forever"))
     assert page.status_code == 400 and "Select a valid choice" in page.content.decode()
+
+
+def _arrived(page: str) -> str:
+    return page.split("<dt>Arrived</dt><dd>", 1)[1].split("</dd>", 1)[0]
+
+
+def test_times_on_the_desk_say_their_zone_and_follow_the_member(
+    alice: Persona, bob: Persona, alice_client: Client, bob_client: Client
+) -> None:
+    case = make_case(alice)
+    Case.objects.filter(pk=case.pk).update(created=datetime(2026, 3, 2, 11, 5, tzinfo=UTC))
+    url = f"/desk/cases/{case.number}/"
+    assert "2026-03-02 11:05 UTC</time>" in _arrived(alice_client.get(url).content.decode())
+    alice_client.post("/org/time-zone/", {"time_zone": "Europe/Moscow"})
+    assert "2026-03-02 14:05 MSK</time>" in _arrived(bob_client.get(url).content.decode())
+    assert "2026-03-02 14:05 MSK</time>" in bob_client.get("/desk/?queue=open").content.decode()
+    bob_client.post("/account/time-zone/", {"time_zone": "Asia/Tbilisi"})
+    assert "2026-03-02 15:05 UTC+4</time>" in _arrived(bob_client.get(url).content.decode())
+    assert "2026-03-02 14:05 MSK</time>" in _arrived(alice_client.get(url).content.decode())
+    audit = alice_client.get(f"{url}audit/").content.decode()
+    assert " MSK</time>" in audit
+    actions_logged = AuditEntry.objects.filter(organization=alice.org).values_list("action", flat=True)
+    assert {"organization.time_zone", "member.time_zone"} <= set(actions_logged)
+
+
+def test_an_unknown_time_zone_is_refused_with_a_clear_message(
+    alice: Persona, bob: Persona, alice_client: Client, bob_client: Client
+) -> None:
+    page = bob_client.post("/account/time-zone/", {"time_zone": "Europe/Moskow"})
+    assert page.status_code == 400
+    assert "“Europe/Moskow” is not a time zone Haven knows." in page.content.decode()
+    refused = alice_client.post("/org/time-zone/", {"time_zone": "Mars/Olympus"}, follow=True)
+    assert "“Mars/Olympus” is not a time zone Haven knows." in refused.content.decode()
+    assert bob_client.post("/org/time-zone/", {"time_zone": "Europe/Kyiv"}).status_code == 404
+    alice.org.refresh_from_db()
+    bob.member.refresh_from_db()
+    assert alice.org.time_zone == "UTC" and bob.member.time_zone == ""
+    assert not AuditEntry.objects.filter(action__endswith=".time_zone").exists()
+
+
+def test_a_deadline_keeps_its_date_west_of_greenwich(alice: Persona, alice_client: Client) -> None:
+    case = make_case(alice)
+    actions.add_deadline(alice.member, alice.vault(), case, datetime(2027, 4, 1, tzinfo=UTC), "appeal")
+    alice_client.post("/account/time-zone/", {"time_zone": "America/New_York"})
+    page = alice_client.get(f"/desk/cases/{case.number}/").content.decode()
+    assert '<time datetime="2027-04-01" class="">2027-04-01</time>' in page
+    assert "2027-03-31" not in page
