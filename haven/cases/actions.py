@@ -20,7 +20,7 @@ from haven.accounts.models import Member, Organization
 from haven.audit import chain
 from haven.vault import OrgVault
 
-from . import categories, outbox, search, signals
+from . import categories, outbox, search, signals, summaries
 from .access import MANAGE, READ, WORK, require
 from .models import (
     TRANSITIONS,
@@ -32,6 +32,7 @@ from .models import (
     OrgSettings,
     Priority,
     RecordKind,
+    SearchField,
     Status,
 )
 
@@ -88,9 +89,12 @@ def create_case(
     org: Organization, *, category: str, channel: str, summary: str,
     answers: dict[str, Any] | None = None, first_message: str = "",
     by: Member | None = None, vault: OrgVault | None = None,
-    priority: int = Priority.NORMAL,
+    priority: int = Priority.NORMAL, lang: str = "",
 ) -> Case:
-    """Open a case. Without a member (intake) it is sealed to the organization's public key."""
+    """Open a case. Without a member (intake) it is sealed to the organization's public key.
+
+    ``lang`` is the language the requester wrote in, kept inside the encrypted summary.
+    """
     if category not in categories.all_categories():
         raise ActionError(_("Choose one of the listed categories."))
     if by is not None:
@@ -99,7 +103,7 @@ def create_case(
     with transaction.atomic():
         case = Case.objects.create(
             organization=org, number=next_number(org), category=category, channel=channel,
-            priority=priority, summary=seal(summary.strip()[:200] or "—"),
+            priority=priority, summary=seal(summaries.pack(summary.strip()[:200] or "—", lang)),
         )
         if answers:
             CaseRecord.objects.create(case=case, kind=RecordKind.ANSWERS, author=by,
@@ -213,7 +217,7 @@ def add_note(member: Member, vault: OrgVault, case: Case, text: str) -> CaseReco
         rec = CaseRecord.objects.create(case=case, kind=RecordKind.NOTE, author=member,
                                         body=vault.encrypt_text(text))
         _bump(case, None)
-        search.index_text(vault, case, text)
+        search.index_text(vault, case, text, SearchField.NOTE)
         _audit(case, member, "case.note", record=rec.pk)
     return rec
 
@@ -240,7 +244,7 @@ def reply(member: Member, vault: OrgVault, case: Case, text: str) -> CaseRecord:
             changes["status"] = REPLY_MOVES[old_status]
         _bump(case, None, **changes)
         outbox.enqueue(case, rec, text)
-        search.index_text(vault, case, text)
+        search.index_text(vault, case, text, SearchField.REPLY)
         _audit(case, member, "case.reply", record=rec.pk, channel=case.channel)
         if case.status != old_status:
             _audit(case, member, "case.status", old=old_status, new=case.status, by="reply")

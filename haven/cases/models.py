@@ -140,6 +140,18 @@ class CaseTag(models.Model):
         indexes = [models.Index(fields=["organization", "tag"])]
 
 
+class SearchField(models.IntegerChoices):
+    """Which part of a case holds a word, so a search result can say why it matched."""
+
+    UNKNOWN = 0, _("unknown")  # indexed before the part was kept
+    SUMMARY = 1, _("summary")
+    TAGS = 2, _("tags")
+    ANSWERS = 3, _("answers to the questionnaire")
+    MESSAGE = 4, _("requester's message")
+    REPLY = 5, _("reply")
+    NOTE = 6, _("note")
+
+
 class SearchToken(models.Model):
     """A blind index entry: 64 bits of a keyed hash of one word stem of a case."""
 
@@ -147,6 +159,8 @@ class SearchToken(models.Model):
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
                                      related_name="+")
     token = models.BigIntegerField()
+    field = models.PositiveSmallIntegerField(choices=SearchField.choices,
+                                             default=SearchField.UNKNOWN)
 
     class Meta:
         indexes = [models.Index(fields=["organization", "token"])]

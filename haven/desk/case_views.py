@@ -29,7 +29,7 @@ from haven.cases.models import (
 )
 from haven.knowledge.desk import reply_text_for
 
-from .common import active_members, desk_view, member, summary_of, tags_of, vault
+from .common import active_members, desk_view, member, summary_parts, tags_of, vault
 from .forms import CaseForm, DeadlineForm, RuleForm, TextForm
 
 
@@ -96,8 +96,9 @@ def _render_case(request: HttpRequest, me: Member, case: Case, *, reply_text: st
             item["answers"] = _answer_items(item["body"])
     tags = tags_of(vault(request), case)
     members = active_members(me)
+    summary = summary_parts(vault(request), case)
     return render(request, "desk/case.html", {
-        "case": case, "summary": summary_of(vault(request), case), "records": records,
+        "case": case, "summary": summary.text, "summary_lang": summary.lang, "records": records,
         "tags": tags, "category": categories.get(case.category),
         "deadlines": _deadlines(request, case), "members": members,
         "case_form": case_form or CaseForm(case=case, members=members, tags=tags),

@@ -9,13 +9,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from haven.audit import chain
 from haven.cases import actions, categories, search
 from haven.cases.access import MANAGE, WORK, can
-from haven.cases.models import OrgSettings, Reminder, SavedReply, Status
+from haven.cases.models import OrgSettings, Reminder, SavedReply, SearchField, Status
 
 from . import charts, queues, stats
 from .common import (
@@ -25,7 +26,7 @@ from .common import (
     desk_view,
     member,
     paginate,
-    summary_of,
+    summary_parts,
     tags_of,
     vault,
 )
@@ -39,7 +40,7 @@ def _rows(request: HttpRequest, page: Any) -> list[dict[str, Any]]:
         if cases:
             chain.record(member(request).organization_id, "queue.read", actor_id=member(request).pk,
                          detail={"cases": [c.pk for c in cases]})
-    return [{"case": c, "summary": summary_of(org_vault, c), "tags": tags_of(org_vault, c),
+    return [{"case": c, "summary": summary_parts(org_vault, c), "tags": tags_of(org_vault, c),
              "category": categories.get(c.category)} for c in cases]
 
 
@@ -78,6 +79,15 @@ def queue(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _add_matched(rows: list[dict[str, Any]], fields: dict[int, list[int]]) -> None:
+    """Why each case matched: the parts holding a word, never the text (answers may be sensitive)."""
+    for row in rows:
+        names = [str(SearchField(f).label) for f in fields.get(row["case"].pk, [])]
+        if names:
+            row["matched"] = format_html('<small class="matched">{}</small>', _(
+                "matched in: %(fields)s") % {"fields": ", ".join(names)})
+
+
 @desk_view()
 def search_view(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
@@ -88,6 +98,8 @@ def search_view(request: HttpRequest) -> HttpResponse:
         results = search.search(vault(request), me.organization_id, query).order_by("-created", "-pk")
         page = paginate(request, results.select_related("assignee"))
         rows = _rows(request, page)
+        _add_matched(rows, search.matched_fields(vault(request), me.organization_id, query,
+                                                 [c.pk for c in page.object_list]))
         found = capped_count(results)
     return render(request, "desk/search.html", {"query": query, "page": page, "rows": rows,
                                                 "found": found if query else 0,

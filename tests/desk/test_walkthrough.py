@@ -9,6 +9,7 @@ from django.test import Client
 from haven.audit.models import AuditEntry
 from haven.cases import actions
 from haven.cases.models import Case, Reminder, Status
+from haven.vault import seal_text
 from tests.conftest import Persona, RecordingHandler, make_case
 
 
@@ -181,3 +182,51 @@ def test_a_deadline_keeps_its_date_west_of_greenwich(alice: Persona, alice_clien
     page = alice_client.get(f"/desk/cases/{case.number}/").content.decode()
     assert '<time datetime="2027-04-01" class="">2027-04-01</time>' in page
     assert "2027-03-31" not in page
+
+
+def test_a_summary_in_another_language_is_marked_with_it(alice: Persona, alice_client: Client) -> None:
+    make_case(alice, "Прийшла повістка до ТЦК", lang="uk")
+    make_case(alice, "A summons came by post", lang="en")
+    page = alice_client.get("/desk/").content.decode()
+    assert 'lang="uk">Прийшла повістка до ТЦК</a> <span class="badge lang" lang="uk">UK</span>' in page
+    assert 'lang="en">A summons came by post</a></td>' in page  # the page's own language: no tag
+    russian = alice_client.get("/desk/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert '<span class="badge lang" lang="en">EN</span>' in russian
+
+
+def test_the_queue_does_not_repeat_the_category_in_the_summary(
+    alice: Persona, alice_client: Client
+) -> None:
+    # Intake's summaries began with the category's name in the requester's language; those
+    # already stored are plain text sealed to the organization.
+    case = make_case(alice)
+    old = "Повестки и мобилизация — Электронную (в реестре / Госуслугах)"
+    Case.objects.filter(pk=case.pk).update(summary=seal_text(bytes(alice.org.public_key), old))
+    page = alice_client.get("/desk/").content.decode()
+    assert '">Электронную (в реестре / Госуслугах)</a>' in page
+    assert "Повестки и мобилизация —" not in page
+
+
+def test_search_results_say_where_a_case_matched_without_showing_answers(
+    alice: Persona, alice_client: Client
+) -> None:
+    secret = {"items": [{"key": "unit", "question": "Your unit?", "answer": "в/ч 12345 Кантемировка",
+                         "sensitive": True}]}
+    in_answers = make_case(alice, "Need advice", answers=secret, first_message="")
+    in_note = make_case(alice, "Other question", first_message="")
+    actions.add_note(alice.member, alice.vault(), in_note, "Кантемировка mentioned on the phone")
+    in_summary = make_case(alice, "Кантемировка again", first_message="")
+    page = alice_client.get("/desk/search/?q=Кантемировка").content.decode()
+    assert "3 cases found" in page
+    rows = {case.number: page.split(f">#{case.number}</a>", 1)[1].split("</tr>", 1)[0]
+            for case in (in_answers, in_note, in_summary)}
+    assert "matched in: answers to the questionnaire" in rows[in_answers.number]
+    assert "matched in: note" in rows[in_note.number]
+    assert "matched in: summary" in rows[in_summary.number]
+    assert "12345" not in page
+
+
+def test_search_reports_a_requesters_message(alice: Persona, alice_client: Client) -> None:
+    make_case(alice, "Short line", first_message="Мой сын в Кантемировке", answers={})
+    page = alice_client.get("/desk/search/?q=Кантемировка").content.decode()
+    assert "matched in: requester&#x27;s message" in page
