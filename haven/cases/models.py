@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Status(models.TextChoices):
@@ -143,13 +144,13 @@ class CaseTag(models.Model):
 class SearchField(models.IntegerChoices):
     """Which part of a case holds a word, so a search result can say why it matched."""
 
-    UNKNOWN = 0, _("unknown")  # indexed before the part was kept
-    SUMMARY = 1, _("summary")
-    TAGS = 2, _("tags")
-    ANSWERS = 3, _("answers to the questionnaire")
-    MESSAGE = 4, _("requester's message")
-    REPLY = 5, _("reply")
-    NOTE = 6, _("note")
+    UNKNOWN = 0, pgettext_lazy("matched in", "unknown")  # indexed before the part was kept
+    SUMMARY = 1, pgettext_lazy("matched in", "summary")
+    TAGS = 2, pgettext_lazy("matched in", "tags")
+    ANSWERS = 3, pgettext_lazy("matched in", "answers to the questionnaire")
+    MESSAGE = 4, pgettext_lazy("matched in", "requester's message")
+    REPLY = 5, pgettext_lazy("matched in", "reply")
+    NOTE = 6, pgettext_lazy("matched in", "note")
 
 
 class SearchToken(models.Model):

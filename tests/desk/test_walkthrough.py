@@ -224,6 +224,8 @@ def test_search_results_say_where_a_case_matched_without_showing_answers(
     assert "matched in: note" in rows[in_note.number]
     assert "matched in: summary" in rows[in_summary.number]
     assert "12345" not in page
+    russian = alice_client.get("/desk/search/?q=Кантемировка", HTTP_ACCEPT_LANGUAGE="ru")
+    assert "найдено в: заметке" in russian.content.decode()
 
 
 def test_search_reports_a_requesters_message(alice: Persona, alice_client: Client) -> None:
