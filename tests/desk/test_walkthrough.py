@@ -8,7 +8,7 @@ from django.test import Client
 
 from haven.audit.models import AuditEntry
 from haven.cases import actions
-from haven.cases.models import Case, Reminder, Status
+from haven.cases.models import Case, CaseRecord, Delivery, RecordKind, Reminder, Status
 from haven.vault import seal_text
 from tests.conftest import Persona, RecordingHandler, make_case
 
@@ -232,3 +232,13 @@ def test_search_reports_a_requesters_message(alice: Persona, alice_client: Clien
     make_case(alice, "Short line", first_message="Мой сын в Кантемировке", answers={})
     page = alice_client.get("/desk/search/?q=Кантемировка").content.decode()
     assert "matched in: requester&#x27;s message" in page
+
+
+def test_a_telegram_reply_says_it_goes_at_telegrams_pace(alice: Persona, alice_client: Client) -> None:
+    case = make_case(alice, channel="telegram")
+    CaseRecord.objects.create(case=case, kind=RecordKind.OUTBOUND, author=alice.member,
+                              body=alice.vault().encrypt_text("We got your message"),
+                              delivery=Delivery.QUEUED)
+    page = alice_client.get(f"/desk/cases/{case.number}/").content.decode()
+    assert "Queued: sent at Telegram's pace" in page
+    assert "follow-up page" not in page
