@@ -65,3 +65,12 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class TimeZoneForm(forms.Form):
+    """An IANA zone name; the service checks it against the zones Python knows."""
+
+    time_zone = forms.CharField(label=_("Time zone"), max_length=64, required=False,
+                                widget=forms.TextInput(attrs={"list": "time-zones",
+                                                              "autocomplete": "off",
+                                                              "autocapitalize": "none"}))

@@ -31,6 +31,8 @@ class Organization(models.Model):
     recovery_shares = models.PositiveSmallIntegerField(default=1)
     created = models.DateTimeField(default=timezone.now)
     locked_at = models.DateTimeField(null=True, blank=True)
+    # The zone the desk shows times in, unless a member chose their own (an IANA name).
+    time_zone = models.CharField(max_length=64, default="UTC")
 
     def __str__(self) -> str:
         return self.name
@@ -60,6 +62,7 @@ class Member(AbstractBaseUser):
     failed_logins = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
+    time_zone = models.CharField(max_length=64, blank=True)  # "": the organization's
 
     objects: ClassVar[MemberManager] = MemberManager()  # type: ignore[assignment]
 

@@ -7,6 +7,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.db import transaction
@@ -267,6 +269,40 @@ def deactivate(by: Member, member: Member) -> None:
         Invite.objects.filter(member=member, used_at__isnull=True).delete()
         TOTPDevice.objects.filter(user=member).delete()
         BackupCode.objects.filter(member=member).delete()
+
+
+@cache
+def known_time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _check_time_zone(zone: str) -> str:
+    zone = zone.strip()
+    if zone not in known_time_zones():
+        raise AccountError(_("“%(zone)s” is not a time zone Haven knows. Type a name such as "
+                             "Europe/Moscow, Europe/Kyiv or Asia/Tbilisi.") % {"zone": zone[:64]})
+    return zone
+
+
+def set_organization_time_zone(by: Member, zone: str) -> None:
+    """The zone the desk shows times in for members who did not choose their own."""
+    _require_admin(by)
+    zone = _check_time_zone(zone)
+    with transaction.atomic():
+        Organization.objects.filter(pk=by.organization_id).update(time_zone=zone)
+        chain.record(by.organization_id, "organization.time_zone", actor_id=by.pk,
+                     detail={"zone": zone})
+
+
+def set_member_time_zone(member: Member, zone: str) -> None:
+    """A member's own zone; an empty one follows the organization's."""
+    zone = _check_time_zone(zone) if zone.strip() else ""
+    with transaction.atomic():
+        Member.objects.filter(pk=member.pk).update(time_zone=zone)
+        # Only that it changed: the zone a caseworker chose can say where they live.
+        chain.record(member.organization_id, "member.time_zone", actor_id=member.pk,
+                     detail={"own": bool(zone)})
+    member.time_zone = zone
 
 
 def restore_access(slug: str, recovery_texts: list[str], admin_username: str) -> IssuedInvite:

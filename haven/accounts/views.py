@@ -23,9 +23,16 @@ from django.views.decorators.http import require_POST
 
 from . import login as login_service
 from . import services
-from .forms import AcceptInviteForm, ChangePasswordForm, InviteForm, LoginForm, RoleForm
+from .forms import (
+    AcceptInviteForm,
+    ChangePasswordForm,
+    InviteForm,
+    LoginForm,
+    RoleForm,
+    TimeZoneForm,
+)
 from .keys import close_key_session, open_key_session
-from .middleware import SESSION_ID_KEY
+from .middleware import SESSION_ID_KEY, zone_of
 from .models import Invite, Member, Role
 
 View = Callable[..., HttpResponse]
@@ -132,6 +139,8 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/home.html", {
         "org": member.organization, "members": members, "pending": pending,
         "invite_form": InviteForm(), "roles": Role.choices,
+        "zone_form": TimeZoneForm(initial={"time_zone": member.organization.time_zone}),
+        "zones": sorted(services.known_time_zones()) if member.is_admin else [],
     })
 
 
@@ -210,9 +219,49 @@ def account(request: HttpRequest) -> HttpResponse:
             update_session_auth_hash(request, member)
             messages.success(request, _("Your password was changed and your key re-wrapped with it."))
             return redirect("accounts:account")
-    return render(request, "accounts/account.html", {"form": form,
-                  "codes_left": member.backup_codes.filter(used_at__isnull=True).count()},
-                  status=400 if form.errors else 200)
+    return _account_page(request, member, form, TimeZoneForm(initial={"time_zone": member.time_zone}))
+
+
+def _account_page(request: HttpRequest, member: Member, form: ChangePasswordForm,
+                  zone_form: TimeZoneForm) -> HttpResponse:
+    return render(request, "accounts/account.html", {
+        "form": form, "zone_form": zone_form, "zone": zone_of(member),
+        "org_zone": member.organization.time_zone, "zones": sorted(services.known_time_zones()),
+        "codes_left": member.backup_codes.filter(used_at__isnull=True).count(),
+    }, status=400 if form.errors or zone_form.errors else 200)
+
+
+@login_required
+@require_POST
+def account_time_zone(request: HttpRequest) -> HttpResponse:
+    member: Member = request.user  # type: ignore[assignment]
+    form = TimeZoneForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_member_time_zone(member, form.cleaned_data["time_zone"])
+        except services.AccountError as exc:
+            form.add_error("time_zone", str(exc))
+        else:
+            messages.success(request, _("Times on the desk are now shown in %(zone)s.")
+                             % {"zone": zone_of(member)})
+            return redirect("accounts:account")
+    return _account_page(request, member, ChangePasswordForm(user=member), form)
+
+
+@admin_required
+@require_POST
+def organization_time_zone(request: HttpRequest) -> HttpResponse:
+    form = TimeZoneForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise services.AccountError(_("Type the name of a time zone, such as Europe/Moscow."))
+        services.set_organization_time_zone(request.user, form.cleaned_data["time_zone"])  # type: ignore[arg-type]
+    except services.AccountError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The organization's time zone is now %(zone)s.")
+                         % {"zone": form.cleaned_data["time_zone"].strip()})
+    return redirect("accounts:home")
 
 
 @login_required

@@ -20,7 +20,7 @@ from haven.accounts.models import Member, Organization
 from haven.audit import chain
 from haven.vault import OrgVault
 
-from . import categories, outbox, search, signals
+from . import categories, outbox, search, signals, summaries
 from .access import MANAGE, READ, WORK, require
 from .models import (
     TRANSITIONS,
@@ -32,11 +32,15 @@ from .models import (
     OrgSettings,
     Priority,
     RecordKind,
+    SearchField,
     Status,
 )
 
 MAX_TEXT = 20_000
 MAX_TAGS = 20
+# A reply moves a new case to "waiting on requester"; from any other status the
+# caseworker decides (a referred or in-progress case may not be waiting at all).
+REPLY_MOVES: dict[str, str] = {Status.NEW: Status.WAITING}
 
 
 class ActionError(Exception):
@@ -85,9 +89,12 @@ def create_case(
     org: Organization, *, category: str, channel: str, summary: str,
     answers: dict[str, Any] | None = None, first_message: str = "",
     by: Member | None = None, vault: OrgVault | None = None,
-    priority: int = Priority.NORMAL,
+    priority: int = Priority.NORMAL, lang: str = "",
 ) -> Case:
-    """Open a case. Without a member (intake) it is sealed to the organization's public key."""
+    """Open a case. Without a member (intake) it is sealed to the organization's public key.
+
+    ``lang`` is the language the requester wrote in, kept inside the encrypted summary.
+    """
     if category not in categories.all_categories():
         raise ActionError(_("Choose one of the listed categories."))
     if by is not None:
@@ -96,7 +103,7 @@ def create_case(
     with transaction.atomic():
         case = Case.objects.create(
             organization=org, number=next_number(org), category=category, channel=channel,
-            priority=priority, summary=seal(summary.strip()[:200] or "—"),
+            priority=priority, summary=seal(summaries.pack(summary.strip()[:200] or "—", lang)),
         )
         if answers:
             CaseRecord.objects.create(case=case, kind=RecordKind.ANSWERS, author=by,
@@ -181,7 +188,7 @@ def set_category(member: Member, case: Case, category: str, version: int | None)
 
 def set_tags(member: Member, vault: OrgVault, case: Case, tags: list[str], version: int | None) -> None:
     require(member, WORK)
-    clean = sorted({t.strip().lower()[:40] for t in tags if t.strip()})
+    clean = clean_tags(tags)
     if len(clean) > MAX_TAGS:
         raise ActionError(_("A case can have at most %(n)d tags.") % {"n": MAX_TAGS})
     with transaction.atomic():
@@ -192,6 +199,11 @@ def set_tags(member: Member, vault: OrgVault, case: Case, tags: list[str], versi
             for t in clean
         )
         _audit(case, member, "case.tags", count=len(clean))
+
+
+def clean_tags(tags: list[str]) -> list[str]:
+    """Tags as they are stored: trimmed, lower case, at most 40 characters, sorted, once each."""
+    return sorted({t.strip().lower()[:40] for t in tags if t.strip()})
 
 
 def tag_hash(vault: OrgVault, tag: str) -> str:
@@ -205,7 +217,7 @@ def add_note(member: Member, vault: OrgVault, case: Case, text: str) -> CaseReco
         rec = CaseRecord.objects.create(case=case, kind=RecordKind.NOTE, author=member,
                                         body=vault.encrypt_text(text))
         _bump(case, None)
-        search.index_text(vault, case, text)
+        search.index_text(vault, case, text, SearchField.NOTE)
         _audit(case, member, "case.note", record=rec.pk)
     return rec
 
@@ -227,10 +239,15 @@ def reply(member: Member, vault: OrgVault, case: Case, text: str) -> CaseRecord:
         changes: dict[str, Any] = {}
         if case.first_reply_at is None:
             changes["first_reply_at"] = timezone.now()
+        old_status = case.status
+        if old_status in REPLY_MOVES:
+            changes["status"] = REPLY_MOVES[old_status]
         _bump(case, None, **changes)
         outbox.enqueue(case, rec, text)
-        search.index_text(vault, case, text)
+        search.index_text(vault, case, text, SearchField.REPLY)
         _audit(case, member, "case.reply", record=rec.pk, channel=case.channel)
+        if case.status != old_status:
+            _audit(case, member, "case.status", old=old_status, new=case.status, by="reply")
     return rec
 
 

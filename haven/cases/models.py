@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Status(models.TextChoices):
@@ -20,9 +21,11 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-# Which status may follow which. Closed cases can be reopened into triage.
+# Which status may follow which. Closed cases can be reopened into triage. A new case
+# may wait on its requester at once: a first reply that asks a question puts it there.
 TRANSITIONS: dict[str, set[str]] = {
-    Status.NEW: {Status.TRIAGE, Status.IN_PROGRESS, Status.REFERRED, Status.CLOSED},
+    Status.NEW: {Status.TRIAGE, Status.IN_PROGRESS, Status.WAITING, Status.REFERRED,
+                 Status.CLOSED},
     Status.TRIAGE: {Status.IN_PROGRESS, Status.WAITING, Status.REFERRED, Status.CLOSED},
     Status.IN_PROGRESS: {Status.WAITING, Status.REFERRED, Status.CLOSED, Status.TRIAGE},
     Status.WAITING: {Status.IN_PROGRESS, Status.REFERRED, Status.CLOSED},
@@ -138,6 +141,18 @@ class CaseTag(models.Model):
         indexes = [models.Index(fields=["organization", "tag"])]
 
 
+class SearchField(models.IntegerChoices):
+    """Which part of a case holds a word, so a search result can say why it matched."""
+
+    UNKNOWN = 0, pgettext_lazy("matched in", "unknown")  # indexed before the part was kept
+    SUMMARY = 1, pgettext_lazy("matched in", "summary")
+    TAGS = 2, pgettext_lazy("matched in", "tags")
+    ANSWERS = 3, pgettext_lazy("matched in", "answers to the questionnaire")
+    MESSAGE = 4, pgettext_lazy("matched in", "requester's message")
+    REPLY = 5, pgettext_lazy("matched in", "reply")
+    NOTE = 6, pgettext_lazy("matched in", "note")
+
+
 class SearchToken(models.Model):
     """A blind index entry: 64 bits of a keyed hash of one word stem of a case."""
 
@@ -145,6 +160,8 @@ class SearchToken(models.Model):
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
                                      related_name="+")
     token = models.BigIntegerField()
+    field = models.PositiveSmallIntegerField(choices=SearchField.choices,
+                                             default=SearchField.UNKNOWN)
 
     class Meta:
         indexes = [models.Index(fields=["organization", "token"])]

@@ -6,11 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from haven.accounts.models import Member
@@ -18,18 +21,16 @@ from haven.audit.models import AuditEntry
 from haven.cases import actions, categories, rules
 from haven.cases.access import MANAGE, WORK, NotAllowed, access_case_by_number, can
 from haven.cases.models import (
-    TRANSITIONS,
     Case,
+    Channel,
     Deadline,
-    Priority,
     RecordKind,
     SavedReply,
-    Status,
 )
 from haven.knowledge.desk import reply_text_for
 
-from .common import active_members, desk_view, member, summary_of, tags_of, vault
-from .forms import AssignForm, DeadlineForm, DetailsForm, RuleForm, StatusForm, TagsForm, TextForm
+from .common import active_members, desk_view, member, summary_parts, tags_of, vault
+from .forms import CaseForm, DeadlineForm, RuleForm, TextForm
 
 
 def _deadlines(request: HttpRequest, case: Case) -> list[dict[str, Any]]:
@@ -87,67 +88,106 @@ def case_page(request: HttpRequest, number: int) -> HttpResponse:
 
 
 def _render_case(request: HttpRequest, me: Member, case: Case, *, reply_text: str = "",
-                 note_text: str = "", status: int = 200) -> HttpResponse:
+                 note_text: str = "", case_form: CaseForm | None = None,
+                 refused: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
     records = actions.read_case(me, vault(request), case) if not case.erased else []
     for item in records:
         if item["record"].kind == RecordKind.ANSWERS:
             item["answers"] = _answer_items(item["body"])
+    tags = tags_of(vault(request), case)
+    members = active_members(me)
+    summary = summary_parts(vault(request), case)
     return render(request, "desk/case.html", {
-        "case": case, "summary": summary_of(vault(request), case), "records": records,
-        "tags": tags_of(vault(request), case), "category": categories.get(case.category),
-        "deadlines": _deadlines(request, case), "members": active_members(me),
-        "statuses": [(s, Status(s).label) for s in Status.values
-                     if s in TRANSITIONS.get(case.status, set())],
-        "categories": categories.choices(), "ready_replies": _ready_replies(request),
+        "case": case, "summary": summary.text, "summary_lang": summary.lang, "records": records,
+        "tags": tags, "category": categories.get(case.category),
+        "deadlines": _deadlines(request, case), "members": members,
+        "case_form": case_form or CaseForm(case=case, members=members, tags=tags),
+        "refused": refused or {}, "ready_replies": _ready_replies(request),
         "reply_text": reply_text, "note_text": note_text,
-        "rule_form": RuleForm(), "deadline_form": DeadlineForm(), "priorities": Priority.choices,
+        "rule_form": RuleForm(), "deadline_form": DeadlineForm(),
         "can_work": can(me, WORK), "can_manage": can(me, MANAGE), "extras": _extras(request, case),
+        "now": timezone.now(),
     }, status=status)
 
 
 Handler = Callable[[HttpRequest, Member, Case], str]
+Setter = Callable[[HttpRequest, Member, Case, Any, int], None]
 
 
-def _set_status(request: HttpRequest, me: Member, case: Case) -> str:
-    form = StatusForm(request.POST)
-    if not form.is_valid():
-        raise actions.ActionError(_("Choose one of the listed statuses."))
-    actions.set_status(me, case, form.cleaned_data["status"], form.cleaned_data["version"],
-                       vault(request))
-    return _("The status was changed.")
-
-
-def _assign(request: HttpRequest, me: Member, case: Case) -> str:
-    members = active_members(me)
-    form = AssignForm(request.POST, members=members)
-    if not form.is_valid():
+def _set_assignee(request: HttpRequest, me: Member, case: Case, chosen: Any, version: int) -> None:
+    assignee = next((m for m in active_members(me) if m.pk == chosen), None) if chosen else None
+    if chosen and assignee is None:
         raise actions.ActionError(_("Choose a member of your organization."))
-    chosen = form.cleaned_data["assignee"]
-    assignee = next((m for m in members if m.pk == chosen), None) if chosen else None
-    actions.assign(me, case, assignee, form.cleaned_data["version"])
-    return _("The case was assigned.")
+    actions.assign(me, case, assignee, version)
 
 
-def _details(request: HttpRequest, me: Member, case: Case) -> str:
-    form = DetailsForm(request.POST)
-    if not form.is_valid():
-        raise actions.ActionError(_("Choose a listed priority and category."))
+FIELD_NAMES = {"status": pgettext_lazy("saved", "status"),
+               "assignee": pgettext_lazy("saved", "assignee"),
+               "priority": pgettext_lazy("saved", "priority"),
+               "category": pgettext_lazy("saved", "category"),
+               "tags": pgettext_lazy("saved", "tags")}
+SETTERS: dict[str, Setter] = {
+    "status": lambda request, me, case, value, version: actions.set_status(
+        me, case, value, version, vault(request)),
+    "assignee": _set_assignee,
+    "priority": lambda request, me, case, value, version: actions.set_priority(
+        me, case, value, version),
+    "category": lambda request, me, case, value, version: actions.set_category(
+        me, case, value, version),
+    "tags": lambda request, me, case, value, version: actions.set_tags(
+        me, vault(request), case, value.split(","), version),
+}
+
+
+def _apply(request: HttpRequest, me: Member, case: Case, form: CaseForm) -> tuple[list[str], dict[str, str]]:
+    """Write each changed field through its action; a refused field keeps its message.
+
+    A stale form (the case changed meanwhile) raises StaleCase and rolls back all.
+    """
+    saved: list[str] = []
+    refused = {name: str(form.errors[name][0]) for name in CaseForm.FIELDS if name in form.errors}
     version = form.cleaned_data["version"]
-    if form.cleaned_data["priority"] != case.priority:
-        actions.set_priority(me, case, form.cleaned_data["priority"], version)
-        version = case.version
-    if form.cleaned_data["category"] != case.category:
-        actions.set_category(me, case, form.cleaned_data["category"], version)
-    return _("The details were saved.")
+    with transaction.atomic():
+        for name in form.changed():
+            try:
+                SETTERS[name](request, me, case, form.cleaned_data[name], version)
+            except actions.StaleCase:
+                raise
+            except actions.ActionError as exc:
+                refused[name] = str(exc)
+                continue
+            except NotAllowed:
+                refused[name] = _("Your role does not allow this; ask a coordinator.")
+                continue
+            saved.append(name)
+            version = case.version
+    return saved, refused
 
 
-def _tags(request: HttpRequest, me: Member, case: Case) -> str:
-    form = TagsForm(request.POST)
-    if not form.is_valid():
-        raise actions.ActionError(_("Tags must be at most 800 characters in all."))
-    tags = form.cleaned_data["tags"].split(",")
-    actions.set_tags(me, vault(request), case, tags, form.cleaned_data["version"])
-    return _("The tags were saved.")
+@desk_view(WORK)
+@require_POST
+def case_save(request: HttpRequest, number: int) -> HttpResponse:
+    me = member(request)
+    case = access_case_by_number(me, number)
+    form = CaseForm(request.POST, case=case, members=active_members(me),
+                    tags=tags_of(vault(request), case))
+    if not form.is_valid() and "version" in form.errors:
+        messages.error(request, _("The form was incomplete; nothing was saved. Try again."))
+        return redirect("desk:case", number=case.number)
+    try:
+        saved, refused = _apply(request, me, case, form)
+    except actions.StaleCase as exc:
+        messages.error(request, str(exc))
+        return redirect("desk:case", number=case.number)
+    if saved:
+        messages.success(request, _("Saved: %(fields)s.") % {
+            "fields": ", ".join(str(FIELD_NAMES[name]) for name in saved)})
+    if not refused:
+        if not saved:
+            messages.info(request, _("Nothing was changed."))
+        return redirect("desk:case", number=case.number)
+    case.refresh_from_db()
+    return _render_case(request, me, case, case_form=form, refused=refused, status=400)
 
 
 def _text(request: HttpRequest) -> str:
@@ -164,8 +204,14 @@ def _note(request: HttpRequest, me: Member, case: Case) -> str:
 
 
 def _reply(request: HttpRequest, me: Member, case: Case) -> str:
+    before = case.status
     actions.reply(me, vault(request), case, _text(request))
-    return _("The reply is on its way to the requester.")
+    sent = (_("The reply was saved. The requester reads it on the follow-up page when they "
+              "next come back with their codename.") if case.channel == Channel.WEB
+            else _("The reply is queued and goes out at the channel's pace."))
+    if case.status != before:
+        return sent + " " + _("The case now waits on the requester.")
+    return sent
 
 
 def _deadline(request: HttpRequest, me: Member, case: Case) -> str:
@@ -187,7 +233,6 @@ def _deadline_state(request: HttpRequest, me: Member, case: Case) -> str:
 
 
 ACTIONS: dict[str, Handler] = {
-    "status": _set_status, "assign": _assign, "details": _details, "tags": _tags,
     "note": _note, "reply": _reply, "deadline": _deadline, "deadline-state": _deadline_state,
 }
 TYPED = ("reply", "note")  # actions whose text a refusal must not throw away
@@ -211,7 +256,9 @@ def case_action(request: HttpRequest, number: int, action: str) -> HttpResponse:
     if action in TYPED:  # give the text back in its box rather than lose it
         case.refresh_from_db()
         typed = request.POST.get("text", "")[:actions.MAX_TEXT * 2]
-        return _render_case(request, me, case, status=400, **{f"{action}_text": typed})
+        if action == "reply":
+            return _render_case(request, me, case, status=400, reply_text=typed)
+        return _render_case(request, me, case, status=400, note_text=typed)
     return redirect("desk:case", number=case.number)
 
 

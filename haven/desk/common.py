@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 
 from haven.accounts.models import Member
+from haven.cases import summaries
 from haven.cases.access import READ, can
 from haven.cases.models import Case
 from haven.vault import OrgVault, VaultError
@@ -50,12 +51,17 @@ def vault(request: HttpRequest) -> OrgVault:
 
 
 def summary_of(org_vault: OrgVault, case: Case) -> str:
+    return summary_parts(org_vault, case).text
+
+
+def summary_parts(org_vault: OrgVault, case: Case) -> summaries.Summary:
+    """The summary and its language ("" when not known); empty for a burned case."""
     if not case.summary:
-        return ""
+        return summaries.Summary("")
     try:
-        return org_vault.decrypt_text(bytes(case.summary))
+        return summaries.unpack(org_vault.decrypt_text(bytes(case.summary)), case.category)
     except VaultError:
-        return "?"
+        return summaries.Summary("?")
 
 
 def tags_of(org_vault: OrgVault, case: Case) -> list[str]:

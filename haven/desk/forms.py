@@ -7,36 +7,46 @@ from django.utils.translation import gettext_lazy as _
 
 from haven.accounts.models import Member
 from haven.cases import categories, rules
-from haven.cases.models import Priority, Status
+from haven.cases.actions import clean_tags
+from haven.cases.models import TRANSITIONS, Case, Priority, Status
 
 
-class VersionedForm(forms.Form):
-    """Carries the case version the member saw, to refuse stale changes."""
+class CaseForm(forms.Form):
+    """The case's status, assignee, priority, category and tags: one form, one button.
+
+    Every status is accepted here so that a refused transition gets the actions'
+    own message; the page offers only the current status and those that may follow.
+    """
+
+    FIELDS = ("category", "priority", "tags", "assignee", "status")
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-
-
-class StatusForm(VersionedForm):
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
-
-
-class AssignForm(VersionedForm):
     assignee = forms.TypedChoiceField(label=_("Assigned to"), coerce=int, empty_value=None,
                                       required=False)
-
-    def __init__(self, *args: Any, members: list[Member], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        choices = [("", _("nobody")), *((m.pk, str(m)) for m in members)]
-        self.fields["assignee"].choices = choices  # type: ignore[attr-defined]
-
-
-class DetailsForm(VersionedForm):
     priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int)
     category = forms.ChoiceField(label=_("Category"), choices=categories.choices)
-
-
-class TagsForm(VersionedForm):
     tags = forms.CharField(label=_("Tags, separated by commas"), max_length=800, required=False)
+
+    def __init__(self, *args: Any, case: Case, members: list[Member], tags: list[str],
+                 **kwargs: Any) -> None:
+        self.current = {"status": case.status, "assignee": case.assignee_id,
+                        "priority": case.priority, "category": case.category,
+                        "tags": clean_tags(tags)}
+        kwargs["initial"] = {**self.current, "version": case.version, "tags": ", ".join(tags)}
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [  # type: ignore[attr-defined]
+            ("", _("nobody")), *((m.pk, str(m)) for m in members)]
+        self.status_choices = [(case.status, Status(case.status).label)] + [
+            (s, Status(s).label) for s in Status.values if s in TRANSITIONS.get(case.status, set())]
+
+    def changed(self) -> list[str]:
+        """Valid fields whose value differs from the case as it was loaded."""
+        data = dict(self.cleaned_data)
+        if "tags" in data:
+            data["tags"] = clean_tags(data["tags"].split(","))
+        return [name for name in self.FIELDS
+                if name in data and name not in self.errors and data[name] != self.current[name]]
 
 
 class TextForm(forms.Form):

@@ -15,28 +15,30 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+
+from .times import day, moment
 
 # data-label names each cell where a phone shows the row as a card, without the header.
 ROW = ('<tr class="{}"><td class="number"><a href="{}">#{}</a></td>'
-       '<td class="summary"><a href="{}">{}</a>{}{}</td>'
+       '<td class="summary">{}{}{}{}</td>'
        '<td data-label="{}">{}</td><td data-label="{}">{}{}</td><td data-label="{}">{}</td>'
        '<td data-label="{}">{}</td><td data-label="{}">{}</td></tr>')
 
 
-def _time(moment: datetime, fmt: str, css: str = "") -> SafeString:
-    local = timezone.localtime(moment)
-    return format_html('<time datetime="{}" class="{}">{}</time>', local.isoformat(), css,
-                       local.strftime(fmt))
-
-
-def _summary(row: dict[str, Any]) -> SafeString:
-    case = row["case"]
-    if case.erased:
-        return format_html("<em>{}</em>", _("erased by requester"))
-    if not row["summary"]:
-        return format_html("<em>{}</em>", _("burned"))
-    return format_html("{}", Truncator(row["summary"]).chars(90))
+def _summary(row: dict[str, Any], href: str, shown_lang: str) -> SafeString:
+    """The summary as a link; one in another language than the page's carries a tag."""
+    case, summary = row["case"], row["summary"]
+    if case.erased or not summary.text:
+        return format_html('<a href="{}"><em>{}</em></a>', href,
+                           _("erased by requester") if case.erased else _("burned"))
+    text = Truncator(summary.text).chars(90)
+    if not summary.lang:
+        return format_html('<a href="{}">{}</a>', href, text)
+    tag = format_html(' <span class="badge lang" lang="{}">{}</span>', summary.lang,
+                      summary.lang.upper()) if summary.lang != shown_lang else ""
+    return format_html('<a href="{}" lang="{}">{}</a>{}', href, summary.lang, text, tag)
 
 
 def _row(row: dict[str, Any], base: str, now: datetime, labels: dict[str, str]) -> SafeString:
@@ -47,19 +49,20 @@ def _row(row: dict[str, Any], base: str, now: datetime, labels: dict[str, str]) 
     tags = format_html_join("", ' <span class="badge">{}</span>', ((t,) for t in row["tags"]))
     priority = format_html(" · <strong>{}</strong>", case.get_priority_display()) \
         if case.priority else ""
-    due = _time(case.next_due, "%Y-%m-%d", "overdue" if case.next_due < now else "") \
-        if case.next_due else "—"
+    due = day(case.next_due, "overdue" if case.next_due < now else "") if case.next_due else "—"
     css = {2: "urgent", 1: "high"}.get(case.priority, "")
-    return format_html(ROW, css, href, case.number, href, _summary(row), fraud, tags,
+    return format_html(ROW, css, href, case.number, _summary(row, href, labels["lang"]),
+                       fraud, tags, row.get("matched", ""),
                        labels["category"], row["category"].name,
                        labels["status"], case.get_status_display(), priority,
                        labels["assignee"], case.assignee or "—", labels["due"], due,
-                       labels["arrived"], _time(case.created, "%Y-%m-%d %H:%M"))
+                       labels["arrived"], moment(case.created))
 
 
 def rows_html(rows: list[dict[str, Any]]) -> SafeString:
     base = reverse("desk:queue") + "cases/"
     now = timezone.now()
-    labels = {"fraud": _("suspected fraud"), "category": _("Category"), "status": _("Status"),
-              "assignee": _("Assigned to"), "due": _("Next deadline"), "arrived": _("Arrived")}
+    labels = {"lang": (get_language() or "en")[:2], "fraud": _("suspected fraud"),
+              "category": _("Category"), "status": _("Status"), "assignee": _("Assigned to"),
+              "due": _("Next deadline"), "arrived": _("Arrived")}
     return mark_safe("".join(_row(r, base, now, labels) for r in rows))  # noqa: S308 - built by format_html

@@ -17,6 +17,7 @@ urlpatterns = [
     path("cases/new/", views.new_case, name="new_case"),
     path("cases/<int:number>/", case_views.case_page, name="case"),
     path("cases/<int:number>/deadline/propose/", case_views.propose_deadline, name="propose"),
+    path("cases/<int:number>/save/", case_views.case_save, name="save"),
     path("cases/<int:number>/burn/", case_views.burn_case, name="burn"),
     path("cases/<int:number>/audit/", case_views.case_audit, name="audit"),
     path("cases/<int:number>/<slug:action>/", case_views.case_action, name="action"),

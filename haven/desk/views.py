@@ -6,8 +6,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -15,7 +17,7 @@ from django.views.decorators.http import require_POST
 from haven.audit import chain
 from haven.cases import actions, categories, search
 from haven.cases.access import MANAGE, WORK, can
-from haven.cases.models import OrgSettings, Reminder, SavedReply, Status
+from haven.cases.models import OrgSettings, Reminder, SavedReply, SearchField, Status
 from haven.knowledge import actions as kb_actions
 from haven.knowledge.forms import ReviewAgeForm
 from haven.knowledge.reviews import review_age
@@ -28,7 +30,7 @@ from .common import (
     desk_view,
     member,
     paginate,
-    summary_of,
+    summary_parts,
     tags_of,
     vault,
 )
@@ -42,7 +44,7 @@ def _rows(request: HttpRequest, page: Any) -> list[dict[str, Any]]:
         if cases:
             chain.record(member(request).organization_id, "queue.read", actor_id=member(request).pk,
                          detail={"cases": [c.pk for c in cases]})
-    return [{"case": c, "summary": summary_of(org_vault, c), "tags": tags_of(org_vault, c),
+    return [{"case": c, "summary": summary_parts(org_vault, c), "tags": tags_of(org_vault, c),
              "category": categories.get(c.category)} for c in cases]
 
 
@@ -68,14 +70,26 @@ def queue(request: HttpRequest) -> HttpResponse:
     cases, params = _filtered(request, queues.queue_cases(me, slug))
     page = paginate(request, cases.select_related("assignee"))
     search.reseal_cases(vault(request), page.object_list)
+    # Reminders without a member (duplicates, failed deliveries, a blocked bot) are for
+    # everyone: SQL's IN (x, NULL) never matches NULL, so they are asked for by name.
     reminders = (Reminder.objects.filter(organization_id=me.organization_id, dismissed=False)
-                 .filter(member__in=[me, None]).select_related("case").order_by("-created")[:20])
+                 .filter(Q(member=me) | Q(member__isnull=True))
+                 .select_related("case").order_by("-created")[:20])
     return render(request, "desk/queue.html", {
         "queues": queues.QUEUES, "counts": queues.counts(me), "current": slug, "page": page,
         "rows": _rows(request, page), "params": params, "categories": categories.choices(),
         "statuses": Status.choices, "members": active_members(me), "reminders": reminders,
         "can_work": can(me, WORK),
     })
+
+
+def _add_matched(rows: list[dict[str, Any]], fields: dict[int, list[int]]) -> None:
+    """Why each case matched: the parts holding a word, never the text (answers may be sensitive)."""
+    for row in rows:
+        names = [str(SearchField(f).label) for f in fields.get(row["case"].pk, [])]
+        if names:
+            row["matched"] = format_html('<small class="matched">{}</small>', _(
+                "matched in: %(fields)s") % {"fields": ", ".join(names)})
 
 
 @desk_view()
@@ -88,6 +102,8 @@ def search_view(request: HttpRequest) -> HttpResponse:
         results = search.search(vault(request), me.organization_id, query).order_by("-created", "-pk")
         page = paginate(request, results.select_related("assignee"))
         rows = _rows(request, page)
+        _add_matched(rows, search.matched_fields(vault(request), me.organization_id, query,
+                                                 [c.pk for c in page.object_list]))
         found = capped_count(results)
     return render(request, "desk/search.html", {"query": query, "page": page, "rows": rows,
                                                 "found": found if query else 0,

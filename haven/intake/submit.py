@@ -41,10 +41,13 @@ class Submitted:
 
 
 def summary_line(finished: Finished) -> str:
-    """The category and the first non-sensitive short answer: safe to show in a list."""
-    name = categories.get(finished.questionnaire.category).names.get(finished.lang) \
-        or finished.questionnaire.category
-    line = f"{name} — {finished.summary_answer}" if finished.summary_answer else name
+    """The first non-sensitive short answer: safe to show in a list.
+
+    Not the category: the desk shows it in a column of its own. With no such
+    answer, the category's name in the requester's language stands in.
+    """
+    line = finished.summary_answer or categories.get(finished.questionnaire.category).names.get(
+        finished.lang) or finished.questionnaire.category
     return line[:SUMMARY_MAX]
 
 
@@ -60,7 +63,7 @@ def submit(
                 raise AlreadySubmitted
             case = actions.create_case(
                 org, category=finished.questionnaire.category, channel=channel,
-                summary=summary_line(finished), answers=finished.record(),
+                summary=summary_line(finished), answers=finished.record(), lang=finished.lang,
             )
             code = _give_codename(case, finished.lang)
             _fingerprint(org, case, finished)

@@ -41,3 +41,28 @@ def test_the_queue_shows_each_case_as_a_card_on_a_phone(
         assert cell.evaluate("td => getComputedStyle(td, '::before').content") == f'"{label}: "'
     box = card.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+
+
+def test_the_case_form_saves_with_one_button_on_a_phone(
+    new_context: NewContext, live_server: LiveServer, tmp_path: Path
+) -> None:
+    alice, _made = make_org("first", "alice")
+    case = make_case(alice, "Прийшла повістка до ТЦК", lang="uk")
+    page = new_context(phone=True).new_page()
+    page.goto("/login/")
+    _log_in(page, alice)
+    page.goto("/desk/")
+    expect(page.locator('td.summary .badge.lang[lang="uk"]')).to_have_text("UK")
+    assert _overflow(page) <= 0
+    page.goto(f"/desk/cases/{case.number}/")
+    form = page.locator("form.case-form")
+    expect(form.get_by_role("button")).to_have_count(1)
+    expect(form.get_by_label("Status")).to_have_value("new")  # the current one, not the first
+    form.get_by_label("Priority").select_option(label="Urgent")
+    form.get_by_label("Tags, separated by commas").fill("family")
+    form.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved: priority, tags.")
+    expect(page.locator(".facts")).to_contain_text("Urgent")
+    expect(page.locator(".facts")).to_contain_text("UTC")  # times say their zone
+    page.screenshot(path=tmp_path / "case-phone.png", full_page=True)
+    assert _overflow(page) <= 0

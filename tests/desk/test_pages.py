@@ -53,7 +53,7 @@ def test_another_organization_gets_404_on_every_case_url(alice: Persona, charlie
     base = f"/desk/cases/{case.number}"
     for url in (f"{base}/", f"{base}/audit/", f"{base}/burn/", f"{base}/deadline/propose/"):
         assert charlie_client.get(url).status_code == 404, url
-    for action in ("status", "assign", "note", "reply", "tags", "details", "deadline"):
+    for action in ("save", "note", "reply", "deadline"):
         response = charlie_client.post(f"{base}/{action}/", {"text": "x", "version": 1,
                                                               "status": "closed"})
         assert response.status_code == 404, action
@@ -107,8 +107,9 @@ def test_a_stale_status_form_is_refused_and_says_so(alice: Persona, alice_client
     case = make_case(alice)
     old = case.version
     actions.set_status(alice.member, case, Status.TRIAGE, old)
-    page = alice_client.post(f"/desk/cases/{case.number}/status/",
-                             {"status": Status.CLOSED, "version": old}, follow=True)
+    page = alice_client.post(f"/desk/cases/{case.number}/save/",
+                             {"status": Status.CLOSED, "version": old, "priority": 0,
+                              "category": "summons", "assignee": "", "tags": ""}, follow=True)
     assert "Someone changed this case" in page.content.decode()
     assert Case.objects.get(pk=case.pk).status == Status.TRIAGE
 

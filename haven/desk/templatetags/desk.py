@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import template
 from django.http import QueryDict
 from django.utils.safestring import SafeString
 
+from haven.desk import times
 from haven.desk.table import rows_html
 
 register = template.Library()
@@ -36,3 +38,16 @@ def index(sequence: list[Any], position: int) -> Any:
 @register.simple_tag
 def case_rows(rows: list[dict[str, Any]]) -> SafeString:
     return rows_html(rows)
+
+
+@register.filter
+def moment(value: datetime | None, seconds: bool = False) -> SafeString | str:
+    """A time in the member's zone, with the zone: "2026-12-04 14:05 MSK"."""
+    if value is None:
+        return ""
+    return times.moment(value, "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+@register.filter
+def day(value: datetime | None) -> SafeString | str:
+    return times.day(value) if value is not None else ""
