@@ -21,6 +21,8 @@ from haven.cases import categories
 from haven.cases.access import WORK, can
 from haven.cases.models import Case
 
+from .models import Article
+from .organizations import OrgNote, notes_for
 from .plaintext import reply_text
 from .search import QueryError
 from .service import (
@@ -71,9 +73,19 @@ def case_panel(request: HttpRequest, case: Case) -> dict[str, Any]:
         panel["query"] = "" if error.code in ("binary", "too_long") else panel["query"]
         return panel
     keep = {"kb": typed, "kb_lang": lang} if typed.strip() else {}
-    panel["hits"] = [{"hit": hit, "use_url": request.path + "?" + urlencode(
-        {**keep, "use_article": f"{hit.lang}/{hit.slug}"}) + "#reply-h"} for hit in hits]
+    notes = _notes(hits)
+    panel["hits"] = [{"hit": hit, "notes": notes.get(hit.article_id, []),
+                      "use_url": request.path + "?" + urlencode(
+                          {**keep, "use_article": f"{hit.lang}/{hit.slug}"}) + "#reply-h"}
+                     for hit in hits]
     return panel
+
+
+def _notes(hits: list[ArticleHit]) -> dict[int, list[OrgNote]]:
+    """The organizations box of each hit's article, as its page shows it."""
+    rows = Article.objects.in_bulk([hit.article_id for hit in hits])
+    return {pk: notes_for(row.organizations or [], row.body_markdown, row.lang)
+            for pk, row in rows.items()}
 
 
 def _category_words(case: Case, lang: str) -> str:
