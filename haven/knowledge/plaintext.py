@@ -76,9 +76,8 @@ def warning_lines(article: Article) -> list[str]:
 def reply_text(article: Article, url: str) -> str:
     """Title, body, warnings, sources and the article's address: a ready reply for the desk."""
     with translation.override(article.lang):
-        sources = "\n".join(f"{number}. {s.get('title', '')}"
-                            + (f" — {s['url']}" if s.get("url") else "")
-                            for number, s in enumerate(article.sources, start=1))
+        sources = "\n".join(f"• {s.get('title', '')}" + (f" — {s['url']}" if s.get("url") else "")
+                            for s in article.sources)
         sources_label, full_label = _("Sources"), _("Full article")
         parts = [article.title, body_text(article), "\n".join(warning_lines(article)),
                  f"{sources_label}:\n{sources}", f"{full_label}: {absolute(url)}"]
