@@ -50,7 +50,8 @@ class Rule:
         if not isinstance(value, date):
             raise RuleError("this rule needs a date")
         off = self.offset or {}
-        return add_months(value, off.get("months", 0)) + timedelta(days=off.get("days", 0))
+        day = add_months(value, off.get("months", 0)) + timedelta(days=off.get("days", 0))
+        return add_working_days(day, off.get("working_days", 0))
 
     def reason(self, value: date | int, lang: str | None = None) -> str:
         shown = value.isoformat() if isinstance(value, date) else str(value)
@@ -71,6 +72,19 @@ class Proposal:
 def due_at(day: date) -> datetime:
     """A due date as the start of that day (UTC), the moment reminders count towards."""
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+def add_working_days(day: date, count: int) -> date:
+    """``count`` working days after ``day``, skipping Saturdays and Sundays.
+
+    Public holidays are not known here: a rule that counts working days says so
+    in its reason, and the caseworker confirms the date.
+    """
+    while count > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            count -= 1
+    return day
 
 
 def add_months(day: date, months: int) -> date:
