@@ -6,9 +6,11 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from haven.knowledge.models import Article
+from haven.knowledge.models import Article, ChannelPost
 from haven.knowledge.plaintext import markdown_to_text, reply_text, telegram_text
+from haven.knowledge.posts import render_post
 from haven.knowledge.service import article_text_for_telegram, search_articles
 from tests.conftest import Persona, make_case
 
@@ -185,3 +187,12 @@ def test_the_desk_panel_shows_the_organizations_box(alice: Persona, alice_client
     box = panel.split('class="kb-orgs"', 1)[1].split("</section>", 1)[0]
     assert "Free Buryatia Foundation" in box and "284.1" in box
     assert 'class="kb-org kb-org-undesirable"' in box
+
+
+def test_a_channel_post_of_the_article_carries_the_warning(alice: Persona) -> None:
+    article = _shipped("ru")
+    post = ChannelPost.objects.create(organization=alice.org, article=article, lang="ru",
+                                      scheduled_for=timezone.now())
+    text = render_post(post)
+    assert "⚠ Фонд «Свободная Бурятия»: «Нежелательная» организация в России с 01.09.2023." in text
+    assert "[1]" not in text and "/kb/o/first/ru/exit-ban/" in text
