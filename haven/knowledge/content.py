@@ -182,7 +182,8 @@ def parse_article(path: Path, orgs: Registry | None = None, today: dt.date | Non
 
 
 def check_links(articles: Iterable[Article]) -> list[ContentError]:
-    """Every ``related`` entry must name an existing article that links back."""
+    """Every ``related`` entry must name an existing article that links back and, being
+    its translation, cites the same addresses and lists the same organizations."""
     by_key = {article.key: article for article in articles}
     errors: list[ContentError] = []
     for article in by_key.values():
@@ -193,9 +194,20 @@ def check_links(articles: Iterable[Article]) -> list[ContentError]:
             elif article.key not in other.related:
                 message = f"related article {key!r} does not link back to {article.key!r}"
             else:
-                continue
-            errors.append(ContentError(article.path, None, message))
+                message = _translation_problem(article, other)
+            if message:
+                errors.append(ContentError(article.path, None, message))
     return errors
+
+
+def _translation_problem(article: Article, other: Article) -> str:
+    if [s.url for s in article.sources] != [s.url for s in other.sources]:
+        return (f"translation {other.key!r} cites other sources: list the same URLs in the "
+                "same order in every language (titles may be translated)")
+    if set(article.organizations) != set(other.organizations):
+        return (f"translation {other.key!r} lists other organizations: every language "
+                "lists the same ids")
+    return ""
 
 
 def load_synonyms(path: Path = SYNONYMS_FILE) -> list[list[str]]:

@@ -527,3 +527,17 @@ def test_rendering_never_emits_script_or_handlers(text: str) -> None:
     assert "<script" not in html
     assert not re.search(r"<[^>]*\son\w+\s*=", html)
     assert 'href="javascript' not in html
+
+
+def test_translations_must_cite_the_same_addresses_and_organizations(tmp_path: Path) -> None:
+    body = "Ask the Free Buryatia Foundation [1].\n\n" + BODY
+    en = {**GOOD, "related": ["ru/good"], "organizations": ["free-buryatia"]}
+    ru = {**en, "lang": "ru", "related": ["en/good"]}
+    ru_body = "Спросите фонд «Свободная Бурятия» [1].\n\n*Это общая информация, а не юридическая консультация.*\n"
+    _write(tmp_path, "en", "good", en, body)
+    _write(tmp_path, "ru", "good", {**ru, "sources": [_source(title="Закон")]}, ru_body)
+    assert load_articles(tmp_path).errors == []  # titles may be translated
+    _write(tmp_path, "ru", "good", {**ru, "sources": [_source(url=LAW_URL + "x/")]}, ru_body)
+    assert any("cites other sources" in str(e) for e in load_articles(tmp_path).errors)
+    _write(tmp_path, "ru", "good", {**ru, "organizations": ["free-buryatia", "far"]}, ru_body)
+    assert any("lists other organizations" in str(e) for e in load_articles(tmp_path).errors)
