@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import markdown
 import nh3
@@ -58,6 +58,8 @@ _LANGUAGE_ROOTS = frozenset({
     "en", "eng", "english", "ru", "rus", "russian", "uk", "ukr", "ua", "ukrainian", "de", "deu",
     "ger", "german", "fr", "es", "it", "pl", "lt", "lv", "et", "ee", "ka", "be", "kk", "hy",
     "index.html", "index.php", "index.htm", "home", "main"})
+_LANGUAGE_KEYS = frozenset({"lang", "language", "hl", "locale", "l", "utm_source", "utm_medium",
+                            "utm_campaign", "ref"})
 
 _ALLOWED_TAGS = {"p", "h2", "h3", "ul", "ol", "li", "strong", "em", "a", "blockquote",
                  "code", "pre", "br"}
@@ -446,8 +448,11 @@ def url_problem(url: str) -> str | None:
                 "(the fact-check abbreviates many)")
     if not re.match(r"^https?://[^\s/]+(/\S*)?$", url):
         return "must be a web address starting with http:// or https://"
-    path = urlsplit(url).path.strip("/")
-    if not path or path.lower() in _LANGUAGE_ROOTS:
+    parts = urlsplit(url)
+    path = parts.path.strip("/")
+    # A page named only by its query (WordPress ?p=421082) is a page; ?lang=en is not.
+    named = [key for key, _value in parse_qsl(parts.query) if key.lower() not in _LANGUAGE_KEYS]
+    if (not path or path.lower() in _LANGUAGE_ROOTS) and not named:
         return ("is a site's home page, not the page that supports the claim: "
                 "link the article, law text or ruling itself")
     return None
