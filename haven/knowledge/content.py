@@ -273,7 +273,7 @@ def render_article(text: str, source_count: int, lang: str) -> str:
             parts.append(part)
             continue
         if skip <= 0:
-            part = MARKER_RE.sub(lambda m: _citation_link(m, source_count), part)
+            part = _SPACED_MARKER_RE.sub(lambda m: _citation_link(m, source_count), part)
             if confirm is not None:
                 part = confirm.sub(lambda m: f'<mark class="kb-confirm">{m.group(0)}</mark>', part)
         parts.append(part)
@@ -283,10 +283,12 @@ def render_article(text: str, source_count: int, lang: str) -> str:
 def _citation_link(match: re.Match[str], source_count: int) -> str:
     number = int(match.group(1))
     if not 1 <= number <= source_count:
-        return match.group(0)
+        return match.group(0)  # not a citation: left as written
     return f'<sup class="kb-cite"><a href="#source-{number}">[{number}]</a></sup>'
 
 
+# A marker with the spaces before it: the superscript sits against the word it cites.
+_SPACED_MARKER_RE = re.compile(r"[ \t]*\[(\d{1,3})\](?!\()")
 _MARKER_RUN_RE = re.compile(r"[ \t]*(?:\[\d{1,3}\](?!\())+")
 _TAG_SPLIT_RE = re.compile(r"(<[^>]*>)")
 _TAG_NAME_RE = re.compile(r"<(/?)([a-zA-Z0-9]+)")
