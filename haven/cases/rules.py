@@ -10,9 +10,25 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.utils.functional import Promise
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _lazy
 
 PATH = Path(__file__).with_name("deadline_rules.yaml")
+
+# Rules removed because they were wrong (issue 17). A case may still hold a deadline one of
+# them proposed, with its stored reason: the desk shows it with this warning beside it.
+WITHDRAWN: dict[str, Promise] = {
+    "acs-after-deferment": _lazy(
+        "This proposal came from a withdrawn rule: no law gives 10 days to apply for ACS "
+        "after a deferment ends. Check the date with a lawyer."),
+    "summons-served": _lazy(
+        "This proposal came from a withdrawn rule: leaving Russia is banned from the day the "
+        "summons is placed in the register, not 7 days later (53-FZ Art. 7.1). Check its text."),
+    "summons-restrictions": _lazy(
+        "This proposal came from a withdrawn rule: the 20 days are counted from the appearance "
+        "date set in the summons, not from its posting (53-FZ Art. 7.1). Recalculate it."),
+}
 
 
 class RuleError(ValueError):

@@ -86,3 +86,16 @@ def test_a_deadline_from_a_removed_rule_still_shows(alice: Persona, alice_client
     assert response.status_code == 200
     page = response.content.decode()
     assert f"Stored reason of {old_rule}" in page and "2026-12-20" in page
+    # ...with a warning, so nobody acts on a wrong stored reason unchecked.
+    assert "This proposal came from a withdrawn rule" in page
+
+
+def test_the_withdrawn_warning_speaks_the_desks_language(alice: Persona,
+                                                         alice_client: Client) -> None:
+    case = make_case(alice)
+    actions.propose_deadline(case, datetime(2026, 12, 20, tzinfo=UTC), "old", "summons-served")
+    actions.propose_deadline(case, datetime(2026, 12, 21, tzinfo=UTC), "new", "summons-exit-ban")
+    alice_client.post("/i18n/setlang/", {"language": "ru", "next": "/desk/"})
+    page = alice_client.get(f"/desk/cases/{case.number}/").content.decode()
+    assert page.count("Это предложение создано отменённым правилом") == 1
+    assert "выезд из России запрещён со дня размещения повестки в реестре" in page
