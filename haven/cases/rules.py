@@ -10,9 +10,25 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.utils.functional import Promise
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _lazy
 
 PATH = Path(__file__).with_name("deadline_rules.yaml")
+
+# Rules removed because they were wrong (issue 17). A case may still hold a deadline one of
+# them proposed, with its stored reason: the desk shows it with this warning beside it.
+WITHDRAWN: dict[str, Promise] = {
+    "acs-after-deferment": _lazy(
+        "This proposal came from a withdrawn rule: no law gives 10 days to apply for ACS "
+        "after a deferment ends. Check the date with a lawyer."),
+    "summons-served": _lazy(
+        "This proposal came from a withdrawn rule: leaving Russia is banned from the day the "
+        "summons is placed in the register, not 7 days later (53-FZ Art. 7.1). Check its text."),
+    "summons-restrictions": _lazy(
+        "This proposal came from a withdrawn rule: the 20 days are counted from the appearance "
+        "date set in the summons, not from its posting (53-FZ Art. 7.1). Recalculate it."),
+}
 
 
 class RuleError(ValueError):
@@ -50,7 +66,8 @@ class Rule:
         if not isinstance(value, date):
             raise RuleError("this rule needs a date")
         off = self.offset or {}
-        return add_months(value, off.get("months", 0)) + timedelta(days=off.get("days", 0))
+        day = add_months(value, off.get("months", 0)) + timedelta(days=off.get("days", 0))
+        return add_working_days(day, off.get("working_days", 0))
 
     def reason(self, value: date | int, lang: str | None = None) -> str:
         shown = value.isoformat() if isinstance(value, date) else str(value)
@@ -71,6 +88,19 @@ class Proposal:
 def due_at(day: date) -> datetime:
     """A due date as the start of that day (UTC), the moment reminders count towards."""
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+def add_working_days(day: date, count: int) -> date:
+    """``count`` working days after ``day``, skipping Saturdays and Sundays.
+
+    Public holidays are not known here: a rule that counts working days says so
+    in its reason, and the caseworker confirms the date.
+    """
+    while count > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            count -= 1
+    return day
 
 
 def add_months(day: date, months: int) -> date:

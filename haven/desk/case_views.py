@@ -36,7 +36,7 @@ from .forms import CaseForm, DeadlineForm, RuleForm, TextForm
 def _deadlines(request: HttpRequest, case: Case) -> list[dict[str, Any]]:
     org_vault = vault(request)
     return [{"deadline": d, "reason": org_vault.decrypt_text(bytes(d.reason)),
-             "rule": rules.all_rules().get(d.rule)}
+             "rule": rules.all_rules().get(d.rule), "withdrawn": rules.WITHDRAWN.get(d.rule)}
             for d in case.deadlines.select_related("owner").order_by("done_at", "due")]
 
 

@@ -22,7 +22,7 @@ The format (see content/questionnaires/README.md for a full example)::
         when: {step: kind, is: electronic}   # or in: [a, b], or not: x; a list means all
         max: today
     deadlines:                 # answers that feed haven/cases/deadline_rules.yaml
-      - {rule: summons-served, input: posted_on}
+      - {rule: summons-exit-ban, input: posted_on}
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from haven.cases.access import WORK, can
 from haven.cases.models import Case
 
 from .models import Article
+from .organizations import OrgNote, notes_for
 from .plaintext import reply_text
 from .reviews import ReviewState, states_for
 from .search import QueryError
@@ -75,8 +76,11 @@ def case_panel(request: HttpRequest, case: Case) -> dict[str, Any]:
         return panel
     keep = {"kb": typed, "kb_lang": lang} if typed.strip() else {}
     states = _review_states(me, hits)
-    panel["hits"] = [{"hit": hit, "review": states.get(hit.article_id), "use_url": request.path + "?"
-                      + urlencode({**keep, "use_article": f"{hit.lang}/{hit.slug}"}) + "#reply-h"}
+    notes = _notes(hits)
+    panel["hits"] = [{"hit": hit, "review": states.get(hit.article_id),
+                      "notes": notes.get(hit.article_id, []),
+                      "use_url": request.path + "?" + urlencode(
+                          {**keep, "use_article": f"{hit.lang}/{hit.slug}"}) + "#reply-h"}
                      for hit in hits]
     return panel
 
@@ -84,6 +88,13 @@ def case_panel(request: HttpRequest, case: Case) -> dict[str, Any]:
 def _review_states(me: Member, hits: list[ArticleHit]) -> dict[int, ReviewState]:
     rows = Article.objects.in_bulk([hit.article_id for hit in hits]).values()
     return states_for(me.organization, rows)
+
+
+def _notes(hits: list[ArticleHit]) -> dict[int, list[OrgNote]]:
+    """The organizations box of each hit's article, as its page shows it."""
+    rows = Article.objects.in_bulk([hit.article_id for hit in hits])
+    return {pk: notes_for(row.organizations or [], row.body_markdown, row.lang)
+            for pk, row in rows.items()}
 
 
 def _category_words(case: Case, lang: str) -> str:

@@ -18,8 +18,8 @@ from django.utils import timezone
 from .content import DEFAULT_ROOT, LANGS, Article, ContentError, load_articles
 from .models import Article as ArticleRow
 
-_FIELDS = ("title", "topic", "tags", "related", "sources", "body_markdown", "reviewed_on",
-           "reviewed_by", "unverified")
+_FIELDS = ("title", "topic", "tags", "related", "sources", "organizations", "body_markdown",
+           "reviewed_on", "reviewed_by", "unverified")
 
 
 @dataclass
@@ -73,7 +73,9 @@ def _values(article: Article) -> dict[str, Any]:
     return {
         "title": article.title, "topic": article.topic, "tags": list(article.tags),
         "related": list(article.related),
-        "sources": [{"title": s.title, "url": s.url} for s in article.sources],
+        "sources": [{"title": s.title, "url": s.url, "consulted": s.consulted}
+                    for s in article.sources],
+        "organizations": list(article.organizations),
         "body_markdown": article.body_markdown, "reviewed_on": article.reviewed_on,
         "reviewed_by": article.reviewed_by, "unverified": article.unverified,
     }

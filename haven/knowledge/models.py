@@ -34,7 +34,9 @@ class Article(models.Model):
     topic = models.CharField(max_length=40)
     tags = models.JSONField(default=list)  # ["ACS", "deadline", ...]
     related = models.JSONField(default=list)  # ["en/acs-deadlines", ...]: translations
-    sources = models.JSONField(default=list)  # [{"title": ..., "url": ... or None}]
+    sources = models.JSONField(default=list)  # [{"title": ..., "url": ..., "consulted": ...}]
+    # Ids from content/knowledge/organizations.yaml that the body names.
+    organizations = models.JSONField(default=list, blank=True)
     body_markdown = models.TextField()
     # The front matter's sign-off of a shipped article (a lawyer, in the repository).
     # An organization's review is an ArticleReview; its own rows leave these empty.

@@ -16,8 +16,9 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .content import NOT_ADVICE_PHRASES, plain_text, render_markdown
+from .content import NOT_ADVICE_PHRASES, plain_text, render_markdown, strip_markers
 from .models import Article
+from .organizations import notes_for
 from .reviews import ReviewState
 
 TELEGRAM_LIMIT = 4096
@@ -46,9 +47,9 @@ class _Flattener(HTMLParser):
 
 
 def markdown_to_text(markdown_text: str) -> str:
-    """Sanitised Markdown flattened to plain text."""
+    """Sanitised Markdown flattened to plain text, without citation markers."""
     flattener = _Flattener()
-    flattener.feed(render_markdown(markdown_text))
+    flattener.feed(render_markdown(strip_markers(markdown_text)))
     flattener.close()
     lines = [line.strip() for line in "".join(flattener.parts).split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
@@ -67,14 +68,20 @@ def body_text(article: Article) -> str:
     return text
 
 
+def warning_lines(article: Article) -> list[str]:
+    """One line per "undesirable" or "foreign agent" organization the article names."""
+    notes = notes_for(article.organizations or [], article.body_markdown, article.lang)
+    return [note.warning_line() for note in notes if note.warn]
+
+
 def reply_text(article: Article, url: str) -> str:
-    """Title, body, sources and the article's address: a ready reply for the desk."""
+    """Title, body, warnings, sources and the article's address: a ready reply for the desk."""
     with translation.override(article.lang):
         sources = "\n".join(f"• {s.get('title', '')}" + (f" — {s['url']}" if s.get("url") else "")
                             for s in article.sources)
         sources_label, full_label = _("Sources"), _("Full article")
-        parts = [article.title, body_text(article), f"{sources_label}:\n{sources}",
-                 f"{full_label}: {absolute(url)}"]
+        parts = [article.title, body_text(article), "\n".join(warning_lines(article)),
+                 f"{sources_label}:\n{sources}", f"{full_label}: {absolute(url)}"]
     return "\n\n".join(part for part in parts if part.strip())
 
 
@@ -92,7 +99,8 @@ def telegram_text(article: Article, url: str, limit: int = TELEGRAM_LIMIT,
     head = f"<b>{html.escape(article.title, quote=False)}</b>\n{state}\n"
     body = html.escape(_without_note(markdown_to_text(article.body_markdown), article.lang),
                        quote=False)
-    tail = f"\n\n{note}\n\n{link}"
+    warnings = "".join(f"\n\n{html.escape(line, quote=False)}" for line in warning_lines(article))
+    tail = f"{warnings}\n\n{note}\n\n{link}"
     room = limit - len(head) - len(tail)
     if room < 1:
         return (head + link)[:limit]

@@ -25,7 +25,7 @@ from math import log
 from typing import Protocol, TypeVar
 
 from haven.core import text
-from haven.knowledge.content import SYNONYMS_FILE, load_synonyms
+from haven.knowledge.content import SYNONYMS_FILE, load_synonyms, strip_markers
 
 K = TypeVar("K", bound=Hashable)
 MAX_QUERY_CHARS = 500
@@ -348,7 +348,7 @@ def _field_counts(article: ArticleLike, vocabulary: set[tuple[str, str]]) -> dic
     counts: defaultdict[str, float] = defaultdict(float)
     fields = ((article.title, FIELD_WEIGHTS["title"]),
               (" ".join(article.tags), FIELD_WEIGHTS["tags"]),
-              (article.body_markdown, FIELD_WEIGHTS["body"]))
+              (strip_markers(article.body_markdown), FIELD_WEIGHTS["body"]))
     for value, weight in fields:
         pairs = text.analyze(value, article.lang)
         vocabulary.update(pairs)

@@ -19,10 +19,11 @@ from django.utils.translation import get_language
 from haven.accounts.models import Organization
 
 from . import reviews, service
-from .content import CONFIRMATION_PHRASES, LANGS, NOT_ADVICE_PHRASES, render_markdown
+from .content import CONFIRMATION_PHRASES, LANGS, NOT_ADVICE_PHRASES, render_article
 from .labels import LANG_NAMES, TOPIC_LABELS, topic_label
 from .loader import ensure_shipped
 from .models import Article
+from .organizations import notes_for
 from .plaintext import markdown_to_text
 from .search import QueryError, translation_groups
 
@@ -52,6 +53,8 @@ def article(request: HttpRequest, lang: str, slug: str, org_slug: str | None = N
     return render(request, "knowledge/article.html", {
         **_common(request, org, lang), "article": found, "topic": topic_label(found.topic),
         "body_html": safe_body(found), "review": reviews.state_for(org, found, public=True),
+        "sources": numbered_sources(found),
+        "org_notes": notes_for(found.organizations or [], found.body_markdown, found.lang),
         "translations": [{"lang": a.lang, "name": LANG_NAMES[a.lang],
                           "url": service.article_url(a.lang, a.slug, org)}
                          for a in service.translations(found, org)],
@@ -81,8 +84,17 @@ def search(request: HttpRequest, org_slug: str | None = None) -> HttpResponse:
 
 
 def safe_body(found: Article) -> SafeString:
-    """The article's Markdown as HTML that nh3 sanitised (raw HTML in content is shown as text)."""
-    return mark_safe(render_markdown(found.body_markdown))  # noqa: S308 - sanitised by nh3
+    """The article's Markdown as HTML that nh3 sanitised (raw HTML in content is shown as text),
+    its citation markers linked to the source list and unconfirmed claims marked."""
+    html = render_article(found.body_markdown, len(found.sources), found.lang)
+    return mark_safe(html)  # noqa: S308 - sanitised by nh3; only fixed markup added after
+
+
+def numbered_sources(found: Article) -> list[dict[str, Any]]:
+    """The sources as the page lists them: number (the marker's anchor), title, url, consulted."""
+    return [{"number": number, "title": source.get("title", ""), "url": source.get("url"),
+             "consulted": source.get("consulted", "")}
+            for number, source in enumerate(found.sources, start=1)]
 
 
 def content_lang(request: HttpRequest) -> str:

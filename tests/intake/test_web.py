@@ -80,10 +80,24 @@ def test_the_codename_stays_until_written_down_then_the_page_says_how_to_come_ba
 def test_it_proposes_the_deadlines_the_answers_call_for(alice: Persona, visitor: Visitor) -> None:
     complete(visitor)
     deadlines = Deadline.objects.filter(case__organization=alice.org).order_by("due")
+    # The exit ban runs from the day of posting; no appearance date was given, so the
+    # restrictions (20 days after the appearance date) are not proposed.
     assert [(d.rule, d.due.date().isoformat(), d.confirmed) for d in deadlines] == [
-        ("summons-served", "2026-11-09", False), ("summons-restrictions", "2026-11-22", False)]
+        ("summons-exit-ban", "2026-11-02", False)]
     reason = alice.vault().decrypt_text(bytes(deadlines[0].reason))
-    assert "7 дней" in reason
+    assert "Выезд из России запрещён с 2026-11-02" in reason and "53-ФЗ, ст. 7.1" in reason
+
+
+def test_restrictions_are_proposed_20_days_after_the_appearance_date(alice: Persona,
+                                                                     visitor: Visitor) -> None:
+    answers = [(step, "2026-12-01" if step == "report_date" else value)
+               for step, value in SUMMONS_ANSWERS]
+    complete(visitor, answers)
+    deadlines = Deadline.objects.filter(case__organization=alice.org).order_by("due")
+    assert [(d.rule, d.due.date().isoformat()) for d in deadlines] == [
+        ("summons-exit-ban", "2026-11-02"), ("summons-restrictions-start", "2026-12-21")]
+    reason = alice.vault().decrypt_text(bytes(deadlines[1].reason))
+    assert "20 календарных дней со дня явки 2026-12-01" in reason
 
 
 def test_invalid_answers_get_messages_in_russian(visitor: Visitor) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 from pathlib import Path
@@ -24,6 +25,13 @@ from haven.knowledge.content import (
     load_synonyms,
     plain_text,
     render_markdown,
+    url_problem,
+)
+from haven.knowledge.organizations import (
+    ORGANIZATIONS_FILE,
+    RegistryError,
+    parse_registry,
+    registry,
 )
 
 # Nothing in Haven may serve sabotage or violence (see who-uses-it.md, "Out of scope").
@@ -45,6 +53,17 @@ def shipped() -> list[Article]:
     result = load_articles(DEFAULT_ROOT)
     assert [str(e) for e in result.errors] == []
     return result.articles
+
+
+def test_all_shipped_content_loads_with_no_errors() -> None:
+    # Every shipped article follows the format the validator enforces (FORMAT.md, README.md
+    # in content/knowledge): deep-linked, dated sources, citation markers, organizations.
+    # Issue 17: this fails on the kb-format branch alone, whose articles are still in the
+    # old format; it passes once the content branches (kb-acs, kb-summons, kb-soldiers)
+    # that rewrite them are merged.
+    result = load_articles(DEFAULT_ROOT)
+    assert [str(e) for e in result.errors] == []
+    assert len(result.articles) >= 25
 
 
 def _slugs(articles: list[Article], lang: str) -> set[str]:
@@ -167,12 +186,15 @@ def test_shipped_articles_use_only_markup_the_sanitiser_keeps(shipped: list[Arti
 
 # -- the loader's errors -----------------------------------------------------------------
 
+LAW_URL = ("https://www.consultant.ru/document/cons_doc_LAW_18260/"
+           "dc940acbd42ce7edc1bdb8be8fcb13e3bd02820d/")
 GOOD: dict[str, object] = {
     "title": "A title", "lang": "en", "topic": "acs", "tags": ["ACS"], "related": [],
-    "sources": [{"title": "Law", "url": "https://www.consultant.ru/"}],
+    "sources": [{"title": "Law", "url": LAW_URL, "consulted": "2026-03"}],
+    "organizations": [],
     "reviewed_on": None, "reviewed_by": NOT_REVIEWED, "unverified": False,
 }
-BODY = "Some words about the topic.\n\n*This is general information, not legal advice.*\n"
+BODY = "Some words about the topic [1].\n\n*This is general information, not legal advice.*\n"
 
 
 def _write(
@@ -199,7 +221,9 @@ def test_it_loads_a_good_article(tmp_path: Path) -> None:
     assert result.errors == []
     (article,) = result.articles
     assert (article.slug, article.lang, article.title) == ("good", "en", "A title")
-    assert article.sources[0].url == "https://www.consultant.ru/"
+    assert article.sources[0].url == LAW_URL
+    assert article.sources[0].consulted == "2026-03"
+    assert article.organizations == ()
 
 
 def test_it_reports_bad_yaml_with_file_and_line(tmp_path: Path) -> None:
@@ -221,7 +245,8 @@ def test_it_reports_bad_yaml_with_file_and_line(tmp_path: Path) -> None:
         ({"unverified": True}, "en", "to be confirmed with a lawyer"),
         ({"topic": "sabotage"}, "en", "unknown topic"),
         ({"sources": []}, "en", "sources"),
-        ({"sources": [{"title": "x", "url": "javascript:alert(1)"}]}, "en", "http"),
+        ({"sources": [{"title": "x", "url": "javascript:alert(1)", "consulted": "2026-03"}]},
+         "en", "http"),
         ({"related": ["en/self"]}, "en", "another language"),
         ({"reviewd_by": "typo"}, "en", "unknown front-matter key 'reviewd_by'"),
     ],
@@ -282,6 +307,184 @@ def test_it_reports_an_unknown_language_folder(tmp_path: Path) -> None:
     assert ["unknown language folder 'de'" in str(e) for e in result.errors] == [True]
 
 
+# -- the article format: sources, citations, organizations -----------------------------
+
+
+def _source(**change: object) -> dict[str, object]:
+    return {"title": "Law", "url": LAW_URL, "consulted": "2026-03", **change}
+
+
+def _bad_article(tmp_path: Path, meta: dict[str, object], body: str = BODY) -> str:
+    _write(tmp_path, "en", "good", GOOD)
+    return _only_error(tmp_path, _write(tmp_path, "en", "bad", {**GOOD, **meta}, body))
+
+
+def _line(message: str) -> int:
+    match = re.search(r"bad\.md:(\d+):", message)
+    assert match, message
+    return int(match.group(1))
+
+
+@pytest.mark.parametrize("url", [None, ""])
+def test_a_source_without_url_is_refused(tmp_path: Path, url: object) -> None:
+    message = _bad_article(tmp_path, {"sources": [_source(url=url)]})
+    assert "source 1 has no url" in message
+    assert "to be confirmed with a lawyer" in message  # says what to do instead
+    assert _line(message) == _body_line(tmp_path, "- consulted")  # the source's own line
+
+
+@pytest.mark.parametrize("url", [
+    "https://meduza.io/", "https://meduza.io", "https://stoparmy.org/eng",
+    "https://peaceplea.org/en/", "https://www.gosuslugi.ru/ru", "https://ovd.info/?lang=en",
+    "https://www.consultant.ru/index.php",
+])
+def test_a_home_page_url_is_refused(tmp_path: Path, url: str) -> None:
+    message = _bad_article(tmp_path, {"sources": [_source(url=url)]})
+    assert "home page" in message
+
+
+@pytest.mark.parametrize("url", [
+    "https://meduza.io/amp/news/2023/09/01/…",
+    "https://www.consultant.ru/document/cons_doc_LAW_18260/dc940acb…/",
+    "https://zakonrf.info/.../sravnenie-100597",
+])
+def test_a_truncated_url_is_refused(tmp_path: Path, url: str) -> None:
+    assert "cut short" in _bad_article(tmp_path, {"sources": [_source(url=url)]})
+
+
+@pytest.mark.parametrize("url", [
+    "https://en.connection-ev.org/article-3818", "https://en.protothema.gr/?p=421082",
+    "https://de.connection-ev.org/view.php?rs=ObjectWarCampaign&sa=24",
+])
+def test_a_deep_link_is_accepted(tmp_path: Path, url: str) -> None:
+    _write(tmp_path, "en", "good", {**GOOD, "sources": [_source(url=url)]})
+    assert load_articles(tmp_path).errors == []
+
+
+@pytest.mark.parametrize(("consulted", "expected"), [
+    (None, "needs 'consulted'"), ("March 2026", "needs 'consulted'"),
+    ("2026-13", "not a real date"), ("2999-01", "in the future"),
+])
+def test_a_source_without_a_valid_consulted_date_is_refused(
+    tmp_path: Path, consulted: object, expected: str
+) -> None:
+    source = {k: v for k, v in _source(consulted=consulted).items() if v is not None}
+    assert expected in _bad_article(tmp_path, {"sources": [source]})
+
+
+def test_consulted_may_be_a_day_or_a_month(tmp_path: Path) -> None:
+    sources = [_source(consulted="2026-03"), _source(consulted="2026-12-04", title="Page")]
+    body = "One [1], two [2].\n\n*This is general information, not legal advice.*\n"
+    _write(tmp_path, "en", "good", {**GOOD, "sources": sources}, body)
+    result = load_articles(tmp_path, today=dt.date(2026, 12, 4))
+    assert result.errors == []
+    assert [s.consulted for s in result.articles[0].sources] == ["2026-03", "2026-12-04"]
+
+
+def test_a_marker_past_the_source_list_is_refused_with_its_line(tmp_path: Path) -> None:
+    body = "First claim [1].\n\nSecond claim [1][2].\n\n" + BODY
+    message = _bad_article(tmp_path, {}, body)
+    assert "citation [2] points past the sources list (1 listed)" in message
+    assert _line(message) == _body_line(tmp_path, "Second claim")
+
+
+def test_an_uncited_source_is_refused(tmp_path: Path) -> None:
+    message = _bad_article(tmp_path, {"sources": [_source(), _source(title="Meduza")]})
+    assert "source 2 ('Meduza') is never cited: add [2]" in message
+    assert _line(message) == _body_line(tmp_path, "- consulted", nth=2)
+
+
+def test_a_marker_in_a_heading_is_refused(tmp_path: Path) -> None:
+    message = _bad_article(tmp_path, {}, "## Deadlines [1]\n\n" + BODY)
+    assert "citation [1] in a heading" in message
+
+
+def test_a_link_is_not_taken_for_a_marker(tmp_path: Path) -> None:
+    body = "See [2](https://example.org/page) and the law [1].\n\n" + BODY
+    _write(tmp_path, "en", "good", GOOD, body)
+    assert load_articles(tmp_path).errors == []
+
+
+@pytest.mark.parametrize("mention", [
+    "the Free Buryatia Foundation", "FREE BURYATIA", "фонда «Свободная Бурятия»",
+    "«Медиазоны»", "Feminist Anti-War Resistance (FAR)", "Феминистского антивоенного сопротивления",
+])
+def test_an_unlisted_organization_named_in_the_body_is_refused(tmp_path: Path, mention: str) -> None:
+    body = f"Some words [1].\n\nAsk {mention} for help.\n\n" + BODY
+    message = _bad_article(tmp_path, {}, body)
+    assert "but 'organizations' does not list it: add" in message
+    assert _line(message) == _body_line(tmp_path, "for help")
+
+
+def test_a_listed_organization_is_accepted_and_kept(tmp_path: Path) -> None:
+    body = "Ask the Free Buryatia Foundation [1].\n\n" + BODY
+    _write(tmp_path, "en", "good", {**GOOD, "organizations": ["free-buryatia"]}, body)
+    result = load_articles(tmp_path)
+    assert result.errors == []
+    assert result.articles[0].organizations == ("free-buryatia",)
+
+
+def test_an_ordinary_word_is_not_taken_for_an_organization(tmp_path: Path) -> None:
+    # "ФАС" is also the Federal Antimonopoly Service, which rules on VPN advertising.
+    body = "So far, so good: a good connection; ФАС fined a channel [1].\n\n" + BODY
+    _write(tmp_path, "en", "good", GOOD, body)
+    assert load_articles(tmp_path).errors == []
+
+
+def test_an_unknown_organization_id_is_refused(tmp_path: Path) -> None:
+    message = _bad_article(tmp_path, {"organizations": ["free-buriatia"]})
+    assert "unknown organization 'free-buriatia'" in message
+
+
+def test_the_organizations_key_is_required(tmp_path: Path) -> None:
+    meta = {k: v for k, v in GOOD.items() if k != "organizations"}
+    _write(tmp_path, "en", "good", GOOD)
+    message = _only_error(tmp_path, _write(tmp_path, "en", "bad", meta))
+    assert "no 'organizations'" in message and "[] if it names none" in message
+
+
+def _body_line(root: Path, words: str, nth: int = 1) -> int:
+    """The file line of the ``nth`` line of bad.md that contains ``words``."""
+    lines = (root / "en" / "bad.md").read_text(encoding="utf-8").splitlines()
+    return [number for number, line in enumerate(lines, start=1) if words in line][nth - 1]
+
+
+# -- the organizations file --------------------------------------------------------------
+
+
+def test_every_shipped_organization_status_is_sourced_with_deep_links() -> None:
+    orgs = registry(ORGANIZATIONS_FILE)
+    assert set(orgs.organizations) == {
+        "appeal-to-conscience", "stoparmy", "idite-lesom", "free-buryatia", "far",
+        "helping-to-leave", "connection", "pro-asyl", "ovd-info", "mediazona"}
+    assert orgs.organizations["far"].status == "undesirable"
+    assert orgs.organizations["free-buryatia"].status == "undesirable"
+    assert orgs.organizations["stoparmy"].status == "foreign-agent"
+    for org in orgs.organizations.values():
+        assert org.status == "unknown" or org.sources, org.id
+        for source in org.sources:
+            assert url_problem(source.url) is None, (org.id, source.url)
+            assert re.match(r"^\d{4}-\d{2}(-\d{2})?$", source.consulted), org.id
+        for lang in ("ru", "uk", "en"):
+            assert orgs.label(org, lang) and orgs.meaning(org, lang)
+
+
+def test_the_undesirable_meaning_names_the_articles_of_law() -> None:
+    orgs = registry(ORGANIZATIONS_FILE)
+    far = orgs.organizations["far"]
+    for lang in ("ru", "uk", "en"):
+        assert "20.33" in orgs.meaning(far, lang) and "284.1" in orgs.meaning(far, lang)
+    assert orgs.label(far, "ru") == "«Нежелательная» организация в России с 25.04.2024"
+
+
+def test_a_status_without_a_source_is_refused(tmp_path: Path) -> None:
+    data = yaml.safe_load(ORGANIZATIONS_FILE.read_text(encoding="utf-8"))
+    far = next(o for o in data["organizations"] if o["id"] == "far")
+    del far["sources"]
+    with pytest.raises(RegistryError, match=r"'far'.*status is 'unknown'"):
+        parse_registry(data, tmp_path / "organizations.yaml")
+
+
 # -- rendering ---------------------------------------------------------------------------
 
 
@@ -329,3 +532,17 @@ def test_rendering_never_emits_script_or_handlers(text: str) -> None:
     assert "<script" not in html
     assert not re.search(r"<[^>]*\son\w+\s*=", html)
     assert 'href="javascript' not in html
+
+
+def test_translations_must_cite_the_same_addresses_and_organizations(tmp_path: Path) -> None:
+    body = "Ask the Free Buryatia Foundation [1].\n\n" + BODY
+    en = {**GOOD, "related": ["ru/good"], "organizations": ["free-buryatia"]}
+    ru = {**en, "lang": "ru", "related": ["en/good"]}
+    ru_body = "Спросите фонд «Свободная Бурятия» [1].\n\n*Это общая информация, а не юридическая консультация.*\n"
+    _write(tmp_path, "en", "good", en, body)
+    _write(tmp_path, "ru", "good", {**ru, "sources": [_source(title="Закон")]}, ru_body)
+    assert load_articles(tmp_path).errors == []  # titles may be translated
+    _write(tmp_path, "ru", "good", {**ru, "sources": [_source(url=LAW_URL + "x/")]}, ru_body)
+    assert any("cites other sources" in str(e) for e in load_articles(tmp_path).errors)
+    _write(tmp_path, "ru", "good", {**ru, "organizations": ["free-buryatia", "far"]}, ru_body)
+    assert any("lists other organizations" in str(e) for e in load_articles(tmp_path).errors)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import re
 import subprocess
 import sys
 from io import StringIO
@@ -26,13 +26,21 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def content(tmp_path: Path) -> Path:
-    """A copy of two articles in two languages, to break at will."""
+    """A copy of two articles in two languages, to break at will (links to the third dropped)."""
     root = tmp_path / "knowledge"
     for lang in ("ru", "en"):
         (root / lang).mkdir(parents=True)
         for slug in ("acs-deadlines", "acs-appeal"):
-            shutil.copy(DEFAULT_ROOT / lang / f"{slug}.md", root / lang / f"{slug}.md")
+            text = (DEFAULT_ROOT / lang / f"{slug}.md").read_text(encoding="utf-8")
+            text = _relate(text, [f"{'ru' if lang == 'en' else 'en'}/{slug}"])
+            (root / lang / f"{slug}.md").write_text(text, encoding="utf-8")
     return root
+
+
+def _relate(text: str, keys: list[str]) -> str:
+    """The article's text with ``related`` (flow or block list) set to ``keys``."""
+    return re.sub(r"^related:.*\n(?:[ \t]*-.*\n)*", f"related: [{', '.join(keys)}]\n", text,
+                  count=1, flags=re.M)
 
 
 def _shipped_keys() -> set[str]:
@@ -59,9 +67,9 @@ def test_a_changed_file_updates_its_row_and_a_removed_file_its_row(db: None, con
     path.write_text(path.read_text(encoding="utf-8").replace("title: ", "title: New ", 1),
                     encoding="utf-8")
     (content / "ru" / "acs-deadlines.md").unlink()
-    (content / "en" / "acs-deadlines.md").write_text(
-        (DEFAULT_ROOT / "en" / "acs-deadlines.md").read_text(encoding="utf-8").replace(
-            "related: [ru/acs-deadlines]", "related: []"), encoding="utf-8")
+    (content / "en" / "acs-deadlines.md").write_text(_relate(
+        (DEFAULT_ROOT / "en" / "acs-deadlines.md").read_text(encoding="utf-8"), []),
+        encoding="utf-8")
     report = load_shipped(content)
     assert (report.updated, report.removed) == (2, 1)
     assert Article.objects.get(lang="en", slug="acs-appeal").title.startswith("New ")
