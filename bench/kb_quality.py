@@ -134,6 +134,23 @@ QUESTIONS: list[tuple[str, str | None, str]] = [
     ("нужно ли хранить переписку с юристом в телефоне", "ru", "data-off-your-phone"),
     ("should I delete the bot chat from my phone after reading", "en", "data-off-your-phone"),
     ("чи треба зберігати дані справи в телефоні", "uk", "data-off-your-phone"),
+    # kb-acs: Ukrainian twins of the ACS, 328 and donation articles; appeal suspension
+    ("хто може піти на альтернативну службу в росії", "uk", "acs-who-may-apply"),
+    ("до якого числа подавати заяву на АГС", "uk", "acs-deadlines"),
+    ("що писати в заяві на альтернативну службу, чи потрібна характеристика", "uk",
+     "acs-application"),
+    ("коли призовна комісія вирішить щодо моєї заяви на АГС", "uk", "acs-draft-commission"),
+    ("мені відмовили в АГС, як оскаржити в суді", "uk", "acs-appeal"),
+    ("запізнився з заявою на альтернативну службу, що робити", "uk", "acs-late-filing"),
+    ("скільки місяців триває альтернативна служба", "uk", "acs-length"),
+    ("мене мобілізували, чи можу я попросити АГС", "uk", "acs-mobilized"),
+    ("чи можуть посадити за заяву на АГС", "uk", "acs-risks"),
+    ("що загрожує за ухилення від призову в росії", "uk", "article-328-evasion"),
+    ("чи можна переказати гроші в Україну з росії, це держзрада?", "uk", "donations-treason"),
+    ("приостанавливает ли суд призыв, если я обжалую отказ в АГС", "ru", "acs-appeal"),
+    ("does appealing the draft commission decision in court stop my call-up", "en",
+     "acs-appeal"),
+    ("дали 12 лет за донат в 51 доллар, за что", None, "donations-treason"),
 ]
 
 

@@ -130,9 +130,12 @@ def test_every_article_ends_with_a_not_legal_advice_line(shipped: list[Article])
 
 
 def test_unverified_articles_say_to_confirm_with_a_lawyer(shipped: list[Article]) -> None:
+    # FORMAT.md: any unsourced claim carries the phrase; only an article whose main
+    # point rests on one is marked unverified. So the flag implies the phrase, not back.
     for article in shipped:
         has_phrase = CONFIRMATION_PHRASES[article.lang] in plain_text(article.body_markdown)
-        assert has_phrase == article.unverified, article.key
+        if article.unverified:
+            assert has_phrase, article.key
 
 
 def test_the_unverified_age_limit_is_flagged(shipped: list[Article]) -> None:
@@ -249,6 +252,9 @@ def test_it_reports_bad_yaml_with_file_and_line(tmp_path: Path) -> None:
          "en", "http"),
         ({"related": ["en/self"]}, "en", "another language"),
         ({"reviewd_by": "typo"}, "en", "unknown front-matter key 'reviewd_by'"),
+        ({"organizations": "far"}, "en", "'organizations' must be a list"),
+        ({"sources": [{"title": "x", "url": "https://a.example/p", "consulted": "March"}]},
+         "en", "'consulted' must be"),
     ],
 )
 def test_it_names_the_file_and_problem_and_loads_the_rest(
@@ -259,6 +265,16 @@ def test_it_names_the_file_and_problem_and_loads_the_rest(
     message = _only_error(tmp_path, bad)
     assert "bad.md" in message
     assert expected in message
+
+
+def test_it_loads_organizations_and_consulted_dates(tmp_path: Path) -> None:
+    sources = [{"title": "A law", "url": "https://a.example/law", "consulted": "2026-03"},
+               {"title": "A page", "url": "https://a.example/page", "consulted": "2026-12-04"}]
+    _write(tmp_path, "en", "good", {**GOOD, "organizations": ["far"], "sources": sources})
+    result = load_articles(tmp_path)
+    assert result.errors == []
+    assert [s.url for s in result.articles[0].sources] == ["https://a.example/law",
+                                                           "https://a.example/page"]
 
 
 def test_it_reports_a_missing_key(tmp_path: Path) -> None:

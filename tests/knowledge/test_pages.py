@@ -31,9 +31,15 @@ def test_it_lists_articles_by_topic_without_logging_in(client: Client) -> None:
 
 def test_the_index_falls_back_to_another_language_when_untranslated(client: Client) -> None:
     html = _html(client.get("/kb/?lang=uk"))
-    assert 'href="/kb/uk/asylum-germany/"' in html  # translated
-    assert 'href="/kb/ru/acs-deadlines/"' in html  # only in Russian and English: Russian first
-    assert 'href="/kb/en/acs-deadlines/"' not in html
+    assert 'href="/kb/uk/acs-deadlines/"' in html  # translated
+    slugs = {lang: set(Article.objects.filter(organization__isnull=True, lang=lang)
+                       .values_list("slug", flat=True)) for lang in ("ru", "uk")}
+    untranslated = sorted(slugs["ru"] - slugs["uk"])
+    if not untranslated:
+        pytest.skip("every shipped article has a Ukrainian version")
+    slug = untranslated[0]  # only in Russian and English: Russian first
+    assert f'href="/kb/ru/{slug}/"' in html
+    assert f'href="/kb/en/{slug}/"' not in html
 
 
 def test_the_article_page_shows_review_sources_and_the_not_advice_note(client: Client) -> None:
