@@ -151,6 +151,21 @@ QUESTIONS: list[tuple[str, str | None, str]] = [
     ("does appealing the draft commission decision in court stop my call-up", "en",
      "acs-appeal"),
     ("дали 12 лет за донат в 51 доллар, за что", None, "donations-treason"),
+    # kb-summons: after a summons, Ukrainians' status, the new uk versions
+    ("пришла повестка, что делать, можно ли обжаловать решение призывной комиссии", "ru",
+     "after-summons"),
+    ("how do I appeal the draft commission's decision, does the appeal suspend conscription",
+     "en", "after-summons"),
+    ("прийшла повістка з російського військкомату, як оскаржити рішення про призов", "uk",
+     "after-summons"),
+    ("указ 159 украинцы до 10 сентября, что будет если не легализовался", "ru",
+     "ukrainians-in-russia-status"),
+    ("Ukrainian in Russia without legal status, how to get back to Ukraine through Belarus",
+     "en", "ukrainians-in-russia-status"),
+    ("як повернутися в Україну з Росії через Білорусь, Мокрани, білий паспорт", "uk",
+     "ukrainians-in-russia-status"),
+    ("електронна повістка в росії, з якого дня заборонено виїзд", "uk", "electronic-summons"),
+    ("чи можна виїхати з росії якщо прийшла повістка", "uk", "summons-leaving-russia"),
 ]
 
 

@@ -229,6 +229,16 @@ def test_it_loads_a_good_article(tmp_path: Path) -> None:
     assert article.organizations == ()
 
 
+def test_it_loads_the_fact_check_format_keys(tmp_path: Path) -> None:
+    # FORMAT.md: an organizations list, and a consulted month or day on each source.
+    sources = [{"title": "Law", "url": "https://a.example/law", "consulted": "2026-03"},
+               {"title": "News", "url": "https://a.example/news", "consulted": "2026-12-04"}]
+    _write(tmp_path, "en", "good", {**GOOD, "sources": sources, "organizations": ["far"]})
+    result = load_articles(tmp_path)
+    assert result.errors == []
+    assert [s.url for s in result.articles[0].sources] == [s["url"] for s in sources]
+
+
 def test_it_reports_bad_yaml_with_file_and_line(tmp_path: Path) -> None:
     _write(tmp_path, "en", "good", GOOD)
     bad = _write(tmp_path, "en", "bad", "title: A\nlang: en\ntags: [unclosed\n")
