@@ -45,6 +45,9 @@ NOT_REVIEWED = "not yet reviewed"
 
 _KEYS = ("title", "lang", "topic", "tags", "related", "sources", "reviewed_on",
          "reviewed_by", "unverified")
+# Optional keys of the post-fact-check format (FORMAT.md); kb-review writes the real checks.
+_OPTIONAL_KEYS = ("organizations",)
+_CONSULTED_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _RELATED_RE = re.compile(r"^(ru|uk|en)/([a-z0-9]+(?:-[a-z0-9]+)*)$")
 _MAX_FILE_BYTES = 64 * 1024
@@ -138,10 +141,13 @@ def parse_article(path: Path) -> Article:
     for key in _KEYS:
         if key not in meta:
             raise ArticleError(f"front matter has no {key!r}", 1)
-    unknown = sorted(set(meta) - set(_KEYS))
+    unknown = sorted(set(meta) - set(_KEYS) - set(_OPTIONAL_KEYS))
     if unknown:
         raise ArticleError(f"unknown front-matter key {unknown[0]!r}", line_of.get(unknown[0]))
     lang = _check_lang(meta["lang"], path.parent.name, line_of)
+    organizations = meta.get("organizations", [])
+    if not isinstance(organizations, list) or not all(isinstance(o, str) for o in organizations):
+        raise ArticleError("'organizations' must be a list of ids", line_of.get("organizations"))
     unverified = meta["unverified"]
     if not isinstance(unverified, bool):
         raise ArticleError("'unverified' must be true or false", line_of.get("unverified"))
@@ -314,8 +320,10 @@ def _check_sources(value: Any, line_of: dict[str, int]) -> tuple[Source, ...]:
         raise ArticleError("'sources' must list at least one {title, url}", line)
     sources = []
     for item in value:
-        if not isinstance(item, dict) or set(item) - {"title", "url"}:
+        if not isinstance(item, dict) or set(item) - {"title", "url", "consulted"}:
             raise ArticleError("each source must be a mapping with 'title' and 'url'", line)
+        if "consulted" in item and not _is_consulted(item["consulted"]):
+            raise ArticleError("a source's 'consulted' must be a date or YYYY-MM", line)
         title, url = item.get("title"), item.get("url")
         if not isinstance(title, str) or not title.strip():
             raise ArticleError("a source has no title", line)
@@ -323,6 +331,12 @@ def _check_sources(value: Any, line_of: dict[str, int]) -> tuple[Source, ...]:
             raise ArticleError(f"source url {url!r} must start with http:// or https://", line)
         sources.append(Source(title.strip(), url))
     return tuple(sources)
+
+
+def _is_consulted(value: Any) -> bool:
+    if isinstance(value, dt.date):
+        return True
+    return isinstance(value, str) and bool(_CONSULTED_RE.match(value.strip()))
 
 
 def _check_date(value: Any, line_of: dict[str, int]) -> dt.date | None:
