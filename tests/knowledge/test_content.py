@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 from pathlib import Path
@@ -74,7 +75,7 @@ def test_it_covers_every_required_topic(shipped: list[Article]) -> None:
 
 def test_it_covers_each_criminal_article(shipped: list[Article]) -> None:
     text = " ".join(a.body_markdown for a in shipped if a.topic == "criminal-law")
-    for number in ("328", "332", "337", "338", "352.1"):
+    for number in ("328", "332", "337", "338", "339", "352.1", "78.1"):
         assert number in text
 
 
@@ -226,6 +227,9 @@ def test_it_reports_bad_yaml_with_file_and_line(tmp_path: Path) -> None:
         ({"sources": [{"title": "x", "url": "javascript:alert(1)"}]}, "en", "http"),
         ({"related": ["en/self"]}, "en", "another language"),
         ({"reviewd_by": "typo"}, "en", "unknown front-matter key 'reviewd_by'"),
+        ({"organizations": "far"}, "en", "'organizations'"),
+        ({"sources": [{"title": "x", "url": "https://a.example/p", "consulted": "March"}]},
+         "en", "consulted"),
     ],
 )
 def test_it_names_the_file_and_problem_and_loads_the_rest(
@@ -236,6 +240,19 @@ def test_it_names_the_file_and_problem_and_loads_the_rest(
     message = _only_error(tmp_path, bad)
     assert "bad.md" in message
     assert expected in message
+
+
+def test_it_loads_the_organizations_and_consulted_dates_of_the_new_format(
+    tmp_path: Path,
+) -> None:
+    # FORMAT.md: organizations by id; each source says when it was checked.
+    sources = [{"title": "a", "url": "https://a.example/p", "consulted": "2026-03"},
+               {"title": "b", "url": "https://b.example/p", "consulted": dt.date(2026, 12, 4)}]
+    _write(tmp_path, "en", "good", {**GOOD, "sources": sources, "organizations": ["far"]})
+    result = load_articles(tmp_path)
+    assert result.errors == []
+    assert [s.url for s in result.articles[0].sources] == ["https://a.example/p",
+                                                            "https://b.example/p"]
 
 
 def test_it_reports_a_missing_key(tmp_path: Path) -> None:
