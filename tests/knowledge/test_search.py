@@ -174,10 +174,20 @@ def test_it_answers_in_the_preferred_language(shipped: SearchIndex) -> None:
     assert shipped.search("Telegram bot encryption", lang="uk")[0].lang == "uk"
 
 
-def test_it_falls_back_to_another_language(shipped: SearchIndex) -> None:
-    # There is no Ukrainian article on Article 337.
+def test_it_falls_back_to_another_language() -> None:
+    # An article with no Ukrainian translation is still found, in the language it has.
+    index = SearchIndex(synonyms=[]).build([
+        Doc("awol", "ru", "СОЧ", "Самоволка: самовольное оставление части."),
+        Doc("bots", "uk", "Боти", "Листування з ботом не зашифроване."),
+        Doc("bots", "ru", "Боты", "Переписка с ботом не зашифрована."),
+    ])
+    hit = index.search("СОЧ самоволка", lang="uk")[0]
+    assert (hit.slug, hit.lang) == ("awol", "ru")
+
+
+def test_the_soldiers_articles_answer_in_ukrainian(shipped: SearchIndex) -> None:
     hit = shipped.search("СОЧ самоволка", lang="uk")[0]
-    assert (hit.slug, hit.lang) == ("article-337-awol", "ru")
+    assert (hit.slug, hit.lang) == ("article-337-awol", "uk")
 
 
 def test_it_returns_each_article_once_across_translations(shipped: SearchIndex) -> None:
