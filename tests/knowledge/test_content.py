@@ -229,16 +229,6 @@ def test_it_loads_a_good_article(tmp_path: Path) -> None:
     assert article.organizations == ()
 
 
-def test_it_loads_the_fact_check_format_keys(tmp_path: Path) -> None:
-    # FORMAT.md: an organizations list, and a consulted month or day on each source.
-    sources = [{"title": "Law", "url": "https://a.example/law", "consulted": "2026-03"},
-               {"title": "News", "url": "https://a.example/news", "consulted": "2026-12-04"}]
-    _write(tmp_path, "en", "good", {**GOOD, "sources": sources, "organizations": ["far"]})
-    result = load_articles(tmp_path)
-    assert result.errors == []
-    assert [s.url for s in result.articles[0].sources] == [s["url"] for s in sources]
-
-
 def test_it_reports_bad_yaml_with_file_and_line(tmp_path: Path) -> None:
     _write(tmp_path, "en", "good", GOOD)
     bad = _write(tmp_path, "en", "bad", "title: A\nlang: en\ntags: [unclosed\n")
@@ -263,8 +253,6 @@ def test_it_reports_bad_yaml_with_file_and_line(tmp_path: Path) -> None:
         ({"related": ["en/self"]}, "en", "another language"),
         ({"reviewd_by": "typo"}, "en", "unknown front-matter key 'reviewd_by'"),
         ({"organizations": "far"}, "en", "'organizations' must be a list"),
-        ({"sources": [{"title": "x", "url": "https://a.example/p", "consulted": "March"}]},
-         "en", "'consulted' must be"),
     ],
 )
 def test_it_names_the_file_and_problem_and_loads_the_rest(
@@ -275,16 +263,6 @@ def test_it_names_the_file_and_problem_and_loads_the_rest(
     message = _only_error(tmp_path, bad)
     assert "bad.md" in message
     assert expected in message
-
-
-def test_it_loads_organizations_and_consulted_dates(tmp_path: Path) -> None:
-    sources = [{"title": "A law", "url": "https://a.example/law", "consulted": "2026-03"},
-               {"title": "A page", "url": "https://a.example/page", "consulted": "2026-12-04"}]
-    _write(tmp_path, "en", "good", {**GOOD, "organizations": ["far"], "sources": sources})
-    result = load_articles(tmp_path)
-    assert result.errors == []
-    assert [s.url for s in result.articles[0].sources] == ["https://a.example/law",
-                                                           "https://a.example/page"]
 
 
 def test_it_reports_a_missing_key(tmp_path: Path) -> None:
