@@ -40,21 +40,27 @@ def _cases(alice: Persona) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
 def test_the_desk_charts_draw_bars_in_every_language(
-    new_context: NewContext, live_server: LiveServer, lang: str
+    new_context: NewContext, live_server: LiveServer, lang: str, phone: bool
 ) -> None:
     alice, _made = make_org("first", "alice")
     _cases(alice)
-    context = new_context()
+    context = new_context(phone=phone)
     errors = console_errors(context)
     page = context.new_page()
+    if not phone:
+        page.set_viewport_size(DESKTOP)
     _log_in(page, alice)
     speak(context, live_server.url, lang)
     page.goto("/desk/charts/")
-    charts = page.locator("figure.chart > svg")
+    charts = page.locator("figure.chart svg[role=img]")
     assert charts.count() == 3
     assert charts.nth(0).evaluate(BARS) >= 3  # three categories stacked this week
     assert charts.nth(1).evaluate(BARS) >= 1
+    for index in range(3):  # readable on a phone too: the frame scrolls, the text does not shrink
+        sizes = charts.nth(index).evaluate(TEXT_PX)
+        assert sizes and min(sizes) >= 9.5, sizes
     assert errors == []
     _assert_swatches_are_small(page)
 
