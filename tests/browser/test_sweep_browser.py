@@ -70,7 +70,8 @@ class Sweep:
 
     def __init__(self, context: BrowserContext, page: Page, label: str) -> None:
         self.errors = console_errors(context)
-        self.page, self.label, self.problems = page, label, []  # type: list[str]
+        self.page, self.label = page, label
+        self.problems: list[str] = []
         self.seen = 0
 
     def visit(self, url: str) -> None:
