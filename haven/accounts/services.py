@@ -117,6 +117,9 @@ def rekey_member(by: Member, org_private: bytes, member: Member) -> IssuedInvite
     _require_admin(by)
     if member.organization_id != by.organization_id:
         raise AccountError(_("No such member."))
+    if member.pk == by.pk:
+        raise AccountError(_("You cannot reset your own password and keys here. Change your "
+                             "password on “My account”, or ask another administrator."))
     with transaction.atomic():
         Invite.objects.filter(member=member, used_at__isnull=True).update(
             expires=timezone.now()
@@ -257,8 +260,8 @@ def set_knowledge_reviewer(by: Member, member: Member, allowed: bool) -> None:
 def deactivate(by: Member, member: Member) -> None:
     """Remove a member's access: keys, sessions, second factor."""
     _require_admin(by)
-    if member.pk == by.pk and not _other_admins(by):
-        raise AccountError(_("You are the last administrator; make someone else administrator first."))
+    if member.pk == by.pk:
+        raise AccountError(_("You cannot deactivate yourself. Ask another administrator to do it."))
     with transaction.atomic():
         member.is_active = False
         member.sealed_org_key = None

@@ -17,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from haven.accounts.models import Member
+from haven.audit import labels
 from haven.audit.models import AuditEntry
 from haven.cases import actions, categories, rules
 from haven.cases.access import MANAGE, WORK, NotAllowed, access_case_by_number, can
@@ -303,5 +304,6 @@ def case_audit(request: HttpRequest, number: int) -> HttpResponse:
                                         case_id=case.pk).order_by("seq")
     names = {m.pk: str(m) for m in Member.objects.filter(organization_id=me.organization_id)}
     return render(request, "desk/audit.html", {
-        "case": case, "entries": [{"entry": e, "actor": names.get(e.actor_id or 0, "")}
-                                  for e in entries]})
+        "case": case, "entries": [{"entry": e, "actor": names.get(e.actor_id or 0, ""),
+                                   "what": labels.event_label(e.action),
+                                   "details": labels.details(e.detail, names)} for e in entries]})

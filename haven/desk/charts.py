@@ -2,11 +2,15 @@
 
 Each function returns a small description the template turns into <svg>
 elements; colours are presentation attributes (the CSP forbids style attributes).
+Coordinates are plain floats rounded here and written with localization off:
+a decimal comma (ru, uk) in an SVG attribute is an error and draws nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from django.utils.formats import number_format
 
 PALETTE = ["#1d4f91", "#c0392b", "#27864a", "#b9770e", "#6c3483", "#117a8b", "#5d6d7e"]
 WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 640, 260, 44, 40, 12
@@ -20,6 +24,10 @@ class Bar:
     height: float
     colour: str
     title: str
+
+    def __post_init__(self) -> None:
+        self.x, self.y = round(self.x, 1), round(self.y, 1)
+        self.width, self.height = round(self.width, 1), round(self.height, 1)
 
 
 @dataclass
@@ -44,7 +52,7 @@ def _scale(top: float) -> tuple[float, list[tuple[float, str]]]:
     ticks = []
     value = 0.0
     while value <= maximum + 1e-9:
-        ticks.append((HEIGHT - PAD_BOTTOM - plot * value / maximum, _fmt(value)))
+        ticks.append((round(HEIGHT - PAD_BOTTOM - plot * value / maximum, 1), _fmt(value)))
         value += step
     return maximum, ticks
 
@@ -58,7 +66,8 @@ def _nice_step(raw: float) -> float:
 
 
 def _fmt(value: float) -> str:
-    return str(int(value)) if value == int(value) else f"{value:.1f}"
+    """A number for people to read, in the page's language (text, never an attribute)."""
+    return number_format(value, 0 if value == int(value) else 1)
 
 
 def stacked_bars(title: str, columns: list[str], series: dict[str, list[float]]) -> Chart:
@@ -77,7 +86,7 @@ def stacked_bars(title: str, columns: list[str], series: dict[str, list[float]])
                 y -= h
                 chart.bars.append(Bar(x, y, slot * 0.7, h, PALETTE[s_index % len(PALETTE)],
                                       f"{column}: {name} {_fmt(values[index])}"))
-        chart.labels.append((x + slot * 0.35, column))
+        chart.labels.append((round(x + slot * 0.35, 1), column))
     chart.legend = [(PALETTE[i % len(PALETTE)], name) for i, name in enumerate(series)]
     return chart
 
@@ -95,7 +104,7 @@ def line(title: str, columns: list[str], values: list[float | None]) -> Chart:
     points = []
     for index, (column, value) in enumerate(zip(columns, values, strict=True)):
         x = PAD_LEFT + index * slot + slot / 2
-        chart.labels.append((x, column))
+        chart.labels.append((round(x, 1), column))
         if value is not None:
             y = HEIGHT - PAD_BOTTOM - plot * value / maximum
             points.append(f"{x:.1f},{y:.1f}")

@@ -37,7 +37,7 @@ def _report(slug: str, month_text: str | None) -> reports.MonthReport:
 def page(request: HttpRequest, slug: str) -> HttpResponse:
     report = _report(slug, request.GET.get("month"))
     return render(request, "funds/public.html", {
-        "report": report, "chart": svg.chart(report), "months": reports.complete_months(),
+        "report": report, "chart": svg.chart(report), "months": reports.published_months(report.org),
         "month_param": report.month.strftime("%Y-%m"), "org": report.org})
 
 

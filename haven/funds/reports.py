@@ -92,6 +92,14 @@ def complete_months(count: int = 12) -> list[datetime.date]:
     return months
 
 
+def published_months(org: Organization) -> list[datetime.date]:
+    """The ended months worth linking to: none before the organization's first entry."""
+    first = Entry.objects.filter(organization=org).order_by("date").values_list("date", flat=True).first()
+    if first is None:
+        return []
+    return [m for m in complete_months() if m >= first.replace(day=1)]
+
+
 # --- the monthly report -------------------------------------------------------
 
 

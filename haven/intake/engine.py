@@ -92,6 +92,7 @@ class Prompt:
     optional: bool = False
     value: Value = None
     position: int = 0
+    total: int = 0  # questions on the path the answers so far lead to
     review: tuple[Item, ...] = ()
 
 
@@ -236,7 +237,7 @@ class Engine:
             "question", lang, can_go_back=True, step=step, text=step.text[lang],
             help=(step.help or {}).get(lang, ""), field=step.type,
             choices=tuple(fields.choices_of(step, lang)), optional=step.optional,
-            value=state.answers.get(step.id), position=ids.index(step.id) + 1,
+            value=state.answers.get(step.id), position=ids.index(step.id) + 1, total=len(ids),
         )
 
     # --- internals ------------------------------------------------------------

@@ -148,7 +148,8 @@ def resolve_date_spec(spec: str, today: date) -> date:
 def _date(step: Step, raw: Any, lang: str, today: date) -> str:
     value = parse_date(raw) if isinstance(raw, str) else None
     if value is None:
-        raise _fail(lang, gettext_noop("Write a date like 31.12.2024 or 2024-12-31."))
+        raise _fail(lang, gettext_noop("Write a date like %(example)s or %(iso)s."),
+                    example=today.strftime("%d.%m.%Y"), iso=today.isoformat())
     low = resolve_date_spec(step.min_date, today) if step.min_date else date(1900, 1, 1)
     high = resolve_date_spec(step.max_date, today) if step.max_date else date(2100, 12, 31)
     if value < low:
@@ -176,6 +177,23 @@ _CHECKS = {
     "choice": _choice, "yes_no": _choice, "multi_choice": _multi, "short_text": _text,
     "long_text": _text, "date": _date, "number": _number,
 }
+
+
+def number_range(step: Step, lang: str) -> str:
+    """The allowed numbers in words, shown next to the field before any mistake."""
+    low, high = step.min_value, step.max_value
+    if low is not None and high is not None:
+        return translate(lang, gettext_noop("A number from %(min)s to %(max)s.")) % {"min": low, "max": high}
+    if low is not None:
+        return translate(lang, gettext_noop("A number of at least %(min)s.")) % {"min": low}
+    if high is not None:
+        return translate(lang, gettext_noop("A number of at most %(max)s.")) % {"max": high}
+    return ""
+
+
+def date_example(today: date, lang: str) -> str:
+    """An example date for the hint, from today: never a stale year."""
+    return _shown(today, lang)
 
 
 def _shown(value: date, lang: str) -> str:

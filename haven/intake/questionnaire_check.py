@@ -22,6 +22,7 @@ from .questionnaire import (
     DeadlineLink,
     Questionnaire,
     Step,
+    Text,
     _Checker,
     _List,
     _Map,
@@ -34,6 +35,7 @@ STEP_KEYS = {
     "fingerprint", "summary",
 }
 RULE_INPUT = {"year": "number", "date": "date"}
+OPTIONAL_MARK = re.compile(r"\((optional|необязательно|необов['’]язково)\)", re.IGNORECASE)
 
 
 def check_questionnaire(
@@ -113,12 +115,21 @@ def _step(c: _Checker, node: Any, earlier: dict[str, Step], list_line: int) -> S
         "summary": c.flag(m, "summary", what, False),
         "when": _conditions(c, m, "when", what, earlier),
     }
+    _no_optional_marker(c, m, text, what)
     fields.update(_choices(c, m, ftype, what))
     fields.update(_limits(c, m, ftype, what))
     fields.update(_text_rules(c, m, ftype, what))
     if not sid or text is None:
         return None
     return Step(id=sid, type=ftype, text=text, help=help_text, line=m.line, **fields)
+
+
+def _no_optional_marker(c: _Checker, m: _Map, text: Text | None, what: str) -> None:
+    """The web page and the bot mark optional questions themselves; a second mark reads twice."""
+    for lang, words in (text or {}).items():
+        if OPTIONAL_MARK.search(words):
+            c.error(c.line_of(m, "text") or m.line, f"{what}: the {lang} text says “optional” itself; "
+                    "write optional: true and leave the mark to the form")
 
 
 def _choices(c: _Checker, m: _Map, ftype: str, what: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 from haven.accounts.models import Organization
 from haven.cases.models import Channel
 
-from . import conversations, orgpage, submit
+from . import conversations, fields, orgpage, submit
 from .attachments import AttachmentRefused, CleanFile, clean
 from .engine import CONFIRM, CONSENT, Engine, Prompt, StateError
 from .models import IntakeSettings
@@ -174,7 +174,9 @@ def _render_step(request: HttpRequest, conv: Conversation, prompt: Prompt, *,
     context = {
         "org": conv.org, "prompt": prompt, "error": error, "value": value, "chosen": chosen,
         "questionnaire": conv.engine.q, "intro": conv.engine.q.intro[prompt.lang],
-        "step_number": prompt.position, "review": review,
+        "step_number": prompt.position, "step_total": prompt.total, "review": review,
+        "number_range": fields.number_range(prompt.step, prompt.lang) if prompt.step else "",
+        "date_example": fields.date_example(conv.engine.today(), prompt.lang),
     }
     return render(request, "intake/step.html", context, status=400 if error else 200)
 

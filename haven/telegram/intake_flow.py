@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from haven.cases import categories
 from haven.cases.models import Channel
-from haven.intake import conversations, orgpage, registry, submit
+from haven.intake import conversations, fields, orgpage, registry, submit
 from haven.intake.engine import CONFIRM, CONSENT, Engine, Prompt, Result, State, StateError
+from haven.intake.i18n import gettext_noop, translate
 from haven.intake.models import IntakeConversation
 
 from . import chats, links, render, texts
@@ -78,13 +79,17 @@ def _consent_text(turn: Turn, engine: Engine) -> str:
 
 
 def _question_text(prompt: Prompt) -> str:
-    text = f"{prompt.position}. {render.bold(prompt.text)}"
+    progress = translate(prompt.lang, gettext_noop("Question %(n)s of %(total)s")) % {
+        "n": prompt.position, "total": prompt.total}
+    text = f"{render.italic(progress)}\n{render.bold(prompt.text)}"
     if prompt.help:
         text += f"\n{render.italic(prompt.help)}"
     if prompt.field == "multi_choice":
         text += f"\n\n{render.esc(texts.multi_hint())}"
     elif prompt.field in TYPED:
         text += f"\n\n{render.esc(texts.write_answer(prompt.field))}"
+        if prompt.field == "number" and prompt.step is not None:
+            text += f" {render.esc(fields.number_range(prompt.step, prompt.lang))}"
     return text
 
 

@@ -7,6 +7,7 @@ escapes it for Telegram's HTML mode.
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -104,8 +105,11 @@ def consent_points(org: str, days: int, retention: str) -> list[str]:
           "%(org)s who answer requests can read them.") % {"org": org},
         _("Until you send it, your answers wait on the server protected by the server's own "
           "key. A request left unfinished is deleted after a day."),
-        retention or _("A request is deleted %(days)d days after it is closed. You can erase it "
-                       "yourself at any time with /erase.") % {"days": days},
+        retention or ngettext(
+            "A request is deleted %(days)d day after it is closed. You can erase it yourself at "
+            "any time with /erase.",
+            "A request is deleted %(days)d days after it is closed. You can erase it yourself at "
+            "any time with /erase.", days) % {"days": days},
         _("Telegram can read this chat. Answer only what is needed."),
     ]
 
@@ -135,8 +139,9 @@ def send_request() -> str:
 
 
 def write_answer(field: str) -> str:
-    if field == "date":
-        return _("Write the date, for example 31.12.2024.")
+    if field == "date":  # the example is today: never a stale year
+        return _("Write the date, for example %(example)s.") % {
+            "example": timezone.localdate().strftime("%d.%m.%Y")}
     if field == "number":
         return _("Write a number.")
     return _("Write your answer as a message.")

@@ -134,3 +134,31 @@ def test_the_recovery_key_restores_access(db: None) -> None:
     assert member.role == Role.ADMIN
     assert OrgVault(unlock_member(member, PASSWORD).org_private).decrypt_text(sealed) == \
         "still readable"
+
+
+def test_an_admin_is_not_offered_to_deactivate_or_rekey_themself(
+    alice: Persona, bob: Persona, alice_client: Client
+) -> None:
+    alice_client.cookies["haven_lang"] = "en"
+    page = alice_client.get("/org/").content.decode()
+    assert f"/org/members/{bob.member.pk}/deactivate/" in page
+    assert f"/org/members/{bob.member.pk}/rekey/" in page
+    assert f"/org/members/{alice.member.pk}/deactivate/" not in page
+    assert f"/org/members/{alice.member.pk}/rekey/" not in page
+    assert "This is you" in page
+
+
+def test_an_admin_who_posts_deactivate_or_rekey_on_themself_is_refused(
+    alice: Persona, bob: Persona, alice_client: Client
+) -> None:
+    services.set_role(alice.member, bob.member, Role.ADMIN)  # not the last admin: still refused
+    alice_client.cookies["haven_lang"] = "en"
+    invites = Invite.objects.count()
+    refused = alice_client.post(f"/org/members/{alice.member.pk}/deactivate/", follow=True)
+    assert "You cannot deactivate yourself" in refused.content.decode()
+    refused = alice_client.post(f"/org/members/{alice.member.pk}/rekey/", follow=True)
+    assert "You cannot reset your own password and keys here" in refused.content.decode()
+    alice.member.refresh_from_db()
+    assert alice.member.is_active and alice.member.has_usable_password()
+    assert Invite.objects.count() == invites
+    assert alice_client.get("/org/").status_code == 200  # still logged in, keys intact

@@ -6,14 +6,18 @@ is not needed; the system chromium is used instead.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
 import pytest
+from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
+from django.db import connection
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
 # Playwright's sync API keeps an asyncio loop running in this thread, which
@@ -27,6 +31,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]
 PHONE = ViewportSize(width=390, height=844)
+DESKTOP = ViewportSize(width=1280, height=800)
+LANGS = ("ru", "uk", "en")
 TIMEOUT_MS = 10_000
 
 
@@ -82,3 +88,48 @@ def context(request: pytest.FixtureRequest, new_context: NewContext) -> BrowserC
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+def speak(context: BrowserContext, url: str, lang: str) -> None:
+    """Choose the interface language as the switcher does: with the language cookie."""
+    context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": lang, "url": url}])
+
+
+def console_errors(context: BrowserContext) -> list[str]:
+    """A list that fills with every console error and uncaught exception in the context.
+
+    Invalid SVG attributes, blocked resources and CSP violations all show up here.
+    """
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(f"{message.page.url if message.page else ''}: {message.text}")
+
+    context.on("console", on_console)
+    context.on("weberror", lambda error: errors.append(str(error.error)))
+    return errors
+
+
+@pytest.fixture
+def ledger_rows_removed(transactional_db: None) -> Iterator[None]:
+    """Let the live-server tests book money: empty the ledger before the database is flushed.
+
+    The ledger refuses DELETE (database triggers) and SQLite's flush deletes row by
+    row; PostgreSQL's flush truncates, which the triggers allow. On SQLite the
+    triggers are dropped for the clean-up and put back as the migration made them.
+    """
+    yield
+    if connection.vendor != "sqlite":
+        return
+    migration = importlib.import_module("haven.funds.migrations.0002_immutable_ledger")
+    tables = [model._meta.db_table for model in apps.get_app_config("funds").get_models()]
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA foreign_keys = OFF")
+        for sql in migration._reverse_statements("sqlite"):
+            cursor.execute(sql)
+        for table in tables:
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - the app's own table names
+        for sql in migration._statements("sqlite"):
+            cursor.execute(sql)
+        cursor.execute("PRAGMA foreign_keys = ON")

@@ -24,7 +24,7 @@ RU = {
     "kind": "Электронную (в реестре / Госуслугах)", "posted": "Дата, когда повестка появилась в реестре",
     "purpose": "Медкомиссия", "abroad": "Нет", "situation": "Что ещё важно знать?",
     "send": "Отправить обращение", "done": "Обращение отправлено", "open": "Открыть обращение",
-    "codename": "Ваше кодовое слово", "write": "Написать нам", "reply": "Отправить",
+    "codename": "Ваше кодовое имя", "write": "Написать нам", "reply": "Отправить",
     "sent": "Ваше сообщение отправлено.", "erase": "Стереть обращение…",
     "erase_yes": "Да, стереть всё", "erased": "Обращение стёрто", "check": "Проверьте ваши ответы",
 }
@@ -103,7 +103,7 @@ def test_a_requester_completes_an_intake_in_russian_without_javascript(
 
     later = page.context.new_page()  # days later, from the organization's page
     later.goto("/o/first/")
-    later.get_by_role("link", name="Уже отправили обращение? Вернитесь к нему по кодовому слову").click()
+    later.get_by_role("link", name="Уже отправили обращение? Вернитесь к нему по кодовому имени").click()
     _follow_up(later, RU, codename, "Не ходите в военкомат до консультации.", "Спасибо, приду.")
     case.refresh_from_db()
     assert case.erased and not CaseRecord.objects.filter(case=case).exists()

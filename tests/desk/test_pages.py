@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.test import Client
 
 from haven.cases import actions
@@ -167,8 +168,9 @@ def test_the_audit_page_lists_readings_for_coordinators_only(
 ) -> None:
     case = make_case(alice)
     bob_client.get(f"/desk/cases/{case.number}/")
+    alice_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = alice_client.get(f"/desk/cases/{case.number}/audit/").content.decode()
-    assert "case.read" in page and "Bob" in page
+    assert "Case opened and read" in page and "Bob" in page
     assert bob_client.get(f"/desk/cases/{case.number}/audit/").status_code == 404
 
 

@@ -85,7 +85,7 @@ def test_erasing_burns_the_case_after_a_confirmation(
     assert not CaseFingerprint.objects.exists()
     again = visitor.post(visitor.url("follow-up/"), {"codename": code})
     assert again.status_code == 400
-    assert "Нет обращения с таким кодовым словом." in again.content.decode()
+    assert "Нет обращения с таким кодовым именем." in again.content.decode()
 
 
 def test_a_closed_case_can_be_read_but_not_answered(

@@ -123,3 +123,9 @@ def test_a_folder_reports_every_file_and_two_files_for_one_category(tmp_path: Pa
 def test_the_shipped_questionnaires_load() -> None:
     registry.by_category.cache_clear()
     assert len(registry.by_category()) == 7
+
+
+def test_a_question_may_not_mark_itself_optional(tmp_path: Path) -> None:
+    marked = GOOD.replace('text: {ru: "Когда?", uk: "Коли?", en: "When?"}',
+                          'optional: true\n    text: {ru: "Когда? (необязательно)", uk: "Коли?", en: "When?"}')
+    assert any("the ru text says “optional” itself" in e for e in _errors(tmp_path, marked))

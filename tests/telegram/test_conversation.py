@@ -171,3 +171,31 @@ def test_the_bot_answer_says_who_reviewed_the_article(alice: Persona, bot: Bot,
     today = timezone.localdate().isoformat()
     assert any(f"⚠ Закон изменился — статья на проверке в «First» с {today}. Новый закон" in t
                for t in answers)
+
+
+def test_the_bot_says_how_far_the_requester_is_and_what_each_field_takes(
+        alice: Persona, bot: Bot, fake: FakeTelegram) -> None:
+    phone = Phone(fake, 7010)
+    _start_in_russian(phone)
+    phone.press("m:req")
+    phone.press(label="Повестки")
+    consent = phone.last()
+    assert "через 180 дней после закрытия" in consent and "дн." not in consent
+    phone.press("y:")
+    assert "Вопрос 1 из " in phone.last() and "Какую повестку вы получили?" in phone.last()
+    phone.press(label="Электронную")
+    assert "Вопрос 2 из " in phone.last()
+    assert f"например {date.today():%d.%m.%Y}." in phone.last() and "2024" not in phone.last()
+
+
+def test_a_number_question_in_the_bot_gives_its_range(alice: Persona) -> None:
+    from django.utils import translation
+
+    from haven.intake import registry
+    from haven.telegram.intake_flow import _question_text
+
+    engine = registry.engine("acs")
+    state = engine.goto(engine.answer(engine.start("ru", consent=False), "1").state, "birth_year")
+    with translation.override("ru"):  # the bot speaks the requester's language
+        text = _question_text(engine.prompt(state))
+    assert "Вопрос 2 из " in text and "Напишите число. Число от 1960 до 2012." in text

@@ -1,0 +1,155 @@
+"""Audit entries in words: one translatable table of event names and of detail names.
+
+The chain stores short codes (``case.created``) and a dict of details; people
+read them here. Every code the code base writes must have a label
+(tests/desk/test_audit_words.py finds the codes in the source and checks).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+from django.utils import formats
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from haven.cases import categories, rules
+from haven.cases.models import Channel, Priority, Status
+
+EVENTS: dict[str, Promise] = {
+    "case.created": _lazy("Case created"),
+    "case.read": _lazy("Case opened and read"),
+    "case.status": _lazy("Status changed"),
+    "case.assigned": _lazy("Assigned"),
+    "case.priority": _lazy("Priority changed"),
+    "case.category": _lazy("Category changed"),
+    "case.tags": _lazy("Tags changed"),
+    "case.note": _lazy("Internal note added"),
+    "case.reply": _lazy("Reply sent to the requester"),
+    "case.inbound": _lazy("Message from the requester"),
+    "case.attachment": _lazy("File received from the requester"),
+    "case.fraud": _lazy("Marked as possible fraud"),
+    "case.burned": _lazy("Case erased"),
+    "case.purged": _lazy("Case deleted after the retention period"),
+    "deadline.added": _lazy("Deadline added"),
+    "deadline.proposed": _lazy("Deadline proposed by a rule"),
+    "deadline.confirmed": _lazy("Deadline confirmed"),
+    "deadline.done": _lazy("Deadline done"),
+    "queue.read": _lazy("Queue viewed"),
+    "reply.saved": _lazy("Ready reply saved"),
+    "reply.deleted": _lazy("Ready reply deleted"),
+    "settings.retention": _lazy("Retention period changed"),
+    "intake.settings": _lazy("Web form settings changed"),
+    "telegram.token": _lazy("Telegram bot token set"),
+    "telegram.mode": _lazy("Telegram bot mode changed"),
+    "telegram.channel": _lazy("Telegram channel changed"),
+    "kb.article.created": _lazy("Article created"),
+    "kb.article.edited": _lazy("Article edited"),
+    "kb.article.overridden": _lazy("Shipped article replaced by our own copy"),
+    "kb.article.reviewed": _lazy("Article marked as reviewed"),
+    "kb.article.deleted": _lazy("Article deleted"),
+    "kb.post.scheduled": _lazy("Channel post scheduled"),
+    "kb.post.cancelled": _lazy("Channel post cancelled"),
+    "kb.post.queued": _lazy("Channel post queued"),
+    "kb.post.posted": _lazy("Channel post published"),
+    "kb.post.failed": _lazy("Channel post failed"),
+    "funds.donation": _lazy("Donation recorded"),
+    "funds.import": _lazy("Bank statement imported"),
+    "funds.payout.requested": _lazy("Payout requested"),
+    "funds.payout.paid": _lazy("Payout paid"),
+    "funds.payout.approved": _lazy("Payout approved"),
+    "funds.payout.declined": _lazy("Payout declined"),
+    "funds.exchange": _lazy("Currency exchanged"),
+    "funds.transfer": _lazy("Transfer between accounts"),
+    "funds.reversal": _lazy("Booking reversed"),
+    "funds.export": _lazy("Books exported"),
+    "funds.settings": _lazy("Funds settings changed"),
+    "funds.account": _lazy("Account added"),
+}
+
+DETAILS: dict[str, Promise] = {
+    "account": _lazy("account"), "allow_negative": _lazy("negative balances allowed"),
+    "amount": _lazy("amount"), "assignee": _lazy("assigned to"), "batch": _lazy("import"),
+    "bot": _lazy("bot"), "bought": _lazy("currency bought"), "bought_amount": _lazy("amount bought"),
+    "by_requester": _lazy("by the requester"), "cases": _lazy("cases shown"),
+    "category": _lazy("category"), "channel": _lazy("channel"), "confirmed": _lazy("confirmed"),
+    "count": _lazy("number"), "currencies": _lazy("currencies"), "currency": _lazy("currency"),
+    "days": _lazy("days"), "deadline": _lazy("deadline"), "due": _lazy("due"),
+    "enabled": _lazy("switched on"), "end": _lazy("to"), "fund": _lazy("fund"),
+    "holding": _lazy("held in"), "kind": _lazy("kind"), "lang": _lazy("language"),
+    "mode": _lazy("mode"), "new": _lazy("now"), "old": _lazy("before"), "other": _lazy("other case"),
+    "payout": _lazy("payout"), "post": _lazy("post"), "priority": _lazy("priority"),
+    "public_report": _lazy("public report"), "purpose": _lazy("purpose"), "rate": _lazy("rate"),
+    "record": _lazy("entry"), "reply": _lazy("ready reply"), "retention_days": _lazy("kept for days"),
+    "reverses": _lazy("reverses"), "rows": _lazy("rows"), "rule": _lazy("rule"),
+    "set": _lazy("set"), "skipped": _lazy("skipped"), "slug": _lazy("address"),
+    "sold": _lazy("currency sold"), "sold_amount": _lazy("amount sold"), "source": _lazy("from"),
+    "start": _lazy("from"), "suppression_minimum": _lazy("smallest figure shown"),
+    "suspected": _lazy("suspected"), "target": _lazy("to"), "thresholds": _lazy("approval thresholds"),
+    "transaction": _lazy("booking"),
+}
+
+
+def _choice(choices: Any) -> Callable[[Any], str]:
+    return lambda value: str(dict(choices.choices).get(value, value))
+
+
+def _status(value: Any) -> str:
+    return _choice(Status)(value)
+
+
+def _rule(value: Any) -> str:
+    rule = rules.all_rules().get(str(value))
+    return rule.title if rule else (str(value) or "—")
+
+
+def _day(value: Any) -> str:
+    try:
+        return formats.date_format(datetime.datetime.fromisoformat(str(value)), "DATE_FORMAT")
+    except ValueError:
+        return str(value)
+
+
+def _kind(value: Any) -> str:
+    from haven.funds.models import AccountKind
+
+    kinds = {"article": _("article"), "text": _("text"), **dict(AccountKind.choices)}
+    return str(kinds.get(value, value))
+
+
+VALUES: dict[str, Callable[[Any], str]] = {
+    "old": _status, "new": _status, "priority": _choice(Priority), "rule": _rule,
+    "category": lambda value: categories.get(str(value)).name, "due": _day, "start": _day,
+    "end": _day, "channel": _choice(Channel), "kind": _kind,
+}
+
+
+def event_label(code: str) -> str:
+    """The event in words; a code without a label reads as "Other event"."""
+    label = EVENTS.get(code)
+    return str(label) if label is not None else _("Other event")
+
+
+def _value(key: str, value: Any, names: dict[int, str]) -> str:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if value is None or value == "":
+        return "—"
+    if key == "assignee":
+        return names.get(int(value), _("a former member"))
+    if isinstance(value, list):
+        return formats.number_format(len(value))
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    if key in VALUES:
+        return VALUES[key](value)
+    return f"#{value}" if isinstance(value, int) else str(value)
+
+
+def details(detail: dict[str, Any], names: dict[int, str]) -> list[tuple[str, str]]:
+    """The entry's details as (label, value) pairs in words, for a definition list."""
+    return [(str(DETAILS.get(key, _("other"))), _value(key, value, names))
+            for key, value in detail.items()]
