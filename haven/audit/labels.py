@@ -50,6 +50,11 @@ EVENTS: dict[str, Promise] = {
     "kb.article.edited": _lazy("Article edited"),
     "kb.article.overridden": _lazy("Shipped article replaced by our own copy"),
     "kb.article.reviewed": _lazy("Article marked as reviewed"),
+    "kb.article.law_changed": _lazy("Article marked: law changed, under review"),
+    "kb.review_age": _lazy("Review age of articles changed"),
+    "member.kb_reviewer": _lazy("Right to review articles changed"),
+    "member.time_zone": _lazy("Member's time zone changed"),
+    "organization.time_zone": _lazy("Organization's time zone changed"),
     "kb.article.deleted": _lazy("Article deleted"),
     "kb.post.scheduled": _lazy("Channel post scheduled"),
     "kb.post.cancelled": _lazy("Channel post cancelled"),
@@ -71,9 +76,11 @@ EVENTS: dict[str, Promise] = {
 }
 
 DETAILS: dict[str, Promise] = {
-    "account": _lazy("account"), "allow_negative": _lazy("negative balances allowed"),
+    "account": _lazy("account"), "allowed": _lazy("allowed"), "member": _lazy("member"),
+    "months": _lazy("months"), "own": _lazy("own"), "zone": _lazy("time zone"),
+    "allow_negative": _lazy("negative balances allowed"),
     "amount": _lazy("amount"), "assignee": _lazy("assigned to"), "batch": _lazy("import"),
-    "bot": _lazy("bot"), "bought": _lazy("currency bought"), "bought_amount": _lazy("amount bought"),
+    "bot": _lazy("bot"), "by": _lazy("because of"), "bought": _lazy("currency bought"), "bought_amount": _lazy("amount bought"),
     "by_requester": _lazy("by the requester"), "cases": _lazy("cases shown"),
     "category": _lazy("category"), "channel": _lazy("channel"), "confirmed": _lazy("confirmed"),
     "count": _lazy("number"), "currencies": _lazy("currencies"), "currency": _lazy("currency"),
@@ -120,10 +127,15 @@ def _kind(value: Any) -> str:
     return str(kinds.get(value, value))
 
 
+def _cause(value: Any) -> str:
+    causes = {"reply": _("a reply to the requester")}
+    return str(causes.get(value, value))
+
+
 VALUES: dict[str, Callable[[Any], str]] = {
     "old": _status, "new": _status, "priority": _choice(Priority), "rule": _rule,
     "category": lambda value: categories.get(str(value)).name, "due": _day, "start": _day,
-    "end": _day, "channel": _choice(Channel), "kind": _kind,
+    "end": _day, "channel": _choice(Channel), "kind": _kind, "by": _cause,
 }
 
 
@@ -138,7 +150,7 @@ def _value(key: str, value: Any, names: dict[int, str]) -> str:
         return _("yes") if value else _("no")
     if value is None or value == "":
         return "—"
-    if key == "assignee":
+    if key in ("assignee", "member"):
         return names.get(int(value), _("a former member"))
     if isinstance(value, list):
         return formats.number_format(len(value))
