@@ -14,6 +14,7 @@ from typing import NoReturn
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
@@ -21,12 +22,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from haven import vault
+from haven.audit import chain
 
 from .keys import MemberKeys, pepper_hash, unlock_member
 from .models import Member
 from .services import check_second_factor
 
 CLIENT_WINDOW_S = 15 * 60
+# Why a login was refused, as the audit chain records it (the person is told less).
+PASSWORD, SECOND_FACTOR, THROTTLED = "password", "second_factor", "throttled"
 # Compared against when the username is unknown, so both cases take as long.
 _DUMMY_HASH = make_password("haven-timing-equaliser")
 
@@ -58,15 +62,29 @@ def login(request: HttpRequest, username: str, password: str, code: str) -> tupl
     if member is None or not member.check_password(password):
         if member is None:
             check_password(password, _DUMMY_HASH)
-        _failed(ckey, member, username)
+        _failed(ckey, member, username, PASSWORD)
     if not check_second_factor(member, code):
-        _failed(ckey, member, username)
+        _failed(ckey, member, username, SECOND_FACTOR)
     try:
         keys = unlock_member(member, password)
     except vault.VaultError:
-        _failed(ckey, member, username)
-    Member.objects.filter(pk=member.pk).update(failed_logins=0, locked_until=None)
+        _failed(ckey, member, username, PASSWORD)
+    with transaction.atomic():
+        Member.objects.filter(pk=member.pk).update(failed_logins=0, locked_until=None)
+        chain.record(member.organization_id, "login.ok", actor_id=member.pk)
     return member, keys
+
+
+def _record_failure(member: Member | None, reason: str) -> None:
+    """A refused login of a member goes into the organization's chain, with the reason's class.
+
+    Never the address, the typed password or code. A username that names no
+    member belongs to no organization, so it is recorded nowhere.
+    """
+    if member is not None:
+        with transaction.atomic():
+            chain.record(member.organization_id, "login.failed", actor_id=member.pk,
+                         detail={"reason": reason})
 
 
 def _refuse_if_locked(member: Member | None, username: str) -> None:
@@ -74,6 +92,7 @@ def _refuse_if_locked(member: Member | None, username: str) -> None:
     until = member.locked_until if member is not None else cache.get(_username_key(username))
     if until is not None and until > now:
         minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+        _record_failure(member, THROTTLED)
         raise LoginRefused(ngettext(
             "This account is locked after too many failed attempts. Try again in %(n)d minute.",
             "This account is locked after too many failed attempts. Try again in %(n)d minutes.",
@@ -81,7 +100,8 @@ def _refuse_if_locked(member: Member | None, username: str) -> None:
         ) % {"n": minutes})
 
 
-def _failed(ckey: str, member: Member | None, username: str) -> NoReturn:
+def _failed(ckey: str, member: Member | None, username: str, reason: str) -> NoReturn:
+    _record_failure(member, reason)
     try:
         cache.incr(ckey)
     except ValueError:

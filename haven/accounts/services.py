@@ -12,6 +12,7 @@ from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -61,9 +62,12 @@ def create_organization(
     made = make_organization(slug, name, shares, threshold)
     invite = _issue(made.organization, made.org_private_key, None, admin_username,
                     admin_name, Role.ADMIN)
+    chain.record(made.organization.pk, "org.created",
+                 detail={"member": invite.invite.member_id, "shares": shares, "threshold": threshold})
     return CreatedOrganization(made.organization, made.recovery, invite)
 
 
+@transaction.atomic
 def invite_member(
     by: Member, org_private: bytes, username: str, display_name: str, role: str
 ) -> IssuedInvite:
@@ -71,8 +75,10 @@ def invite_member(
     _require_admin(by)
     if role not in Role.values:
         raise AccountError(_("Choose one of the listed roles."))
-    with transaction.atomic():
-        return _issue(by.organization, org_private, by, username, display_name, role)
+    issued = _issue(by.organization, org_private, by, username, display_name, role)
+    chain.record(by.organization_id, "member.invited", actor_id=by.pk,
+                 detail={"member": issued.invite.member_id, "role": role})
+    return issued
 
 
 def _issue(
@@ -108,6 +114,7 @@ def _new_link(member: Member, org_private: bytes, by: Member | None, kind: str) 
     return IssuedInvite(invite, token)
 
 
+@transaction.atomic
 def rekey_member(by: Member, org_private: bytes, member: Member) -> IssuedInvite:
     """An admin gives a member who lost the password a link to set a new one.
 
@@ -120,11 +127,10 @@ def rekey_member(by: Member, org_private: bytes, member: Member) -> IssuedInvite
     if member.pk == by.pk:
         raise AccountError(_("You cannot reset your own password and keys here. Change your "
                              "password on “My account”, or ask another administrator."))
-    with transaction.atomic():
-        Invite.objects.filter(member=member, used_at__isnull=True).update(
-            expires=timezone.now()
-        )
-        return _new_link(member, org_private, by, Invite.Kind.REKEY)
+    Invite.objects.filter(member=member, used_at__isnull=True).update(expires=timezone.now())
+    chain.record(by.organization_id, "member.rekeyed", actor_id=by.pk,
+                 detail={"member": member.pk})
+    return _new_link(member, org_private, by, Invite.Kind.REKEY)
 
 
 def find_invite(token: str) -> Invite | None:
@@ -182,6 +188,8 @@ def accept_invite(token: str, password: str, code: str) -> tuple[Member, list[st
         invite.used_at = timezone.now()
         invite.save(update_fields=["used_at"])
         codes = _new_backup_codes(member)
+        chain.record(member.organization_id, "member.joined", actor_id=member.pk,
+                     detail={"link": invite.kind})
     return member, codes
 
 
@@ -196,7 +204,9 @@ def _new_backup_codes(member: Member) -> list[str]:
 
 @transaction.atomic
 def regenerate_backup_codes(member: Member) -> list[str]:
-    return _new_backup_codes(member)
+    codes = _new_backup_codes(member)
+    chain.record(member.organization_id, "member.backup_codes", actor_id=member.pk)
+    return codes
 
 
 def check_second_factor(member: Member, code: str) -> bool:
@@ -213,6 +223,7 @@ def check_second_factor(member: Member, code: str) -> bool:
     return spent == 1
 
 
+@transaction.atomic
 def change_password(member: Member, old: str, new: str) -> None:
     """Re-wrap the member's private key under the new password."""
     if not member.check_password(old):
@@ -224,25 +235,33 @@ def change_password(member: Member, old: str, new: str) -> None:
     member.set_password(new)
     member.wrapped_private_key = vault.wrap_with_password(member_private, new, kdf_params()).to_text()
     member.save(update_fields=["password", "wrapped_private_key"])
+    chain.record(member.organization_id, "password.changed", actor_id=member.pk)
 
 
+@transaction.atomic
 def lock_organization(by: Member) -> int:
     """End every session of the organization now. Returns how many ended."""
     _require_admin(by)
-    with transaction.atomic():
-        ended, _detail = KeySession.objects.filter(member__organization=by.organization).delete()
-        Organization.objects.filter(pk=by.organization_id).update(locked_at=timezone.now())
+    ended, _detail = KeySession.objects.filter(member__organization=by.organization).delete()
+    Organization.objects.filter(pk=by.organization_id).update(locked_at=timezone.now())
+    chain.record(by.organization_id, "org.locked", actor_id=by.pk, detail={"sessions": ended})
     return ended
 
 
+@transaction.atomic
 def set_role(by: Member, member: Member, role: str) -> None:
+    """Change a member's role; the organization always keeps an active administrator."""
     _require_admin(by)
     if role not in Role.values or member.organization_id != by.organization_id:
         raise AccountError(_("Choose one of the listed roles."))
-    if member.pk == by.pk and role != Role.ADMIN and not _other_admins(by):
-        raise AccountError(_("You are the last administrator; make someone else administrator first."))
+    target = _lock_for_admin_change(by, member)
+    old = target.role
+    if old == Role.ADMIN and role != Role.ADMIN and target.is_active:
+        _keep_an_admin(by, target)
+    Member.objects.filter(pk=target.pk).update(role=role)
     member.role = role
-    member.save(update_fields=["role"])
+    chain.record(by.organization_id, "member.role", actor_id=by.pk,
+                 detail={"member": member.pk, "old": old, "new": role})
 
 
 def set_knowledge_reviewer(by: Member, member: Member, allowed: bool) -> None:
@@ -257,21 +276,28 @@ def set_knowledge_reviewer(by: Member, member: Member, allowed: bool) -> None:
                      detail={"member": member.pk, "allowed": allowed})
 
 
+@transaction.atomic
 def deactivate(by: Member, member: Member) -> None:
     """Remove a member's access: keys, sessions, second factor."""
     _require_admin(by)
     if member.pk == by.pk:
         raise AccountError(_("You cannot deactivate yourself. Ask another administrator to do it."))
-    with transaction.atomic():
-        member.is_active = False
-        member.sealed_org_key = None
-        member.wrapped_private_key = ""
-        member.set_unusable_password()
-        member.save()
-        KeySession.objects.filter(member=member).delete()
-        Invite.objects.filter(member=member, used_at__isnull=True).delete()
-        TOTPDevice.objects.filter(user=member).delete()
-        BackupCode.objects.filter(member=member).delete()
+    if member.organization_id != by.organization_id:
+        raise AccountError(_("No such member."))
+    target = _lock_for_admin_change(by, member)
+    if target.role == Role.ADMIN and target.is_active:
+        _keep_an_admin(by, target)
+    member.is_active = False
+    member.sealed_org_key = None
+    member.wrapped_private_key = ""
+    member.set_unusable_password()
+    member.save(update_fields=["is_active", "sealed_org_key", "wrapped_private_key", "password"])
+    KeySession.objects.filter(member=member).delete()
+    Invite.objects.filter(member=member, used_at__isnull=True).delete()
+    TOTPDevice.objects.filter(user=member).delete()
+    BackupCode.objects.filter(member=member).delete()
+    chain.record(by.organization_id, "member.deactivated", actor_id=by.pk,
+                 detail={"member": member.pk})
 
 
 @cache
@@ -308,19 +334,22 @@ def set_member_time_zone(member: Member, zone: str) -> None:
     member.time_zone = zone
 
 
+@transaction.atomic
 def restore_access(slug: str, recovery_texts: list[str], admin_username: str) -> IssuedInvite:
     """Use the recovery key (or shares) to issue a new administrator link."""
     org = Organization.objects.filter(slug=slug).first()
     if org is None:
         raise AccountError(_("No organization has this short name."))
     org_private = open_with_recovery(org, recovery_texts)
-    with transaction.atomic():
-        existing = Member.objects.filter(organization=org, username__iexact=admin_username).first()
-        if existing is None:
-            return _issue(org, org_private, None, admin_username, "", Role.ADMIN)
-        existing.role = Role.ADMIN
-        existing.save(update_fields=["role"])
-        return _new_link(existing, org_private, None, Invite.Kind.REKEY)
+    existing = Member.objects.filter(organization=org, username__iexact=admin_username).first()
+    if existing is None:
+        issued = _issue(org, org_private, None, admin_username, "", Role.ADMIN)
+    else:
+        Member.objects.filter(pk=existing.pk).update(role=Role.ADMIN)
+        issued = _new_link(existing, org_private, None, Invite.Kind.REKEY)
+    chain.record(org.pk, "org.recovered", detail={
+        "member": issued.invite.member_id, "created": existing is None, "shares_used": len(recovery_texts)})
+    return issued
 
 
 def _require_admin(member: Member) -> None:
@@ -328,7 +357,24 @@ def _require_admin(member: Member) -> None:
         raise AccountError(_("Only an administrator of the organization can do this."))
 
 
-def _other_admins(member: Member) -> bool:
-    return Member.objects.filter(
-        organization_id=member.organization_id, role=Role.ADMIN, is_active=True
-    ).exclude(pk=member.pk).exists()
+def _lock_for_admin_change(by: Member, member: Member) -> Member:
+    """Lock the target and the organization's administrators, then check ``by`` again.
+
+    The rows are locked in the order of their keys (so two changes cannot wait on
+    each other) and read after the lock, as Zulip's ``do_change_user_role`` does: two
+    administrators demoting each other at once then cannot both succeed.
+    """
+    admins = Q(organization_id=by.organization_id, role=Role.ADMIN, is_active=True)
+    rows = {m.pk: m for m in Member.objects.select_for_update()
+            .filter(admins | Q(pk__in=[member.pk, by.pk])).order_by("pk")}
+    if not rows[by.pk].has_role(Role.ADMIN):
+        raise AccountError(_("Only an administrator of the organization can do this."))
+    return rows[member.pk]
+
+
+def _keep_an_admin(by: Member, target: Member) -> None:
+    """Refuse to take the last active administrator away (rows locked by the caller)."""
+    others = Member.objects.filter(organization_id=by.organization_id, role=Role.ADMIN,
+                                   is_active=True).exclude(pk=target.pk)
+    if not others.exists():
+        raise AccountError(_("You are the last administrator; make someone else administrator first."))

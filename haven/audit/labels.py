@@ -16,6 +16,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from haven.accounts.models import Invite, Role
 from haven.cases import categories, rules
 from haven.cases.models import Channel, Priority, Status
 
@@ -73,6 +74,18 @@ EVENTS: dict[str, Promise] = {
     "funds.export": _lazy("Books exported"),
     "funds.settings": _lazy("Funds settings changed"),
     "funds.account": _lazy("Account added"),
+    "org.created": _lazy("Organization created"),
+    "org.locked": _lazy("Organization locked: every session ended"),
+    "org.recovered": _lazy("Administrator access restored with the recovery key"),
+    "member.invited": _lazy("Member invited"),
+    "member.joined": _lazy("Link used: password and second factor set"),
+    "member.rekeyed": _lazy("Link to reset password and keys made"),
+    "member.role": _lazy("Role changed"),
+    "member.deactivated": _lazy("Member deactivated"),
+    "member.backup_codes": _lazy("New backup codes made"),
+    "password.changed": _lazy("Password changed"),
+    "login.ok": _lazy("Logged in"),
+    "login.failed": _lazy("Login refused"),
 }
 
 DETAILS: dict[str, Promise] = {
@@ -98,6 +111,10 @@ DETAILS: dict[str, Promise] = {
     "start": _lazy("from"), "suppression_minimum": _lazy("smallest figure shown"),
     "suspected": _lazy("suspected"), "target": _lazy("to"), "thresholds": _lazy("approval thresholds"),
     "transaction": _lazy("booking"),
+    "role": _lazy("role"), "link": _lazy("link"), "reason": _lazy("reason"),
+    "created": _lazy("new account"), "sessions": _lazy("sessions ended"),
+    "shares": _lazy("recovery key shares"), "threshold": _lazy("shares needed"),
+    "shares_used": _lazy("shares given"),
 }
 
 
@@ -106,7 +123,18 @@ def _choice(choices: Any) -> Callable[[Any], str]:
 
 
 def _status(value: Any) -> str:
-    return _choice(Status)(value)
+    """A case's status, or a member's role (``member.role`` keeps its old and new in the same keys)."""
+    return str({**dict(Status.choices), **dict(Role.choices)}.get(value, value))
+
+
+def _reason(value: Any) -> str:
+    reasons = {"password": _("wrong password"), "second_factor": _("wrong second-factor code"),
+               "throttled": _("too many attempts: the account is locked for a while")}
+    return str(reasons.get(value, value))
+
+
+def _number(value: Any) -> str:
+    return str(formats.number_format(value))
 
 
 def _rule(value: Any) -> str:
@@ -137,6 +165,8 @@ VALUES: dict[str, Callable[[Any], str]] = {
     "old": _status, "new": _status, "priority": _choice(Priority), "rule": _rule,
     "category": lambda value: categories.get(str(value)).name, "due": _day, "start": _day,
     "end": _day, "channel": _choice(Channel), "kind": _kind, "by": _cause,
+    "role": _choice(Role), "link": _choice(Invite.Kind), "reason": _reason, "sessions": _number,
+    "shares": _number, "threshold": _number, "shares_used": _number,
 }
 
 

@@ -17,7 +17,6 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from haven.accounts.models import Member
-from haven.audit import labels
 from haven.audit.models import AuditEntry
 from haven.cases import actions, categories, rules
 from haven.cases.access import MANAGE, WORK, NotAllowed, access_case_by_number, can
@@ -30,6 +29,7 @@ from haven.cases.models import (
 )
 from haven.knowledge.desk import reply_text_for
 
+from .audit_views import audit_rows, member_names
 from .common import active_members, desk_view, member, summary_parts, tags_of, vault
 from .forms import CaseForm, DeadlineForm, RuleForm, TextForm
 
@@ -302,8 +302,5 @@ def case_audit(request: HttpRequest, number: int) -> HttpResponse:
     case = access_case_by_number(me, number)
     entries = AuditEntry.objects.filter(organization_id=me.organization_id,
                                         case_id=case.pk).order_by("seq")
-    names = {m.pk: str(m) for m in Member.objects.filter(organization_id=me.organization_id)}
     return render(request, "desk/audit.html", {
-        "case": case, "entries": [{"entry": e, "actor": names.get(e.actor_id or 0, ""),
-                                   "what": labels.event_label(e.action),
-                                   "details": labels.details(e.detail, names)} for e in entries]})
+        "case": case, "entries": audit_rows(list(entries), member_names(me.organization_id))})

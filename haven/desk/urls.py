@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import case_views, views
+from . import audit_views, case_views, views
 
 app_name = "desk"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("replies/<int:reply_id>/delete/", views.delete_saved_reply, name="delete_reply"),
     path("reminders/<int:reminder_id>/dismiss/", views.dismiss_reminder, name="dismiss"),
     path("settings/", views.settings_view, name="settings"),
+    path("audit/", audit_views.organization_audit, name="org_audit"),
     path("cases/new/", views.new_case, name="new_case"),
     path("cases/<int:number>/", case_views.case_page, name="case"),
     path("cases/<int:number>/deadline/propose/", case_views.propose_deadline, name="propose"),
