@@ -188,7 +188,7 @@ def test_sweep_knowledge_pages(seeded: Organization, new_context: NewContext,
 def test_sweep_settings_pages(seeded: Organization, new_context: NewContext,
                               live_server: LiveServer) -> None:
     def pages() -> list[str]:
-        return ["/org/", "/account/", "/desk/settings/", "/desk/replies/", "/telegram/settings/",
-                "/intake/settings/", "/funds/settings/"]
+        return ["/org/", "/account/", "/desk/settings/", "/desk/audit/", "/desk/replies/",
+                "/telegram/settings/", "/intake/settings/", "/funds/settings/"]
 
     _sweep(new_context, live_server, pages)
