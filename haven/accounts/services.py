@@ -264,16 +264,16 @@ def set_role(by: Member, member: Member, role: str) -> None:
                  detail={"member": member.pk, "old": old, "new": role})
 
 
+@transaction.atomic
 def set_knowledge_reviewer(by: Member, member: Member, allowed: bool) -> None:
     """Give or withdraw the right to mark knowledge articles reviewed (audited)."""
     _require_admin(by)
     if member.organization_id != by.organization_id:
         raise AccountError(_("Only an administrator of the organization can do this."))
-    with transaction.atomic():
-        member.can_review_knowledge = allowed
-        member.save(update_fields=["can_review_knowledge"])
-        chain.record(by.organization_id, "member.kb_reviewer", actor_id=by.pk,
-                     detail={"member": member.pk, "allowed": allowed})
+    member.can_review_knowledge = allowed
+    member.save(update_fields=["can_review_knowledge"])
+    chain.record(by.organization_id, "member.kb_reviewer", actor_id=by.pk,
+                 detail={"member": member.pk, "allowed": allowed})
 
 
 @transaction.atomic
@@ -313,24 +313,24 @@ def _check_time_zone(zone: str) -> str:
     return zone
 
 
+@transaction.atomic
 def set_organization_time_zone(by: Member, zone: str) -> None:
     """The zone the desk shows times in for members who did not choose their own."""
     _require_admin(by)
     zone = _check_time_zone(zone)
-    with transaction.atomic():
-        Organization.objects.filter(pk=by.organization_id).update(time_zone=zone)
-        chain.record(by.organization_id, "organization.time_zone", actor_id=by.pk,
-                     detail={"zone": zone})
+    Organization.objects.filter(pk=by.organization_id).update(time_zone=zone)
+    chain.record(by.organization_id, "organization.time_zone", actor_id=by.pk,
+                 detail={"zone": zone})
 
 
+@transaction.atomic
 def set_member_time_zone(member: Member, zone: str) -> None:
     """A member's own zone; an empty one follows the organization's."""
     zone = _check_time_zone(zone) if zone.strip() else ""
-    with transaction.atomic():
-        Member.objects.filter(pk=member.pk).update(time_zone=zone)
-        # Only that it changed: the zone a caseworker chose can say where they live.
-        chain.record(member.organization_id, "member.time_zone", actor_id=member.pk,
-                     detail={"own": bool(zone)})
+    Member.objects.filter(pk=member.pk).update(time_zone=zone)
+    # Only that it changed: the zone a caseworker chose can say where they live.
+    chain.record(member.organization_id, "member.time_zone", actor_id=member.pk,
+                 detail={"own": bool(zone)})
     member.time_zone = zone
 
 
