@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import ast
 import re
-import textwrap
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITES = {"create", "update", "delete", "save", "bulk_create", "bulk_update", "get_or_create",
@@ -61,7 +59,7 @@ CASE_WRITERS: dict[tuple[str, str], str] = {
     ("haven/cases/outbox.py", "Outbox"):
         "the outbox is delivery infrastructure: enqueue runs inside actions.reply's transaction, "
         "the worker claims, retries and deletes rows",
-    ("haven/cases/outbox.py", "CaseRecord.delivery"):
+    ("haven/cases/outbox.py", "CaseRecord.delivery,delivery_error"):
         "the worker notes whether a reply was delivered; the record's content does not change",
     ("haven/cases/outbox.py", "Reminder"):
         "a notice to the desk that a reply could not be delivered, not case state",
@@ -71,10 +69,21 @@ CASE_WRITERS: dict[tuple[str, str], str] = {
     ("haven/intake/submit.py", "Reminder"):
         "a notice to the desk that a new case may duplicate an open one, not case state",
     ("haven/telegram/links.py", "Reminder"): "a notice to the desk about a chat, not case state",
+    ("haven/telegram/outgoing.py", "Outbox"):
+        "the bot's messages to a chat go through the outbox (delivery infrastructure)",
+    ("haven/telegram/sender.py", "Outbox"):
+        "the sender notes how far a long message got, so a retry does not repeat parts",
+    ("haven/knowledge/posts.py", "Outbox"):
+        "a knowledge post to the organization's channel (no case) goes through the outbox",
 }
 
 # Writes of funds models outside its actions and ledger.
-FUNDS_WRITERS: dict[tuple[str, str], str] = {}
+FUNDS_WRITERS: dict[tuple[str, str], str] = {
+    ("haven/funds/wizard.py", "ImportDraft"):
+        "an uploaded statement between the import wizard's steps, encrypted; no money moves until "
+        "funds.actions imports it. (Left in the wizard: moving it is a change of its own.)",
+    ("haven/funds/tasks.py", "ImportDraft"): "the worker removes wizard uploads left for a day",
+}
 
 
 @dataclass(frozen=True)
@@ -174,7 +183,7 @@ class Scope:
         for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs] if args else []:
             if (found := inner.model(arg.annotation)) is not None:
                 inner.names[arg.arg] = found
-        nodes = [n for n in ast.walk(func) if isinstance(n, (ast.Assign, ast.AnnAssign, ast.For))]
+        nodes = [n for n in _own_nodes(func) if isinstance(n, (ast.Assign, ast.AnnAssign, ast.For))]
         for node in sorted(nodes, key=lambda n: (n.lineno, n.col_offset)):
             target = node.targets[0] if isinstance(node, ast.Assign) else node.target
             value = node.iter if isinstance(node, ast.For) else node.value
@@ -188,6 +197,14 @@ class Scope:
             elif (found := inner.model(value)) is not None:
                 inner.names[target.id] = found
         return inner
+
+
+def _own_nodes(func: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of a function (or module) outside the functions defined in it."""
+    for child in ast.iter_child_nodes(func):
+        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield child
+            yield from _own_nodes(child)
 
 
 def calls(module: Module, models: dict[str, str]) -> Iterator[tuple[ast.Call, Scope]]:
@@ -205,10 +222,11 @@ def calls(module: Module, models: dict[str, str]) -> Iterator[tuple[ast.Call, Sc
     yield from visit(module.tree, Scope(module, models, {}).bind(module.tree))
 
 
-def model_writes(module: Module, models: dict[str, str]) -> Iterator[Write]:
+def model_writes(module: Module, found: list[tuple[ast.Call, Scope]],
+                 models: dict[str, str]) -> Iterator[Write]:
     """Writes of one of ``models``: the model, and for an update the fields it sets."""
     short = set(models.values())
-    for call, scope in calls(module, models):
+    for call, scope in found:
         func = call.func
         if not isinstance(func, ast.Attribute) or func.attr not in WRITES:
             continue
@@ -220,9 +238,10 @@ def model_writes(module: Module, models: dict[str, str]) -> Iterator[Write]:
         yield Write(module.path, call.lineno, what)
 
 
-def view_writes(module: Module) -> Iterator[Write]:
+def view_writes(module: Module, found: list[tuple[ast.Call, Scope]],
+                allowed: dict[tuple[str, str], str]) -> Iterator[Write]:
     """In a views module: any call of a write method, and any audit entry written by hand."""
-    for call, scope in calls(module, {}):
+    for call, scope in found:
         func = call.func
         if dotted(func, module) == RECORD:
             yield Write(module.path, call.lineno, ast.unparse(func))
@@ -232,7 +251,7 @@ def view_writes(module: Module) -> Iterator[Write]:
         if isinstance(receiver, ast.Name) and (receiver.id in module.imports
                                                or scope.names.get(receiver.id) == "dict"):
             continue  # a function of another module (``conversations.create``), or a dict
-        if (module.path, ast.unparse(func)) not in VIEW_CALLS:
+        if (module.path, ast.unparse(func)) not in allowed:
             yield Write(module.path, call.lineno, ast.unparse(func))
 
 
@@ -241,24 +260,128 @@ def modules(root: Path) -> list[Module]:
     return [load(root, p) for p in paths if not set(p.relative_to(root).parts) & set(SKIPPED)]
 
 
-def violations(root: Path) -> list[Write]:
+def violations(root: Path, view_calls: dict[tuple[str, str], str] = VIEW_CALLS,
+               case_writers: dict[tuple[str, str], str] = CASE_WRITERS,
+               funds_writers: dict[tuple[str, str], str] = FUNDS_WRITERS) -> list[Write]:
     """Every write outside its aggregate's actions that the allow-lists do not explain."""
     found = modules(root)
     by_path = {m.path: m for m in found}
     cases, funds = models_of(by_path[CASES_MODELS]), models_of(by_path[FUNDS_MODELS])
     wrong: list[Write] = []
     for module in found:
+        scanned = list(calls(module, {**cases, **funds}))  # scopes know both apps' models
         if VIEWS.search(Path(module.path).stem):
-            wrong += view_writes(module)
+            wrong += view_writes(module, scanned, view_calls)
         if module.path not in CASE_ACTIONS:
-            wrong += [w for w in model_writes(module, cases) if not _allowed(w, CASE_WRITERS)]
+            wrong += [w for w in model_writes(module, scanned, cases)
+                      if not _allowed(w, case_writers)]
         if module.path not in FUNDS_ACTIONS:
-            wrong += [w for w in model_writes(module, funds) if not _allowed(w, FUNDS_WRITERS)]
+            wrong += [w for w in model_writes(module, scanned, funds)
+                      if not _allowed(w, funds_writers)]
     return wrong
 
 
 def _allowed(write: Write, allowed: dict[tuple[str, str], str]) -> bool:
-    return (write.path, write.what) in allowed
+    """Allowed by (module, model) for any write of it, or by (module, model.fields) for an update."""
+    return (write.path, write.what) in allowed or (write.path, write.what.split(".")[0]) in allowed
+
+
+def test_models_are_written_only_by_the_actions() -> None:
+    assert [str(w) for w in violations(ROOT)] == []
+
+
+def test_every_allowance_is_still_needed() -> None:
+    """An allowance that matches no write any more is removed, so the lists do not rot."""
+    found = {(w.path, w.what) for w in violations(ROOT, {}, {}, {})}
+    models = {(path, what.split(".")[0]) for path, what in found}
+    for table in (VIEW_CALLS, CASE_WRITERS, FUNDS_WRITERS):
+        assert [key for key in table if key not in found | models] == []
+
+
+FAKE_MODELS = """
+from django.db import models
+
+class Case(models.Model):
+    number = models.IntegerField()
+
+class CaseRecord(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="records")
+"""
+FAKE_WRITERS = {
+    "haven/cases/actions.py": "from .models import Case\n\ndef ok():\n    Case.objects.create(number=1)\n",
+    "haven/desk/views.py": """
+from django.shortcuts import get_object_or_404
+from haven.audit import chain
+from haven.cases.models import Case
+
+def view(request):
+    context: dict = {}
+    context.update(a=1)
+    Case.objects.filter(pk=1).update(number=2)
+    chain.record(1, "case.read")
+""",
+    "haven/intake/helpers.py": """
+from django.shortcuts import get_object_or_404
+from haven.cases import models as m
+from haven.cases.models import Case
+
+def add(case: Case | None, pk):
+    case.records.create(body=b"")
+    get_object_or_404(m.Case, pk=pk).delete()
+    for row in Case.objects.filter(number=1).iterator():
+        row.save()
+""",
+    "haven/funds/other.py": "def pay(p):\n    from .models import Payout\n    Payout(p).save()\n",
+}
+
+
+def _fake_tree(root: Path, files: dict[str, str]) -> None:
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text, encoding="utf-8")
+
+
+def test_the_checker_finds_each_kind_of_write_in_a_small_tree(tmp_path: Path) -> None:
+    _fake_tree(tmp_path, {CASES_MODELS: FAKE_MODELS, **FAKE_WRITERS, FUNDS_MODELS:
+                          "from django.db import models\n\nclass Payout(models.Model):\n    pass\n"})
+    found = sorted(str(w) for w in violations(tmp_path, {}, {}, {}))
+    assert found == sorted([
+        "haven/desk/views.py:9 Case.number",  # as a write of the model
+        "haven/desk/views.py:9 Case.objects.filter(pk=1).update",  # as a view that writes
+        "haven/desk/views.py:10 chain.record",  # context.update (a dict) is not reported
+        "haven/funds/other.py:3 Payout",
+        "haven/intake/helpers.py:7 CaseRecord",
+        "haven/intake/helpers.py:8 Case",
+        "haven/intake/helpers.py:10 Case",
+    ])
+
+
+def test_a_write_planted_in_a_copy_of_haven_is_reported(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "haven", tmp_path / "haven",
+                    ignore=shutil.ignore_patterns("migrations", "locale", "static", "templates",
+                                                  "__pycache__"))
+    views = tmp_path / "haven/desk/views.py"
+    views.write_text(views.read_text(encoding="utf-8") + PLANTED_VIEW, encoding="utf-8")
+    (tmp_path / "haven/telegram/planted.py").write_text(PLANTED_MODULE, encoding="utf-8")
+    lines = len(views.read_text(encoding="utf-8").splitlines())
+    assert sorted(str(w) for w in violations(tmp_path)) == [
+        f"haven/desk/views.py:{lines} Reminder.dismissed",
+        f"haven/desk/views.py:{lines} Reminder.objects.filter(pk=reminder_id).update",
+        "haven/telegram/planted.py:5 Case.fraud_suspected",
+    ]
+
+
+PLANTED_VIEW = """
+
+def planted(request, reminder_id):
+    Reminder.objects.filter(pk=reminder_id).update(dismissed=True)
+"""
+PLANTED_MODULE = """from haven.cases.models import Case
+
+
+def flag(case: Case) -> None:
+    Case.objects.filter(pk=case.pk).update(fraud_suspected=True)
+"""
 
 
 if __name__ == "__main__":  # python tests/core/test_architecture.py [root]: list the writes
