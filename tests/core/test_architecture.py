@@ -287,7 +287,8 @@ def _allowed(write: Write, allowed: dict[tuple[str, str], str]) -> bool:
 
 
 def test_models_are_written_only_by_the_actions() -> None:
-    assert [str(w) for w in violations(ROOT)] == []
+    problems = [str(w) for w in violations(ROOT)]
+    assert not problems, "move these writes into the app's actions:\n" + "\n".join(problems)
 
 
 def test_every_allowance_is_still_needed() -> None:
