@@ -73,7 +73,7 @@ def _flatten(value: object) -> Iterable[object]:
 
 
 def index_case(vault: OrgVault, case: Case) -> None:
-    from .actions import reseal  # the actions index what they write through this module
+    from .actions import reseal  # imported here: actions imports this module
 
     reseal(vault, case)
     tokens: set[tuple[int, int]] = set()
