@@ -8,7 +8,8 @@ Views never change models directly.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -20,10 +21,11 @@ from haven.accounts.models import Member, Organization
 from haven.audit import chain
 from haven.vault import OrgVault
 
-from . import categories, outbox, search, signals, summaries
-from .access import MANAGE, READ, WORK, require
+from . import categories, files, outbox, search, signals, summaries
+from .access import MANAGE, READ, WORK, NotAllowed, require
 from .models import (
     TRANSITIONS,
+    Attachment,
     Case,
     CaseRecord,
     CaseTag,
@@ -32,6 +34,8 @@ from .models import (
     OrgSettings,
     Priority,
     RecordKind,
+    Reminder,
+    SavedReply,
     SearchField,
     Status,
 )
@@ -341,12 +345,134 @@ def burn(member: Member | None, case: Case, *, by_requester: bool = False) -> No
 
 
 def purge_content(case: Case) -> None:
-    from .files import delete_files
-
-    delete_files(case)
+    files.delete_files(case)
     CaseRecord.objects.filter(case=case).delete()
     CaseTag.objects.filter(case=case).delete()
     search.forget(case)
     case.deadlines.all().delete()
     outbox.cancel(case)
     signals.content_purged.send(sender=Case, case=case)
+
+
+def purge_expired(case: Case, retention_days: int) -> bool:
+    """Delete a case closed longer ago than ``retention_days`` (the worker); False if it was
+    reopened (or is gone) since the worker listed it."""
+    cutoff = timezone.now() - timedelta(days=retention_days)
+    with transaction.atomic():
+        if not Case.objects.select_for_update().filter(
+                pk=case.pk, status=Status.CLOSED, closed_at__lt=cutoff).exists():
+            return False
+        purge_content(case)
+        _audit(case, None, "case.purged", retention_days=retention_days)
+        case.delete()
+    return True
+
+
+def add_attachment(case: Case, *, name: str, kind: str, data: bytes, channel: str) -> Attachment:
+    """A file from the requester (no member present): sealed to the organization, written,
+    recorded on the case and audited. The file is removed again if the transaction fails."""
+    from haven.vault import seal, seal_text
+
+    public = bytes(case.organization.public_key)
+    storage = files.write(seal(public, data))
+    meta = {"name": name, "type": kind, "size": len(data), "storage": storage}
+    try:
+        with transaction.atomic():
+            record = CaseRecord.objects.create(
+                case=case, kind=RecordKind.ATTACHMENT,
+                body=seal_text(public, json.dumps(meta, ensure_ascii=False)))
+            attachment = Attachment.objects.create(record=record, storage_name=storage,
+                                                   size=len(data))
+            _bump(case, None)
+            _audit(case, None, "case.attachment", record=record.pk, channel=channel)
+    except BaseException:
+        files.discard(storage)
+        raise
+    return attachment
+
+
+def set_fraud_suspected(member: Member, case: Case, suspected: bool) -> None:
+    """Coordinators and administrators mark (or clear) a case as suspected fraud or duplicate."""
+    require(member, MANAGE)
+    if case.organization_id != member.organization_id:
+        raise NotAllowed(MANAGE)
+    with transaction.atomic():
+        _bump(case, None, fraud_suspected=suspected)
+        _audit(case, member, "case.fraud", suspected=suspected)
+
+
+def reseal(vault: OrgVault, case: Case) -> None:
+    """Re-encrypt what intake sealed under the faster organization record key.
+
+    Sealed boxes need an X25519 operation per opening; a queue of 50 cases would
+    pay it 50 times on every view. A member's unlocked key allows the switch. The
+    content does not change, so neither the version nor the audit trail does.
+    """
+    reseal_cases(vault, [case])
+    for rec in CaseRecord.objects.filter(case=case).only("pk", "body"):
+        if vault.is_sealed(bytes(rec.body)):
+            CaseRecord.objects.filter(pk=rec.pk).update(body=vault.encrypt(vault.decrypt(bytes(rec.body))))
+
+
+def reseal_cases(vault: OrgVault, cases: Iterable[Case]) -> None:
+    """Re-encrypt sealed summaries of cases about to be shown (see reseal)."""
+    for case in cases:
+        if case.summary and vault.is_sealed(bytes(case.summary)):
+            case.summary = vault.encrypt(vault.decrypt(bytes(case.summary)))
+            Case.objects.filter(pk=case.pk).update(summary=case.summary)
+
+
+def read_queue(member: Member, cases: list[Case]) -> None:
+    """A member was shown these cases' summaries (a queue or search results): audited."""
+    require(member, READ)
+    if cases:
+        with transaction.atomic():
+            chain.record(member.organization_id, "queue.read", actor_id=member.pk,
+                         detail={"cases": [c.pk for c in cases]})
+
+
+def save_reply(member: Member, vault: OrgVault, title: str, body: str) -> SavedReply:
+    """A ready reply for the organization's caseworkers, encrypted under its key."""
+    require(member, MANAGE)
+    with transaction.atomic():
+        saved = SavedReply.objects.create(organization_id=member.organization_id,
+                                          title=vault.encrypt_text(title),
+                                          body=vault.encrypt_text(body))
+        chain.record(member.organization_id, "reply.saved", actor_id=member.pk,
+                     detail={"reply": saved.pk})
+    return saved
+
+
+def delete_reply(member: Member, saved: SavedReply) -> None:
+    require(member, MANAGE)
+    if saved.organization_id != member.organization_id:
+        raise NotAllowed(MANAGE)
+    pk = saved.pk
+    with transaction.atomic():
+        saved.delete()
+        chain.record(member.organization_id, "reply.deleted", actor_id=member.pk,
+                     detail={"reply": pk})
+
+
+def dismiss_reminder(member: Member, reminder_id: int) -> bool:
+    """Take a notice of the member's organization off the desk; False if there was none."""
+    require(member, READ)
+    with transaction.atomic():
+        reminder = Reminder.objects.select_for_update().filter(
+            pk=reminder_id, organization_id=member.organization_id, dismissed=False).first()
+        if reminder is None:
+            return False
+        Reminder.objects.filter(pk=reminder.pk).update(dismissed=True)
+        chain.record(member.organization_id, "reminder.dismissed", actor_id=member.pk,
+                     case_id=reminder.case_id, detail={"reminder": reminder.pk})
+    return True
+
+
+def set_retention(member: Member, days: int) -> None:
+    """How many days closed cases are kept before the worker deletes them."""
+    require(member, MANAGE)
+    with transaction.atomic():
+        OrgSettings.objects.update_or_create(organization_id=member.organization_id,
+                                             defaults={"retention_days": days})
+        chain.record(member.organization_id, "settings.retention", actor_id=member.pk,
+                     detail={"days": days})

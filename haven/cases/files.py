@@ -33,6 +33,11 @@ def write(ciphertext: bytes) -> str:
     return name
 
 
+def discard(storage_name: str) -> None:
+    """Remove a file written for a record that was not kept (ciphertext, but remove it anyway)."""
+    _path(storage_name).unlink(missing_ok=True)
+
+
 def read(storage_name: str) -> bytes:
     return _path(storage_name).read_bytes()
 

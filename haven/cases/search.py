@@ -72,27 +72,9 @@ def _flatten(value: object) -> Iterable[object]:
         yield value
 
 
-def reseal(vault: OrgVault, case: Case) -> None:
-    """Re-encrypt what intake sealed under the faster organization record key.
-
-    Sealed boxes need an X25519 operation per opening; a queue of 50 cases would
-    pay it 50 times on every view. A member's unlocked key allows the switch.
-    """
-    reseal_cases(vault, [case])
-    for rec in CaseRecord.objects.filter(case=case).only("pk", "body"):
-        if vault.is_sealed(bytes(rec.body)):
-            CaseRecord.objects.filter(pk=rec.pk).update(body=vault.encrypt(vault.decrypt(bytes(rec.body))))
-
-
-def reseal_cases(vault: OrgVault, cases: Iterable[Case]) -> None:
-    """Re-encrypt sealed summaries of cases about to be shown (see reseal)."""
-    for case in cases:
-        if case.summary and vault.is_sealed(bytes(case.summary)):
-            case.summary = vault.encrypt(vault.decrypt(bytes(case.summary)))
-            Case.objects.filter(pk=case.pk).update(summary=case.summary)
-
-
 def index_case(vault: OrgVault, case: Case) -> None:
+    from .actions import reseal  # imported here: actions imports this module
+
     reseal(vault, case)
     tokens: set[tuple[int, int]] = set()
     for field, text in _case_text(vault, case):

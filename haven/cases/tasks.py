@@ -7,11 +7,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from haven.audit import chain
 from haven.core.worker import periodic
 
 from . import outbox
-from .actions import purge_content
+from .actions import purge_expired
 from .models import Case, Deadline, OrgSettings, Reminder, Status
 
 REMIND_HOURS = (24, 72)  # nearest first, so a late deadline gets one reminder
@@ -57,10 +56,5 @@ def purge_closed_cases() -> int:
         old = Case.objects.filter(organization_id=settings_row.pk, status=Status.CLOSED,
                                   closed_at__lt=cutoff)
         for case in old.iterator():
-            with transaction.atomic():
-                purge_content(case)
-                chain.record(case.organization_id, "case.purged", case_id=case.pk,
-                             detail={"retention_days": settings_row.retention_days})
-                case.delete()
-            purged += 1
+            purged += purge_expired(case, settings_row.retention_days)
     return purged

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from haven.audit import chain
 from haven.cases import actions, categories, search
 from haven.cases.access import MANAGE, WORK, can
 from haven.cases.models import OrgSettings, Reminder, SavedReply, SearchField, Status
@@ -40,10 +38,7 @@ from .forms import NewCaseForm, RetentionForm, SavedReplyForm
 def _rows(request: HttpRequest, page: Any) -> list[dict[str, Any]]:
     org_vault = vault(request)
     cases = page.object_list
-    with transaction.atomic():
-        if cases:
-            chain.record(member(request).organization_id, "queue.read", actor_id=member(request).pk,
-                         detail={"cases": [c.pk for c in cases]})
+    actions.read_queue(member(request), cases)
     return [{"case": c, "summary": summary_parts(org_vault, c), "tags": tags_of(org_vault, c),
              "category": categories.get(c.category)} for c in cases]
 
@@ -69,7 +64,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         slug = "new"
     cases, params = _filtered(request, queues.queue_cases(me, slug))
     page = paginate(request, cases.select_related("assignee"))
-    search.reseal_cases(vault(request), page.object_list)
+    actions.reseal_cases(vault(request), page.object_list)
     # Reminders without a member (duplicates, failed deliveries, a blocked bot) are for
     # everyone: SQL's IN (x, NULL) never matches NULL, so they are asked for by name.
     reminders = (Reminder.objects.filter(organization_id=me.organization_id, dismissed=False)
@@ -152,13 +147,7 @@ def saved_replies(request: HttpRequest) -> HttpResponse:
     me, org_vault = member(request), vault(request)
     form = SavedReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            reply = SavedReply.objects.create(
-                organization_id=me.organization_id,
-                title=org_vault.encrypt_text(form.cleaned_data["title"]),
-                body=org_vault.encrypt_text(form.cleaned_data["body"]))
-            chain.record(me.organization_id, "reply.saved", actor_id=me.pk,
-                         detail={"reply": reply.pk})
+        actions.save_reply(me, org_vault, form.cleaned_data["title"], form.cleaned_data["body"])
         messages.success(request, _("The ready reply was saved."))
         return redirect("desk:replies")
     replies = [{"pk": r.pk, "title": org_vault.decrypt_text(bytes(r.title)),
@@ -172,10 +161,8 @@ def saved_replies(request: HttpRequest) -> HttpResponse:
 @require_POST
 def delete_saved_reply(request: HttpRequest, reply_id: int) -> HttpResponse:
     me = member(request)
-    reply = get_object_or_404(SavedReply, pk=reply_id, organization_id=me.organization_id)
-    with transaction.atomic():
-        reply.delete()
-        chain.record(me.organization_id, "reply.deleted", actor_id=me.pk, detail={"reply": reply_id})
+    actions.delete_reply(me, get_object_or_404(SavedReply, pk=reply_id,
+                                               organization_id=me.organization_id))
     messages.success(request, _("The ready reply was deleted."))
     return redirect("desk:replies")
 
@@ -183,16 +170,15 @@ def delete_saved_reply(request: HttpRequest, reply_id: int) -> HttpResponse:
 @desk_view()
 @require_POST
 def dismiss_reminder(request: HttpRequest, reminder_id: int) -> HttpResponse:
-    me = member(request)
-    Reminder.objects.filter(pk=reminder_id, organization_id=me.organization_id).update(
-        dismissed=True)
+    actions.dismiss_reminder(member(request), reminder_id)
     return redirect(request.POST.get("next") or "desk:queue")
 
 
 @desk_view(MANAGE)
 def settings_view(request: HttpRequest) -> HttpResponse:
     me = member(request)
-    row, _created = OrgSettings.objects.get_or_create(organization_id=me.organization_id)
+    row = (OrgSettings.objects.filter(organization_id=me.organization_id).first()
+           or OrgSettings(organization_id=me.organization_id))  # not saved: the defaults
     posted = request.POST if request.method == "POST" else None
     form = RetentionForm(posted if posted and "retention_days" in posted else None,
                          initial={"retention_days": row.retention_days})
@@ -206,11 +192,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
             "A knowledge article's review is now overdue after %(n)d months.", months) % {"n": months})
         return redirect("desk:settings")
     if form.is_bound and form.is_valid():
-        with transaction.atomic():
-            OrgSettings.objects.filter(pk=row.pk).update(
-                retention_days=form.cleaned_data["retention_days"])
-            chain.record(me.organization_id, "settings.retention", actor_id=me.pk,
-                         detail={"days": form.cleaned_data["retention_days"]})
+        actions.set_retention(me, form.cleaned_data["retention_days"])
         messages.success(request, _("Closed cases will now be deleted after %(n)d days.")
                          % {"n": form.cleaned_data["retention_days"]})
         return redirect("desk:settings")

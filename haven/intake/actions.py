@@ -1,4 +1,5 @@
-"""Desk-side changes that belong to intake: fraud screening and intake settings.
+"""Desk-side changes that belong to intake: the intake settings (the fraud mark is a
+case's, in haven.cases.actions).
 
 Like haven.cases.actions: each checks the member's right and writes the audit
 entry in the same transaction as the change.
@@ -9,29 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from haven.accounts.models import Member, Role
 from haven.audit import chain
-from haven.cases.access import MANAGE, NotAllowed, require
-from haven.cases.models import Case
+from haven.cases.access import NotAllowed
 
 from .models import IntakeSettings
 from .questionnaire import LANGS
-
-
-def set_fraud_suspected(member: Member, case: Case, suspected: bool) -> None:
-    """Coordinators and administrators mark (or clear) a case as suspected fraud or duplicate."""
-    require(member, MANAGE)
-    if case.organization_id != member.organization_id:
-        raise NotAllowed(MANAGE)
-    with transaction.atomic():
-        Case.objects.filter(pk=case.pk).update(
-            fraud_suspected=suspected, version=F("version") + 1, updated=timezone.now())
-        chain.record(case.organization_id, "case.fraud", actor_id=member.pk, case_id=case.pk,
-                     detail={"suspected": suspected})
-    case.refresh_from_db()
 
 
 def save_settings(

@@ -8,14 +8,13 @@
 - Uploads are kept in memory up to the limit (``MemoryUploadHandler``), never
   spooled to a temporary file, so no clear copy touches the disk.
 - The cleaned file is sealed to the organization's public key before it is
-  written (``haven.cases.files.write``); its name, type and size live only in
-  the sealed record body.
+  written (``haven.cases.actions.add_attachment``); its name, type and size live
+  only in the sealed record body.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import unicodedata
@@ -27,10 +26,6 @@ from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-
-from haven.cases import files
-from haven.cases.models import Attachment, Case, CaseRecord, RecordKind
-from haven.vault import seal, seal_text
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -107,16 +102,6 @@ def _reencode(data: bytes, kind: str, name: str) -> bytes:
             Image.DecompressionBombWarning) as exc:
         raise refused from exc
     return out.getvalue()
-
-
-def store(case: Case, upload: CleanFile) -> Attachment:
-    """Seal the file to the organization and record it on the case. Call in a transaction."""
-    public = bytes(case.organization.public_key)
-    storage = files.write(seal(public, upload.data))
-    meta = {"name": upload.name, "type": upload.type, "size": len(upload.data), "storage": storage}
-    record = CaseRecord.objects.create(case=case, kind=RecordKind.ATTACHMENT,
-                                       body=seal_text(public, json.dumps(meta, ensure_ascii=False)))
-    return Attachment.objects.create(record=record, storage_name=storage, size=len(upload.data))
 
 
 class MemoryUploadHandler(FileUploadHandler):

@@ -22,7 +22,7 @@ from haven.cases.models import OPEN_STATUSES, Case, Channel, Reminder
 
 from . import codename as codenames
 from . import conversations
-from .attachments import CleanFile, store
+from .attachments import CleanFile
 from .engine import Finished
 from .models import CaseFingerprint, IntakeConversation, Requester
 
@@ -69,7 +69,9 @@ def submit(
             _fingerprint(org, case, finished)
             _propose_deadlines(case, finished)
             for upload in uploads:
-                written.append(store(case, upload).storage_name)
+                written.append(actions.add_attachment(
+                    case, name=upload.name, kind=upload.type, data=upload.data,
+                    channel=channel).storage_name)
     except Exception:
         _forget_files(written)
         raise
@@ -120,4 +122,4 @@ def _propose_deadlines(case: Case, finished: Finished) -> None:
 def _forget_files(names: list[str]) -> None:
     """Files written before the transaction failed: ciphertext, but remove it anyway."""
     for name in names:
-        (files.folder() / name).unlink(missing_ok=True)
+        files.discard(name)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from haven.accounts.models import Member, Role
+from haven.cases import actions as case_actions
 from haven.cases import categories
 from haven.cases.access import NotAllowed, access_case_by_number
 
@@ -83,7 +84,7 @@ def fraud_view(request: HttpRequest, number: int) -> HttpResponse:
     case = access_case_by_number(member, number)
     suspected = request.POST.get("suspected") == "1"
     try:
-        actions.set_fraud_suspected(member, case, suspected)
+        case_actions.set_fraud_suspected(member, case, suspected)
     except NotAllowed as exc:
         raise PermissionDenied from exc
     messages.success(request, _("Marked as suspected fraud or duplicate.") if suspected

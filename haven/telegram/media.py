@@ -14,12 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F
-from django.utils import timezone, translation
+from django.utils import translation
 
-from haven.audit import chain
 from haven.cases import actions
-from haven.cases.models import Case
+from haven.cases.models import Case, Channel
 from haven.intake import attachments
 
 from . import bots, chats, render, texts
@@ -105,10 +103,8 @@ def receive(turn: Turn, message: dict[str, Any], fetched: Fetched | None) -> Non
     if fetched.file is None:
         turn.say(render.esc(fetched.error))
         return
-    stored = attachments.store(case, fetched.file)
-    Case.objects.filter(pk=case.pk).update(updated=timezone.now(), version=F("version") + 1)
-    chain.record(case.organization_id, "case.attachment", case_id=case.pk,
-                 detail={"record": stored.record_id, "channel": "telegram"})
+    actions.add_attachment(case, name=fetched.file.name, kind=fetched.file.type,
+                           data=fetched.file.data, channel=Channel.TELEGRAM)
     caption = message.get("caption")
     if isinstance(caption, str) and caption.strip():
         actions.add_inbound(case, caption)

@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from haven.audit.models import AuditEntry
 from haven.cases import files
 from haven.cases.models import Attachment, Case, CaseRecord, RecordKind
 from haven.intake import attachments
@@ -54,6 +55,8 @@ def test_a_photo_is_cleaned_and_sealed(alice: Persona, visitor: Visitor) -> None
     assert len(clear) == meta["size"]
     cleaned = Image.open(io.BytesIO(clear))
     assert cleaned.size == (64, 48) and not cleaned.getexif() and b"PhoneMaker" not in clear
+    entry = AuditEntry.objects.get(case_id=record.case_id, action="case.attachment")
+    assert entry.detail == {"record": record.pk, "channel": "web"}  # audited like Telegram's
 
 
 def test_files_are_judged_by_content_not_name(alice: Persona, visitor: Visitor) -> None:

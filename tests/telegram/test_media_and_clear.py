@@ -5,6 +5,7 @@ import json
 
 from PIL import Image
 
+from haven.audit.models import AuditEntry
 from haven.cases import files
 from haven.cases.models import Case, CaseRecord, RecordKind
 from haven.telegram import chats
@@ -52,6 +53,8 @@ def test_a_photo_is_fetched_stripped_of_exif_encrypted_and_attached(
     assert meta["type"] == "image/jpeg" and "povestka" in meta["name"]
     assert "povestka" in phone.last()
     assert case.records.filter(kind=RecordKind.INBOUND).count() == 2  # first message + caption
+    entry = AuditEntry.objects.get(case_id=case.pk, action="case.attachment")
+    assert entry.detail == {"record": record.pk, "channel": "telegram"}
 
 
 def test_a_file_over_20_mb_points_to_the_web_form(alice: Persona, bot: Bot, fake: FakeTelegram) -> None:
