@@ -18,6 +18,7 @@ from haven.audit import chain
 from haven.cases import actions, categories, search
 from haven.cases.access import MANAGE, WORK, can
 from haven.cases.models import OrgSettings, Reminder, SavedReply, SearchField, Status
+from haven.core.redirects import redirect_back
 from haven.knowledge import actions as kb_actions
 from haven.knowledge.forms import ReviewAgeForm
 from haven.knowledge.reviews import review_age
@@ -186,7 +187,7 @@ def dismiss_reminder(request: HttpRequest, reminder_id: int) -> HttpResponse:
     me = member(request)
     Reminder.objects.filter(pk=reminder_id, organization_id=me.organization_id).update(
         dismissed=True)
-    return redirect(request.POST.get("next") or "desk:queue")
+    return redirect_back(request, "desk:queue")
 
 
 @desk_view(MANAGE)

@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 from haven.accounts.models import Member, Role
 from haven.cases import categories
 from haven.cases.access import NotAllowed, access_case_by_number
+from haven.core.redirects import redirect_back
 
 from . import actions, orgpage, registry
 from .questionnaire import LANGS
@@ -88,8 +88,4 @@ def fraud_view(request: HttpRequest, number: int) -> HttpResponse:
         raise PermissionDenied from exc
     messages.success(request, _("Marked as suspected fraud or duplicate.") if suspected
                      else _("The fraud mark was removed."))
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
-        target = "/desk/"
-    return redirect(target)
+    return redirect_back(request, "desk:queue")
