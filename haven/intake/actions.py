@@ -16,9 +16,9 @@ from haven.accounts.models import Member, Role
 from haven.audit import chain
 from haven.cases.access import MANAGE, NotAllowed, require
 from haven.cases.models import Case
+from haven.core.langs import LANGS
 
 from .models import IntakeSettings
-from .questionnaire import LANGS
 
 
 def set_fraud_suspected(member: Member, case: Case, suspected: bool) -> None:

@@ -16,12 +16,10 @@ from django.views.decorators.http import require_POST
 from haven.accounts.models import Member, Role
 from haven.cases import categories
 from haven.cases.access import NotAllowed, access_case_by_number
+from haven.core.langs import LANGS, LANGUAGE_NAMES
 from haven.core.redirects import redirect_back
 
 from . import actions, orgpage, registry
-from .questionnaire import LANGS
-
-LANG_NAMES = {"ru": "Русский", "uk": "Українська", "en": "English"}
 
 
 class SettingsForm(forms.Form):
@@ -37,12 +35,12 @@ class SettingsForm(forms.Form):
         field.choices = [(q.category, categories.get(q.category).name) for q in registry.ordered()]
         for lang in LANGS:
             self.fields[f"description_{lang}"] = forms.CharField(
-                label=_("What the organization does (%(lang)s)") % {"lang": LANG_NAMES[lang]},
+                label=_("What the organization does (%(lang)s)") % {"lang": LANGUAGE_NAMES[lang]},
                 required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
         for lang in LANGS:
             self.fields[f"retention_{lang}"] = forms.CharField(
                 label=_("Who reads requests and how long they are kept (%(lang)s)")
-                % {"lang": LANG_NAMES[lang]}, required=False, max_length=2000,
+                % {"lang": LANGUAGE_NAMES[lang]}, required=False, max_length=2000,
                 widget=forms.Textarea(attrs={"rows": 3}),
                 help_text=_("Shown on the consent step. Leave empty for the standard wording."))
 

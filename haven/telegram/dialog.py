@@ -26,12 +26,13 @@ from django.utils import timezone, translation
 from haven.accounts.keys import pepper_hash
 from haven.cases import actions
 from haven.cases.models import Case
+from haven.core.langs import DEFAULT_LANG, LANGS, LANGUAGE_NAMES
 from haven.intake import conversations, followup
 
 from . import autoclear, chats, intake_flow, links, media, render, texts
 from .autoclear import DELETE_WINDOW
 from .buttons import ERASE_NO, ERASE_YES, Button, Menu, decode, encode, index
-from .chats import LANGS, ChatHandle
+from .chats import ChatHandle
 from .models import Bot, TrackedMessage
 from .outgoing import Out
 from .turn import Turn
@@ -95,7 +96,7 @@ def private_chat_id(message: Any) -> int | None:
 
 def guess_lang(sender: Any) -> str:
     code = str(sender.get("language_code") or "")[:2] if isinstance(sender, dict) else ""
-    return code if code in LANGS else "ru"
+    return code if code in LANGS else DEFAULT_LANG
 
 
 def _open_turn(bot: Bot, chat_id: int, sender: Any) -> Turn:
@@ -224,7 +225,7 @@ def _menu_choice(turn: Turn, choice: str) -> None:
 
 
 def _ask_lang(turn: Turn) -> None:
-    row = [(name, encode(Button.LANGUAGE, arg=code)) for code, name in texts.LANGUAGE_NAMES.items()]
+    row = [(name, encode(Button.LANGUAGE, arg=code)) for code, name in LANGUAGE_NAMES.items()]
     turn.say(render.esc(texts.CHOOSE_LANGUAGE), render.keyboard([row]))
 
 

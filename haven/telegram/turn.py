@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
+from haven.core.langs import DEFAULT_LANG
+
 from . import chats, render, texts
 from .buttons import Button, Menu, encode
 from .chats import ChatHandle
@@ -24,7 +26,7 @@ class Turn:
 
     @property
     def lang(self) -> str:
-        return self.chat.state.lang or "ru"
+        return self.chat.state.lang or DEFAULT_LANG
 
     @property
     def org_name(self) -> str:
