@@ -56,14 +56,15 @@ def main(argv: list[str] | None = None) -> None:
         # A demo data folder keeps using its generated secrets for every command.
         os.environ["HAVEN_MODE"] = "demo"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haven.settings")
-    from haven.env import MissingSecret
+    from haven.env import BadSetting
 
     try:
         import django
 
         django.setup()
-    except MissingSecret as exc:
-        # One clear line, no traceback: production refuses to start without secrets.
+    except BadSetting as exc:
+        # One clear line, no traceback: production refuses to start without its
+        # secrets or with a setting it cannot read.
         sys.exit(f"haven: refusing to start: {exc}")
     from django.core.management import execute_from_command_line
 

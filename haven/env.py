@@ -11,20 +11,39 @@ import secrets
 from pathlib import Path
 
 
-class MissingSecret(RuntimeError):
+class BadSetting(RuntimeError):
+    """A setting in the environment is missing or cannot be read; the message names it."""
+
+
+class MissingSecret(BadSetting):
     """A secret production needs was not configured."""
 
 
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
 def envbool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    """Read a yes/no setting; a value that is neither (``ture``) is refused, not taken as no."""
+    value = os.environ.get(name, "").strip().lower()
+    if value == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    accepted = ", ".join(TRUE_WORDS + FALSE_WORDS)
+    raise BadSetting(f"{name}={os.environ[name]!r} is not a yes/no value; use one of: {accepted}")
 
 
 def envint(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
-    return int(value) if value else default
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise BadSetting(f"{name}={value!r} is not a whole number") from None
 
 
 def envlist(name: str, default: list[str]) -> list[str]:

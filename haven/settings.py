@@ -14,6 +14,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from haven.core.langs import DEFAULT_LANG, LANGUAGE_NAMES
 from haven.env import (
     MissingSecret,
     data_dir,
@@ -229,8 +230,8 @@ HAVEN_MAX_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE + 12 * 1024 * 1024  # uploads
 
 # --- languages ------------------------------------------------------------
 
-LANGUAGE_CODE = "ru"
-LANGUAGES = [("ru", "Русский"), ("uk", "Українська"), ("en", "English")]
+LANGUAGE_CODE = DEFAULT_LANG
+LANGUAGES = list(LANGUAGE_NAMES.items())
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from haven.cases import actions, categories, search
 from haven.cases.access import MANAGE, WORK, can
 from haven.cases.models import OrgSettings, Reminder, SavedReply, SearchField, Status
+from haven.core.redirects import redirect_back
 from haven.knowledge import actions as kb_actions
 from haven.knowledge.forms import ReviewAgeForm
 from haven.knowledge.reviews import review_age
@@ -171,7 +172,7 @@ def delete_saved_reply(request: HttpRequest, reply_id: int) -> HttpResponse:
 @require_POST
 def dismiss_reminder(request: HttpRequest, reminder_id: int) -> HttpResponse:
     actions.dismiss_reminder(member(request), reminder_id)
-    return redirect(request.POST.get("next") or "desk:queue")
+    return redirect_back(request, "desk:queue")
 
 
 @desk_view(MANAGE)

@@ -15,9 +15,9 @@ from django.utils import timezone
 from haven.accounts.models import Member, Role
 from haven.audit import chain
 from haven.cases.access import NotAllowed
+from haven.core.langs import LANGS
 
 from .models import IntakeSettings
-from .questionnaire import LANGS
 
 
 def save_settings(

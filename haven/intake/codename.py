@@ -19,8 +19,7 @@ from functools import cache
 from pathlib import Path
 
 from haven.accounts.keys import pepper_hash
-
-from .questionnaire import LANGS
+from haven.core.langs import LANGS
 
 WORDS_DIR = Path(__file__).resolve().parent / "words"
 MIN_BITS = 80

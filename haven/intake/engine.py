@@ -21,9 +21,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from haven.core.langs import LANGS
+
 from . import fields
 from .i18n import gettext_noop, translate
-from .questionnaire import LANGS, Questionnaire, Step
+from .questionnaire import Questionnaire, Step
 
 CONSENT, STEPS, CONFIRM = "consent", "steps", "confirm"
 PHASES = (CONSENT, STEPS, CONFIRM)

@@ -36,7 +36,8 @@ from typing import Any
 
 import yaml
 
-LANGS = ("ru", "uk", "en")
+from haven.core.langs import LANGS
+
 FIELD_TYPES = ("choice", "multi_choice", "short_text", "long_text", "date", "number", "yes_no")
 CHOICE_TYPES = ("choice", "multi_choice", "yes_no")
 FINGERPRINTS = ("phone", "telegram")

@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -18,11 +17,10 @@ from haven.accounts.models import Member, Role
 from haven.cases import actions as case_actions
 from haven.cases import categories
 from haven.cases.access import NotAllowed, access_case_by_number
+from haven.core.langs import LANGS, LANGUAGE_NAMES
+from haven.core.redirects import redirect_back
 
 from . import actions, orgpage, registry
-from .questionnaire import LANGS
-
-LANG_NAMES = {"ru": "Русский", "uk": "Українська", "en": "English"}
 
 
 class SettingsForm(forms.Form):
@@ -38,12 +36,12 @@ class SettingsForm(forms.Form):
         field.choices = [(q.category, categories.get(q.category).name) for q in registry.ordered()]
         for lang in LANGS:
             self.fields[f"description_{lang}"] = forms.CharField(
-                label=_("What the organization does (%(lang)s)") % {"lang": LANG_NAMES[lang]},
+                label=_("What the organization does (%(lang)s)") % {"lang": LANGUAGE_NAMES[lang]},
                 required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
         for lang in LANGS:
             self.fields[f"retention_{lang}"] = forms.CharField(
                 label=_("Who reads requests and how long they are kept (%(lang)s)")
-                % {"lang": LANG_NAMES[lang]}, required=False, max_length=2000,
+                % {"lang": LANGUAGE_NAMES[lang]}, required=False, max_length=2000,
                 widget=forms.Textarea(attrs={"rows": 3}),
                 help_text=_("Shown on the consent step. Leave empty for the standard wording."))
 
@@ -89,8 +87,4 @@ def fraud_view(request: HttpRequest, number: int) -> HttpResponse:
         raise PermissionDenied from exc
     messages.success(request, _("Marked as suspected fraud or duplicate.") if suspected
                      else _("The fraud mark was removed."))
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
-        target = "/desk/"
-    return redirect(target)
+    return redirect_back(request, "desk:queue")

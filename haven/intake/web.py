@@ -14,12 +14,12 @@ from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from haven.accounts.models import Organization
+from haven.core.langs import DEFAULT_LANG, LANGS
 
 from . import conversations, registry
 from .attachments import MemoryUploadHandler
 from .engine import Engine, State, StateError
 from .models import IntakeConversation
-from .questionnaire import LANGS
 
 View = Callable[..., HttpResponse]
 # The browser's handle on its unfinished conversation lives in a cookie of its own,
@@ -37,7 +37,7 @@ LEAVE_URLS = {  # "leave quickly": an ordinary weather page, in the requester's 
 
 def current_lang() -> str:
     lang = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
-    return lang if lang in LANGS else "ru"
+    return lang if lang in LANGS else DEFAULT_LANG
 
 
 def requester_page(limit: int = FORM_LIMIT, uploads: bool = False) -> Callable[[View], View]:

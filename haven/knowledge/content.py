@@ -20,12 +20,13 @@ import markdown
 import nh3
 import yaml
 
+from haven.core.langs import LANGS
+
 from .organizations import ORGANIZATIONS_FILE, Registry, RegistryError, registry
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "content" / "knowledge"
 SYNONYMS_FILE = DEFAULT_ROOT / "synonyms.yaml"
 
-LANGS: tuple[str, ...] = ("ru", "uk", "en")
 TOPICS: frozenset[str] = frozenset(
     {
         "acs", "summons", "military-service", "criminal-law", "family", "leaving-russia",
@@ -49,7 +50,7 @@ NOT_REVIEWED = "not yet reviewed"
 _KEYS = ("title", "lang", "topic", "tags", "related", "sources", "organizations", "reviewed_on",
          "reviewed_by", "unverified")
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_RELATED_RE = re.compile(r"^(ru|uk|en)/([a-z0-9]+(?:-[a-z0-9]+)*)$")
+_RELATED_RE = re.compile(rf"^({'|'.join(LANGS)})/([a-z0-9]+(?:-[a-z0-9]+)*)$")
 _MAX_FILE_BYTES = 64 * 1024
 # A citation marker: [1] numbers the article's sources from 1 (never a link's [text](url)).
 MARKER_RE = re.compile(r"\[(\d{1,3})\](?!\()")

@@ -21,6 +21,7 @@ from haven.accounts.models import Member
 from haven.cases import categories
 from haven.cases.access import WORK, can
 from haven.cases.models import Case
+from haven.core.langs import DEFAULT_LANG, LANGUAGE_NAMES
 
 from .models import Article
 from .organizations import OrgNote, notes_for
@@ -61,11 +62,11 @@ def reply_text_for(member: Member, key: str) -> str:
 def case_panel(request: HttpRequest, case: Case) -> dict[str, Any]:
     """What ``knowledge/case_panel.html`` shows for this request and case."""
     me: Member = request.user  # type: ignore[assignment]
-    lang = normalize_lang(request.GET.get("kb_lang")) or normalize_lang(get_language()) or "ru"
+    lang = normalize_lang(request.GET.get("kb_lang")) or normalize_lang(get_language()) or DEFAULT_LANG
     typed = request.GET.get("kb", "")
     query = typed if typed.strip() else _category_words(case, lang)
     panel: dict[str, Any] = {"query": typed.strip(), "lang": lang, "hits": [], "error": "",
-                             "can_reply": can(me, WORK)}
+                             "can_reply": can(me, WORK), "langs": LANGUAGE_NAMES.items()}
     if not query:
         return panel
     try:

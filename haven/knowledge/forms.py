@@ -9,9 +9,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from haven.core.langs import LANGS, LANGUAGE_NAMES
+
 from .actions import ArticleData
-from .content import LANGS, TOPICS
-from .labels import LANG_NAMES, TOPIC_LABELS, topic_label
+from .content import TOPICS
+from .labels import TOPIC_LABELS, topic_label
 from .models import Article, ReviewStatus
 from .plaintext import TELEGRAM_LIMIT, escape_for_telegram
 from .reviews import REVIEW_AGE_MAX, REVIEW_AGE_MIN
@@ -19,7 +21,7 @@ from .reviews import REVIEW_AGE_MAX, REVIEW_AGE_MIN
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _RELATED_RE = re.compile(r"^(ru|uk|en)/[a-z0-9]+(?:-[a-z0-9]+)*$")
 _URL_RE = re.compile(r"^https?://\S+$")
-LANG_CHOICES = [(code, LANG_NAMES[code]) for code in LANGS]
+LANG_CHOICES = [(code, LANGUAGE_NAMES[code]) for code in LANGS]
 
 
 def _topic_choices() -> list[tuple[str, str]]:

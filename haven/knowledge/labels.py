@@ -19,9 +19,5 @@ TOPIC_LABELS: dict[str, Promise] = {
     "money": _("Money and fundraising"),
 }
 
-# Each language named in itself: a reader finds their own.
-LANG_NAMES: dict[str, str] = {"ru": "Русский", "uk": "Українська", "en": "English"}
-
-
 def topic_label(topic: str) -> str:
     return str(TOPIC_LABELS.get(topic, topic))

@@ -15,7 +15,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .content import DEFAULT_ROOT, LANGS, Article, ContentError, load_articles
+from haven.core.langs import LANGS
+
+from .content import DEFAULT_ROOT, Article, ContentError, load_articles
 from .models import Article as ArticleRow
 
 _FIELDS = ("title", "topic", "tags", "related", "sources", "organizations", "body_markdown",

@@ -21,10 +21,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from haven.accounts.models import Member
+from haven.core.langs import LANGUAGE_NAMES
 
 from . import actions, posts, reviews, service
 from .forms import ArticleForm, NewArticleForm, PostForm, ReviewForm
-from .labels import LANG_NAMES, topic_label
+from .labels import topic_label
 from .models import Article, ChannelPost, ReviewStatus
 from .views import safe_body
 
@@ -73,7 +74,7 @@ def manage(request: HttpRequest) -> HttpResponse:
     for item in items:
         item["review"] = states[item["article"].pk]
     return render(request, "knowledge/manage.html", {
-        "items": items, "lang": lang, "kb_langs": LANG_NAMES.items(),
+        "items": items, "lang": lang, "kb_langs": LANGUAGE_NAMES.items(),
         "can_edit": actions.can_edit(me), "can_review": actions.can_review(me),
         "org_index": reverse("knowledge:org_index", args=[me.organization.slug])})
 
@@ -212,5 +213,5 @@ def _review_context(me: Member, article: Article) -> dict[str, Any]:
 
 def _row(article: Article, me: Member, overrides: bool = False) -> dict[str, Any]:
     return {"article": article, "topic": topic_label(article.topic), "overrides": overrides,
-            "lang_name": LANG_NAMES[article.lang],
+            "lang_name": LANGUAGE_NAMES[article.lang],
             "url": service.article_url(article.lang, article.slug, me.organization)}

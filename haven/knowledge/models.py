@@ -18,11 +18,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from haven.core.langs import LANGUAGE_NAMES
+
 
 class Lang(models.TextChoices):
-    RU = "ru", "Русский"
-    UK = "uk", "Українська"
-    EN = "en", "English"
+    RU = "ru", LANGUAGE_NAMES["ru"]
+    UK = "uk", LANGUAGE_NAMES["uk"]
+    EN = "en", LANGUAGE_NAMES["en"]
 
 
 class Article(models.Model):

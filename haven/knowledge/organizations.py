@@ -21,12 +21,13 @@ from typing import Any
 
 import yaml
 
+from haven.core.langs import LANGS
+
 ORGANIZATIONS_FILE = Path(__file__).resolve().parents[2] / "content" / "knowledge" / \
     "organizations.yaml"
 STATUSES = ("undesirable", "foreign-agent", "unknown")
 # A reader in Russia is warned about these in short texts too (Telegram, replies).
 WARN_STATUSES = frozenset({"undesirable", "foreign-agent"})
-_LANGS = ("ru", "uk", "en")
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SINCE_RE = re.compile(r"^\d{4}-\d{2}(?:-\d{2})?$")
 
@@ -117,7 +118,7 @@ def _check_texts(value: Any, path: Path) -> dict[str, dict[str, dict[str, str]]]
         for key in ("label", "meaning"):
             langs = texts.get(key) if isinstance(texts, dict) else None
             if not isinstance(langs, dict) or not all(
-                    isinstance(langs.get(lang), str) and langs[lang].strip() for lang in _LANGS):
+                    isinstance(langs.get(lang), str) and langs[lang].strip() for lang in LANGS):
                 raise RegistryError(f"{path}: status {status!r} needs {key!r} in ru, uk and en")
     return value
 
@@ -128,7 +129,7 @@ def _check_entry(entry: Any, path: Path) -> Organization:
         raise RegistryError(f"{path}: every organization needs an 'id' such as free-buryatia")
     where = f"{path}: organization {org_id!r}"
     names = entry.get("names")
-    if not isinstance(names, dict) or not all(isinstance(names.get(x), str) for x in _LANGS):
+    if not isinstance(names, dict) or not all(isinstance(names.get(x), str) for x in LANGS):
         raise RegistryError(f"{where} needs 'names' in ru, uk and en")
     status = entry.get("status")
     if status not in STATUSES:

@@ -25,11 +25,11 @@ from math import log
 from typing import Protocol, TypeVar
 
 from haven.core import text
+from haven.core.langs import LANGS
 from haven.knowledge.content import SYNONYMS_FILE, load_synonyms, strip_markers
 
 K = TypeVar("K", bound=Hashable)
 MAX_QUERY_CHARS = 500
-LANGS = ("ru", "uk", "en")
 
 
 class QueryError(ValueError):

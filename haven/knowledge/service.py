@@ -30,9 +30,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from haven.accounts.models import Organization
+from haven.core.langs import LANGS
 
 from . import loader
-from .content import LANGS, SYNONYMS_FILE, load_synonyms
+from .content import SYNONYMS_FILE, load_synonyms
 from .models import Article
 from .plaintext import absolute, telegram_text
 from .reviews import state_for

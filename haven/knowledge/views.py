@@ -17,10 +17,11 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from haven.accounts.models import Organization
+from haven.core.langs import DEFAULT_LANG, LANGS, LANGUAGE_NAMES
 
 from . import reviews, service
-from .content import CONFIRMATION_PHRASES, LANGS, NOT_ADVICE_PHRASES, render_article
-from .labels import LANG_NAMES, TOPIC_LABELS, topic_label
+from .content import CONFIRMATION_PHRASES, NOT_ADVICE_PHRASES, render_article
+from .labels import TOPIC_LABELS, topic_label
 from .loader import ensure_shipped
 from .models import Article
 from .organizations import notes_for
@@ -55,7 +56,7 @@ def article(request: HttpRequest, lang: str, slug: str, org_slug: str | None = N
         "body_html": safe_body(found), "review": reviews.state_for(org, found, public=True),
         "sources": numbered_sources(found),
         "org_notes": notes_for(found.organizations or [], found.body_markdown, found.lang),
-        "translations": [{"lang": a.lang, "name": LANG_NAMES[a.lang],
+        "translations": [{"lang": a.lang, "name": LANGUAGE_NAMES[a.lang],
                           "url": service.article_url(a.lang, a.slug, org)}
                          for a in service.translations(found, org)],
         "not_advice": _sentence(NOT_ADVICE_PHRASES[found.lang]),
@@ -100,7 +101,7 @@ def numbered_sources(found: Article) -> list[dict[str, Any]]:
 def content_lang(request: HttpRequest) -> str:
     """?lang= if it is ru, uk or en; else the site language; else Russian."""
     return (service.normalize_lang(request.GET.get("lang"))
-            or service.normalize_lang(get_language()) or "ru")
+            or service.normalize_lang(get_language()) or DEFAULT_LANG)
 
 
 def _organization(org_slug: str | None) -> Organization | None:
@@ -115,9 +116,9 @@ def _common(request: HttpRequest, org: Organization | None, lang: str) -> dict[s
     else:
         index_url = reverse("knowledge:org_index", args=[org.slug])
         search_url = reverse("knowledge:org_search", args=[org.slug])
-    return {"org": org, "lang": lang, "lang_name": LANG_NAMES[lang], "index_url": index_url,
+    return {"org": org, "lang": lang, "lang_name": LANGUAGE_NAMES[lang], "index_url": index_url,
             "search_url": search_url,
-            "kb_langs": [{"code": code, "name": LANG_NAMES[code]} for code in LANGS]}
+            "kb_langs": [{"code": code, "name": LANGUAGE_NAMES[code]} for code in LANGS]}
 
 
 def _one_per_group(articles: list[Article], lang: str) -> list[Article]:
@@ -136,7 +137,7 @@ def _one_per_group(articles: list[Article], lang: str) -> list[Article]:
 def _item(found: Article, org: Organization | None,
           states: dict[int, reviews.ReviewState]) -> dict[str, Any]:
     return {"article": found, "url": service.article_url(found.lang, found.slug, org),
-            "lang_name": LANG_NAMES[found.lang], "review": states[found.pk]}
+            "lang_name": LANGUAGE_NAMES[found.lang], "review": states[found.pk]}
 
 
 def _snippet(found: Article) -> str:

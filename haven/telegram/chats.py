@@ -19,12 +19,12 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from haven.core.langs import LANGS
 from haven.vault import VaultError
 
 from . import sealing
 from .models import Bot, Chat
 
-LANGS = ("ru", "uk", "en")
 MENU, ASK, INTAKE, CODENAME, ERASE = "menu", "ask", "intake", "codename", "erase"
 
 

@@ -9,8 +9,9 @@ itself in: requesters write to it alone, and what it says (questions, answers,
 replies from the desk) must never reach a group's other members. Channels are
 not left: the organization's own publishing channel is one.
 
-Buttons carry ``kind:nonce:arg``. The nonce is the number of the prompt they
-belong to, so pressing a button of an earlier question changes nothing.
+Buttons carry ``kind:nonce:arg`` (:mod:`haven.telegram.buttons`). The nonce is
+the number of the prompt they belong to, so pressing a button of an earlier
+question changes nothing.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from django.utils import timezone, translation
 from haven.accounts.keys import pepper_hash
 from haven.cases import actions
 from haven.cases.models import Case
+from haven.core.langs import DEFAULT_LANG, LANGS, LANGUAGE_NAMES
 from haven.intake import conversations, followup
 
 from . import autoclear, chats, intake_flow, links, media, render, texts
 from .autoclear import DELETE_WINDOW
-from .chats import LANGS, ChatHandle
+from .buttons import ERASE_NO, ERASE_YES, Button, Menu, decode, encode, index
+from .chats import ChatHandle
 from .models import Bot, TrackedMessage
 from .outgoing import Out
 from .turn import Turn
@@ -37,7 +40,6 @@ from .turn import Turn
 log = logging.getLogger("haven.telegram")
 CODENAME_TRIES = 5
 CODENAME_WINDOW = 3600
-NONCE_FREE = ("l", "m", "x")
 
 
 GROUPS = ("group", "supergroup")
@@ -94,7 +96,7 @@ def private_chat_id(message: Any) -> int | None:
 
 def guess_lang(sender: Any) -> str:
     code = str(sender.get("language_code") or "")[:2] if isinstance(sender, dict) else ""
-    return code if code in LANGS else "ru"
+    return code if code in LANGS else DEFAULT_LANG
 
 
 def _open_turn(bot: Bot, chat_id: int, sender: Any) -> Turn:
@@ -171,65 +173,59 @@ def _callback(bot: Bot, query: dict[str, Any]) -> int | None:
     turn.out.answer(query["id"])
     pressed = query["message"].get("message_id")
     turn.pressed = pressed if isinstance(pressed, int) else None
-    kind, nonce, arg = _parse(query.get("data"))
+    pressed = decode(query.get("data"))
     with translation.override(turn.lang):
-        if kind not in NONCE_FREE and nonce != turn.chat.state.nonce:
+        if not pressed.is_current(turn.chat.state.nonce):
             turn.out.ops[0]["text"] = texts.stale_button()
         else:
-            if turn.pressed and kind not in ("t",):
+            if turn.pressed and pressed.kind != Button.TOGGLE:
                 turn.out.unbutton(turn.pressed)
-            _press(turn, kind, arg)
+            _press(turn, pressed.kind, pressed.arg)
     chats.save(turn.chat)
     return turn.out.queue()
 
 
-def _parse(data: Any) -> tuple[str, int, str]:
-    parts = str(data or "")[:64].split(":", 2)
-    kind = parts[0]
-    if kind in NONCE_FREE:
-        return kind, -1, parts[1] if len(parts) > 1 else ""
-    nonce = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else -2
-    return kind, nonce, parts[2] if len(parts) > 2 else ""
+INTAKE_BUTTONS = (Button.ANSWER, Button.TOGGLE, Button.DONE, Button.SKIP, Button.BACK, Button.AGREE)
 
 
-def _press(turn: Turn, kind: str, arg: str) -> None:
-    if kind == "l" and arg in LANGS:
+def _press(turn: Turn, kind: Button | None, arg: str) -> None:
+    if kind == Button.LANGUAGE and arg in LANGS:
         turn.chat.state.lang = arg
         with translation.override(arg):
             intake_flow.set_lang(turn)
             _welcome(turn)
-    elif kind == "m":
+    elif kind == Button.MENU:
         _menu_choice(turn, arg)
-    elif kind == "x":
+    elif kind == Button.CANCEL:
         _cancel(turn)
-    elif kind == "c":
+    elif kind == Button.CATEGORY:
         intake_flow.start(turn, arg)
-    elif kind == "e":
-        _erase(turn, arg == "y")
-    elif kind == "z":
+    elif kind == Button.ERASE:
+        _erase(turn, arg == ERASE_YES)
+    elif kind == Button.AUTOCLEAR:
         _autoclear_set(turn, arg)
-    elif kind in ("a", "t", "d", "k", "b", "y"):
+    elif kind in INTAKE_BUTTONS:
         intake_flow.on_button(turn, kind, arg)
 
 
 def _menu_choice(turn: Turn, choice: str) -> None:
-    if choice == "ask":
+    if choice == Menu.ASK:
         turn.chat.state.mode = chats.ASK
         turn.say(render.esc(texts.ask_question()))
-    elif choice == "req":
+    elif choice == Menu.REQUEST:
         intake_flow.offer_categories(turn)
-    elif choice == "status":
+    elif choice == Menu.STATUS:
         _status(turn)
-    elif choice == "clear":
+    elif choice == Menu.CLEAR:
         _clear(turn)
-    elif choice == "auto":
+    elif choice == Menu.AUTOCLEAR:
         _autoclear_ask(turn)
-    elif choice == "lang":
+    elif choice == Menu.LANGUAGE:
         _ask_lang(turn)
 
 
 def _ask_lang(turn: Turn) -> None:
-    row = [(name, f"l:{code}") for code, name in texts.LANGUAGE_NAMES.items()]
+    row = [(name, encode(Button.LANGUAGE, arg=code)) for code, name in LANGUAGE_NAMES.items()]
     turn.say(render.esc(texts.CHOOSE_LANGUAGE), render.keyboard([row]))
 
 
@@ -269,7 +265,8 @@ def _search(turn: Turn, query: str) -> None:
         turn.say(service.article_text_for_telegram(hit, turn.bot.organization))
     labels = texts.menu_labels()
     turn.say(render.esc(texts.after_answers()), render.keyboard(
-        [[(labels["help"], "m:req")], [(labels["ask"], "m:ask")]]))
+        [[(labels["help"], encode(Button.MENU, arg=Menu.REQUEST))],
+         [(labels["ask"], encode(Button.MENU, arg=Menu.ASK))]]))
 
 
 def linked_case(handle: ChatHandle) -> Case | None:
@@ -330,7 +327,8 @@ def _erase_ask(turn: Turn) -> None:
     turn.chat.state.mode = chats.ERASE
     nonce = turn.nonce()
     turn.say(render.esc(texts.erase_confirm()), render.keyboard(
-        [[(texts.erase_yes(), f"e:{nonce}:y")], [(texts.erase_no(), f"e:{nonce}:n")]]))
+        [[(texts.erase_yes(), encode(Button.ERASE, nonce, ERASE_YES))],
+         [(texts.erase_no(), encode(Button.ERASE, nonce, ERASE_NO))]]))
 
 
 def _erase(turn: Turn, yes: bool) -> None:
@@ -362,14 +360,15 @@ def _clear(turn: Turn) -> None:
 def _autoclear_ask(turn: Turn) -> None:
     nonce = turn.nonce()
     now = autoclear.period_of(turn.chat)
-    rows = [[(texts.autoclear_after(hours), f"z:{nonce}:{hours}")] for hours in autoclear.PERIODS]
-    rows.append([(texts.autoclear_off(), f"z:{nonce}:0")])
+    rows = [[(texts.autoclear_after(hours), encode(Button.AUTOCLEAR, nonce, hours))]
+            for hours in autoclear.PERIODS]
+    rows.append([(texts.autoclear_off(), encode(Button.AUTOCLEAR, nonce, 0))])
     turn.say(f"{render.esc(texts.autoclear_explain())}\n\n{render.esc(texts.autoclear_now(now))}",
              render.keyboard(rows))
 
 
 def _autoclear_set(turn: Turn, arg: str) -> None:
-    hours = int(arg) if arg.isdigit() else -1
+    hours = index(arg)
     if hours not in (0, *autoclear.PERIODS):
         turn.menu()
         return

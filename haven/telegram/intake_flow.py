@@ -18,6 +18,7 @@ from haven.intake.i18n import gettext_noop, translate
 from haven.intake.models import IntakeConversation
 
 from . import chats, links, render, texts
+from .buttons import Button, encode, index
 from .turn import Turn
 
 TYPED = ("short_text", "long_text", "date", "number")
@@ -35,9 +36,9 @@ def offer_categories(turn: Turn) -> None:
         turn.menu(texts.no_categories())
         return
     nonce = turn.nonce()
-    rows = [[(categories.get(q.category).names.get(turn.lang) or q.category, f"c:{nonce}:{q.category}")]
-            for q in offered]
-    rows.append([(texts.cancel(), "x")])
+    rows = [[(categories.get(q.category).names.get(turn.lang) or q.category,
+              encode(Button.CATEGORY, nonce, q.category))] for q in offered]
+    rows.append([(texts.cancel(), encode(Button.CANCEL))])
     turn.say(render.esc(texts.choose_category()), render.keyboard(rows))
 
 
@@ -59,12 +60,12 @@ def show(turn: Turn, row: IntakeConversation, state: State, engine: Engine, erro
     head = f"⚠️ {render.esc(error)}\n\n" if error else ""
     if prompt.kind == CONSENT:
         turn.say(head + _consent_text(turn, engine), render.keyboard(
-            [[(texts.agree(), f"y:{nonce}")], [(texts.cancel(), "x")]]))
+            [[(texts.agree(), encode(Button.AGREE, nonce))], [(texts.cancel(), encode(Button.CANCEL))]]))
     elif prompt.kind == CONFIRM:
         items = "\n\n".join(f"{render.bold(i.question)}\n{render.esc(i.answer)}" for i in prompt.review)
         turn.say(f"{head}{render.bold(texts.review_title())}\n\n{items}", render.keyboard(
-            [[(texts.send_request(), f"y:{nonce}")], [(texts.back(), f"b:{nonce}"),
-                                                       (texts.cancel(), "x")]]))
+            [[(texts.send_request(), encode(Button.AGREE, nonce))],
+             [(texts.back(), encode(Button.BACK, nonce)), (texts.cancel(), encode(Button.CANCEL))]]))
     else:
         turn.say(head + _question_text(prompt), render.keyboard(_question_rows(turn, prompt, nonce)))
 
@@ -97,15 +98,15 @@ def _question_rows(turn: Turn, prompt: Prompt, nonce: int) -> list[list[tuple[st
     rows: list[list[tuple[str, str]]] = []
     if prompt.field == "multi_choice":
         picks = set(turn.chat.state.picks)
-        rows += [[(("✅ " if cid in picks else "") + label, f"t:{nonce}:{i}")]
+        rows += [[(("✅ " if cid in picks else "") + label, encode(Button.TOGGLE, nonce, i))]
                  for i, (cid, label) in enumerate(prompt.choices)]
-        rows.append([(texts.done(), f"d:{nonce}")])
+        rows.append([(texts.done(), encode(Button.DONE, nonce))])
     elif prompt.choices:
-        rows += [[(label, f"a:{nonce}:{i}")] for i, (_cid, label) in enumerate(prompt.choices)]
-    nav = [(texts.back(), f"b:{nonce}")]
+        rows += [[(label, encode(Button.ANSWER, nonce, i))] for i, (_cid, label) in enumerate(prompt.choices)]
+    nav = [(texts.back(), encode(Button.BACK, nonce))]
     if prompt.optional:
-        nav.append((texts.skip(), f"k:{nonce}"))
-    nav.append((texts.cancel(), "x"))
+        nav.append((texts.skip(), encode(Button.SKIP, nonce)))
+    nav.append((texts.cancel(), encode(Button.CANCEL)))
     rows.append(nav)
     return rows
 
@@ -119,19 +120,19 @@ def on_text(turn: Turn, text: str) -> None:
     _proceed(turn, row, engine, state, engine.answer(state, text))
 
 
-def on_button(turn: Turn, kind: str, arg: str) -> None:
+def on_button(turn: Turn, kind: Button, arg: str) -> None:
     live = _load(turn)
     if live is None:
         turn.menu()
         return
     engine, row, state = live
     prompt = engine.prompt(state)
-    if kind == "b":
+    if kind == Button.BACK:
         state = engine.back(state)
         turn.chat.state.picks = []
         conversations.save(row, state)
         show(turn, row, state, engine)
-    elif kind == "t":
+    elif kind == Button.TOGGLE:
         _toggle(turn, prompt, arg)
         if turn.pressed:
             rows = _question_rows(turn, prompt, turn.chat.state.nonce)
@@ -141,20 +142,22 @@ def on_button(turn: Turn, kind: str, arg: str) -> None:
         _proceed(turn, row, engine, state, engine.answer(state, raw))
 
 
-def _raw_of(turn: Turn, prompt: Prompt, kind: str, arg: str) -> object:
-    if kind == "y":
+def _raw_of(turn: Turn, prompt: Prompt, kind: Button, arg: str) -> object:
+    if kind == Button.AGREE:
         return "yes"
-    if kind == "d":
+    if kind == Button.DONE:
         return list(turn.chat.state.picks)
-    if kind == "a" and arg.isdigit() and int(arg) < len(prompt.choices):
-        return prompt.choices[int(arg)][0]
-    return ""  # "k": skip an optional question
+    chosen = index(arg)
+    if kind == Button.ANSWER and chosen is not None and chosen < len(prompt.choices):
+        return prompt.choices[chosen][0]
+    return ""  # Button.SKIP: skip an optional question
 
 
 def _toggle(turn: Turn, prompt: Prompt, arg: str) -> None:
-    if not arg.isdigit() or int(arg) >= len(prompt.choices):
+    chosen = index(arg)
+    if chosen is None or chosen >= len(prompt.choices):
         return
-    cid = prompt.choices[int(arg)][0]
+    cid = prompt.choices[chosen][0]
     picks = turn.chat.state.picks
     turn.chat.state.picks = [p for p in picks if p != cid] if cid in picks else [*picks, cid]
 

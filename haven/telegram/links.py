@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from haven.cases.actions import ActionError
 from haven.cases.models import Case, Reminder, Status
+from haven.core.langs import DEFAULT_LANG
 from haven.vault import OrgVault, VaultError, seal_text
 
 from . import sealing
@@ -65,7 +66,7 @@ def address(case: Case) -> dict[str, Any]:
     except VaultError:
         raise ActionError(_("The Telegram address of this case cannot be opened (the server's "
                             "key changed). The requester can reconnect with their codename.")) from None
-    return {"bot": row.bot_id, "chat": int(value["chat"]), "lang": str(value.get("lang") or "ru")}
+    return {"bot": row.bot_id, "chat": int(value["chat"]), "lang": str(value.get("lang") or DEFAULT_LANG)}
 
 
 def rearm(case: Case, vault: OrgVault) -> bool:

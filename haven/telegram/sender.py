@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from haven.cases import outbox
 from haven.cases.actions import ActionError
 from haven.cases.models import Case, Channel, Outbox
+from haven.core.langs import DEFAULT_LANG
 
 from . import bots, links, pacing, render, sealing, texts
 from .client import ApiError
@@ -105,7 +106,7 @@ def _bot(bot_id: Any) -> Bot:
 
 def _reply_ops(bot: Bot, payload: dict[str, Any]) -> list[dict[str, Any]]:
     """A desk reply as messages, in the requester's language."""
-    with translation.override(str(payload.get("lang") or "ru")):
+    with translation.override(str(payload.get("lang") or DEFAULT_LANG)):
         header = texts.reply_header(bot.organization.name)
         footer = texts.reply_footer()
     parts = render.reply_parts(header, str(payload.get("text") or ""), footer)

@@ -13,7 +13,6 @@ from django.utils.translation import ngettext
 
 from haven.cases.models import Status
 
-LANGUAGE_NAMES = {"ru": "Русский", "uk": "Українська", "en": "English"}
 CHOOSE_LANGUAGE = "Выберите язык · Оберіть мову · Choose your language"
 
 

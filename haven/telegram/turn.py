@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
+from haven.core.langs import DEFAULT_LANG
+
 from . import chats, render, texts
+from .buttons import Button, Menu, encode
 from .chats import ChatHandle
 from .models import Bot
 from .outgoing import Out
@@ -23,7 +26,7 @@ class Turn:
 
     @property
     def lang(self) -> str:
-        return self.chat.state.lang or "ru"
+        return self.chat.state.lang or DEFAULT_LANG
 
     @property
     def org_name(self) -> str:
@@ -40,9 +43,13 @@ class Turn:
 
     def menu(self, prompt: str = "") -> None:
         labels = texts.menu_labels()
-        rows = [[(labels["ask"], "m:ask"), (labels["help"], "m:req")],
-                [(labels["status"], "m:status"), (labels["clear"], "m:clear")],
-                [(labels["lang"], "m:lang"), (labels["auto"], "m:auto")]]
+
+        def item(label: str, choice: Menu) -> tuple[str, str]:
+            return labels[label], encode(Button.MENU, arg=choice)
+
+        rows = [[item("ask", Menu.ASK), item("help", Menu.REQUEST)],
+                [item("status", Menu.STATUS), item("clear", Menu.CLEAR)],
+                [item("lang", Menu.LANGUAGE), item("auto", Menu.AUTOCLEAR)]]
         self.chat.state.mode = chats.MENU
         self.say(render.esc(prompt or texts.menu_prompt()), render.keyboard(rows))
 

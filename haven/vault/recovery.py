@@ -8,6 +8,8 @@ recovery key (or k shares of it) can restore access.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import secrets
 
 from .errors import BadRecoveryKey
@@ -64,6 +66,20 @@ def _div(a: int, b: int) -> int:
     return _EXP[(_LOG[a] - _LOG[b]) % 255]
 
 
+# A share is printed once, when the organization is created, and typed back in
+# years later. Version 2 (``v2-3-1-ABCD-...``: threshold 3, share number 1)
+# ends its body with a 4-byte checksum over threshold, number and body, so one
+# wrong letter names the wrong share instead of silently recovering garbage.
+# Shares printed before that (``3-1-ABCD-...``, no checksum) are still read.
+SHARE_VERSION = "v2"
+CHECK_BYTES = 4
+_CHECK_PURPOSE = b"haven/recovery-share/v2"
+
+
+def _checksum(threshold: int, x: int, ys: bytes) -> bytes:
+    return hashlib.sha256(_CHECK_PURPOSE + bytes([threshold, x]) + ys).digest()[:CHECK_BYTES]
+
+
 def split(secret: bytes, threshold: int, shares: int) -> list[str]:
     """Split ``secret`` into ``shares`` texts of which any ``threshold`` recover it."""
     if not 2 <= threshold <= shares <= 255:
@@ -72,7 +88,8 @@ def split(secret: bytes, threshold: int, shares: int) -> list[str]:
     out = []
     for x in range(1, shares + 1):
         ys = bytes(_eval(c, x) for c in coeffs)
-        out.append(f"{threshold}-{x}-" + format_key(ys))
+        body = format_key(ys + _checksum(threshold, x, ys))
+        out.append(f"{SHARE_VERSION}-{threshold}-{x}-{body}")
     return out
 
 
@@ -83,20 +100,61 @@ def _eval(coeffs: list[int], x: int) -> int:
     return y
 
 
+def _header(text: str) -> tuple[bool, int, int, str]:
+    """(has a checksum, threshold, share number, body) as written; ValueError if unreadable."""
+    head, rest = text.strip().split("-", 1)
+    checked = head.lower() == SHARE_VERSION
+    if checked:
+        head, rest = rest.split("-", 1)
+    x_str, body = rest.split("-", 1)
+    return checked, int(head), int(x_str), body
+
+
+def _share_body(where: str, body: str, length: int) -> bytes:
+    letters = sum(ch.isalnum() for ch in body)
+    expected = -(-length * 8 // 5)
+    if letters != expected:
+        raise BadRecoveryKey(f"{where} is mistyped: it has {letters} letters and digits after "
+                             f"its number, a share has {expected}")
+    try:
+        return parse_key(body, length)
+    except BadRecoveryKey as exc:
+        raise BadRecoveryKey(f"{where} is mistyped: a share holds only the letters A-Z and "
+                             "the digits 2-7") from exc
+
+
+def parse_share(text: str, position: int = 1) -> tuple[int, int, bytes]:
+    """Read one share into (threshold, number, body); ``position`` names it in refusals."""
+    where = f"share {position} (as entered)"
+    try:
+        checked, threshold, x, body = _header(text)
+    except ValueError as exc:
+        raise BadRecoveryKey(f"{where} must look like v2-3-1-ABCD-...") from exc
+    if not 2 <= threshold <= 255:
+        raise BadRecoveryKey(f"{where} names {threshold} shares needed; it must be 2 to 255")
+    if not 1 <= x <= 255:
+        raise BadRecoveryKey(f"{where} has number {x}; share numbers run from 1 to 255")
+    raw = _share_body(where, body, KEY_BYTES + (CHECK_BYTES if checked else 0))
+    ys = raw[:KEY_BYTES]
+    if checked and not hmac.compare_digest(raw[KEY_BYTES:], _checksum(threshold, x, ys)):
+        raise BadRecoveryKey(f"{where}, marked {threshold}-{x}, is mistyped: its check letters "
+                             "do not match; compare it letter by letter with the printed copy")
+    return threshold, x, ys
+
+
 def combine(texts: list[str]) -> bytes:
     """Recover the secret from at least ``threshold`` distinct shares."""
     points: dict[int, bytes] = {}
     threshold = 0
-    for text in texts:
-        try:
-            t_str, x_str, body = text.strip().split("-", 2)
-            t, x = int(t_str), int(x_str)
-        except ValueError as exc:
-            raise BadRecoveryKey("a share must look like 2-1-ABCD-...") from exc
+    for position, text in enumerate(texts, start=1):
+        t, x, ys = parse_share(text, position)
         if threshold and t != threshold:
             raise BadRecoveryKey("the shares come from different splits")
+        if points.get(x, ys) != ys:
+            raise BadRecoveryKey(f"share {position} (as entered) and an earlier one are both "
+                                 f"number {x} but differ: one of them is mistyped")
         threshold = t
-        points[x] = parse_key(body)
+        points[x] = ys
     if len(points) < threshold:
         raise BadRecoveryKey(f"{threshold} different shares are needed, {len(points)} given")
     xs = list(points)[:threshold]

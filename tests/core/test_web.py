@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from haven.env import BadSetting, envbool, envint
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -59,6 +61,40 @@ def test_production_refuses_to_start_without_its_secrets(tmp_path: Path) -> None
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == ["haven: refusing to start: HAVEN_SECRET_KEY is not set: give it in the "
                      "environment or as a file path in HAVEN_SECRET_KEY_FILE"]
+
+
+def test_a_misspelt_yes_no_setting_stops_production_and_names_itself(tmp_path: Path) -> None:
+    # "ture" once meant False: HTTPS redirect silently off. Now it is refused.
+    env = {"HAVEN_DATA": str(tmp_path), "HAVEN_MODE": "production", "HAVEN_SECRET_KEY": "k" * 50,
+           "HAVEN_PEPPER": "p" * 40, "HAVEN_TOKEN_KEY": "t" * 40, "HAVEN_SSL_REDIRECT": "ture"}
+    result = _run(env, "check")
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == ["haven: refusing to start: HAVEN_SSL_REDIRECT='ture' is not a yes/no value; "
+                     "use one of: 1, true, yes, on, 0, false, no, off"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("", True), ("1", True), ("TRUE", True), (" yes ", True), ("on", True),
+    ("0", False), ("False", False), ("no", False), ("off", False),
+])
+def test_yes_no_settings_read_the_usual_words(monkeypatch: pytest.MonkeyPatch, value: str,
+                                               expected: bool) -> None:
+    monkeypatch.setenv("HAVEN_SOME_FLAG", value)
+    assert envbool("HAVEN_SOME_FLAG", True) is expected
+
+
+@pytest.mark.parametrize("value", ["ture", "2", "yess", "enabled"])
+def test_an_unreadable_yes_no_setting_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("HAVEN_SOME_FLAG", value)
+    with pytest.raises(BadSetting, match=r"HAVEN_SOME_FLAG.*1, true, yes, on, 0, false, no, off"):
+        envbool("HAVEN_SOME_FLAG", False)
+
+
+def test_an_unreadable_number_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HAVEN_SOME_NUMBER", "abc")
+    with pytest.raises(BadSetting, match="HAVEN_SOME_NUMBER='abc' is not a whole number"):
+        envint("HAVEN_SOME_NUMBER", 3)
 
 
 def test_check_deploy_is_clean_in_production(tmp_path: Path) -> None:

@@ -242,3 +242,18 @@ def test_a_telegram_reply_says_it_goes_at_telegrams_pace(alice: Persona, alice_c
     page = alice_client.get(f"/desk/cases/{case.number}/").content.decode()
     assert "Queued: sent at Telegram's pace" in page
     assert "follow-up page" not in page
+
+
+def test_dismissing_a_reminder_returns_to_the_page_but_never_to_another_site(
+    alice: Persona, alice_client: Client
+) -> None:
+    case = make_case(alice)
+    kept, *rest = [Reminder.objects.create(organization=alice.org, case=case, kind="telegram_blocked")
+                   for _ in range(4)]
+    back = alice_client.post(f"/desk/reminders/{kept.pk}/dismiss/", {"next": "/desk/?view=mine"})
+    assert back.headers["Location"] == "/desk/?view=mine"
+    for reminder, target in zip(rest, ["https://evil.example/", "//evil.example/x",
+                                       "javascript:alert(1)"], strict=True):
+        response = alice_client.post(f"/desk/reminders/{reminder.pk}/dismiss/", {"next": target})
+        assert response.status_code == 302 and response.headers["Location"] == "/desk/"
+    assert not Reminder.objects.filter(organization=alice.org, dismissed=False).exists()

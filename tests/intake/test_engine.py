@@ -259,4 +259,8 @@ def test_the_engine_knows_nothing_of_django_http_or_telegram() -> None:
         imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
                     for alias in node.names}
         imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported -= {"haven.core.langs"}  # the one language list: plain data, checked below
         assert not {m for m in imported if m.split(".")[0] in {"django", "haven", "telegram"}}, name
+    langs = ast.parse((folder.parent / "core" / "langs.py").read_text(encoding="utf-8"))
+    assert {getattr(node, "module", None) for node in ast.walk(langs)
+            if isinstance(node, ast.Import | ast.ImportFrom)} == {"__future__"}

@@ -23,6 +23,8 @@ class Command(BaseCommand):
         shares, threshold = opts["shares"], opts["threshold"]
         if shares > 1 and not 2 <= threshold <= shares:
             raise CommandError("--threshold must be between 2 and --shares")
+        if shares > 255:
+            raise CommandError("--shares can be at most 255")
         try:
             made = services.create_organization(
                 opts["slug"], opts["name"], opts["admin"], shares=shares, threshold=threshold

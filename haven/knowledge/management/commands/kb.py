@@ -10,8 +10,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from haven.accounts.models import Organization
+from haven.core.langs import LANGS
 from haven.knowledge import service
-from haven.knowledge.content import DEFAULT_ROOT, LANGS, load_articles
+from haven.knowledge.content import DEFAULT_ROOT, load_articles
 from haven.knowledge.loader import ensure_shipped, load_shipped
 from haven.knowledge.models import Article
 from haven.knowledge.search import QueryError, SearchIndex

@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from haven.accounts.models import Organization
 from haven.cases.models import Outbox
+from haven.core.langs import DEFAULT_LANG, LANGS
 from haven.telegram import processing, tasks
 from haven.telegram.demo import seed_bot
 from haven.telegram.fake import FakeTelegram, Remote
@@ -36,7 +37,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--org", default="", help="organization slug (default: the first one)")
-        parser.add_argument("--lang", default="ru", choices=["ru", "uk", "en"])
+        parser.add_argument("--lang", default=DEFAULT_LANG, choices=LANGS)
         parser.add_argument("--chat", type=int, default=4242, help="your Telegram chat id")
 
     def handle(self, *args: Any, **opts: Any) -> None:

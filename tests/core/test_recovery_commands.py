@@ -1,0 +1,35 @@
+"""create-org and recover-org with split recovery keys, as an operator runs them."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from haven.accounts import services
+
+
+def _recover(monkeypatch: pytest.MonkeyPatch, lines: list[str]) -> str:
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    out = io.StringIO()
+    call_command("recover_org", "rescue", "--admin", "newadmin", stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_a_mistyped_share_is_named_and_a_correct_set_restores_access(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = services.create_organization("rescue", "Rescue", "alice", shares=3, threshold=2)
+    _first, second, third = made.recovery
+    spot = len(second) - 10
+    typo = second[:spot] + ("A" if second[spot] != "A" else "B") + second[spot + 1:]
+    with pytest.raises(CommandError, match=r"share 2 \(as entered\), marked 2-2, is mistyped"):
+        _recover(monkeypatch, [third, typo])
+    assert "One-time link for newadmin" in _recover(monkeypatch, [third, second])
+
+
+def test_more_than_255_shares_is_refused_plainly(db: None) -> None:
+    with pytest.raises(CommandError, match="--shares can be at most 255"):
+        call_command("create_org", "big", "Big", "--admin", "alice", "--shares", "256", "--threshold", "2",
+                     stdout=io.StringIO())
