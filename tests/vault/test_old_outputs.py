@@ -26,8 +26,7 @@ from haven import vault
 from haven.accounts import services
 from haven.cases import outbox
 from haven.core.keys import pepper_hash, server_box
-from haven.intake import codename
-from haven.intake import conversations
+from haven.intake import codename, conversations
 from haven.telegram import sealing
 from haven.vault import purposes
 from haven.vault.derive import intake_codename_key
