@@ -60,6 +60,8 @@ class ServerBox:
             data = json.loads(raw)
             if self.envelope is Envelope.KEYED:
                 return data["k"], data.get("s")
+            if not isinstance(data, list):  # a two-key object or string would unpack too
+                raise TypeError("not a pair")
             bound, value = data
             return bound, value
         except (ValueError, TypeError, KeyError) as exc:
