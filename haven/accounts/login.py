@@ -21,10 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from haven import vault
-from haven.core.keys import pepper_hash
-from haven.vault.purposes import Lookup
 
-from .keys import MemberKeys, unlock_member
+from .keys import MemberKeys, pepper_hash, unlock_member
 from .models import Member
 from .services import check_second_factor
 
@@ -41,11 +39,11 @@ def client_key(request: HttpRequest) -> str:
     """A keyed hash of the client's address for this hour; the address itself is dropped."""
     hour = timezone.now().strftime("%Y%m%d%H")
     address = request.META.get("REMOTE_ADDR", "")
-    return "login-client:" + pepper_hash(Lookup.LOGIN_CLIENT, f"{hour}|{address}")
+    return "login-client:" + pepper_hash(vault.purposes.Lookup.LOGIN_CLIENT, f"{hour}|{address}")
 
 
 def _username_key(username: str) -> str:
-    return "login-user:" + pepper_hash(Lookup.LOGIN_USERNAME, username.lower())
+    return "login-user:" + pepper_hash(vault.purposes.Lookup.LOGIN_USERNAME, username.lower())
 
 
 def login(request: HttpRequest, username: str, password: str, code: str) -> tuple[Member, MemberKeys]:

@@ -194,6 +194,8 @@ def claim(row: IntakeConversation) -> bool:
 
 CODENAME_CHANNEL = "web-codename"
 CODENAME_LIFETIME = timedelta(hours=2)
+
+
 def keep_codename(org: Organization, handle: str, codename: str) -> None:
     """Keep a new codename for this browser until :func:`drop_codename` (see above)."""
     key = lookup_key(handle)
