@@ -11,18 +11,16 @@ from django.conf import settings
 from django.utils import timezone
 
 from haven import vault
-from haven.vault import box, recovery
+from haven.core.keys import pepper_hash
+from haven.vault import recovery
+from haven.vault.purposes import Lookup
+from haven.vault.session import pack_member_keys, unpack_member_keys
 
 from .models import KeySession, Member, Organization
 
 
 def kdf_params() -> vault.KdfParams:
     return vault.KdfParams(settings.HAVEN_KDF_OPSLIMIT, settings.HAVEN_KDF_MEMLIMIT)
-
-
-def pepper_hash(purpose: str, value: str | bytes) -> str:
-    """Keyed hash under the server pepper (lookups that must not reveal the value)."""
-    return vault.keyed_hash(settings.HAVEN_PEPPER, purpose, value)
 
 
 @dataclass(frozen=True)
@@ -79,9 +77,9 @@ def open_key_session(member: Member, keys: MemberKeys) -> tuple[str, str]:
     """Store the keys under a fresh cookie key. Returns (session id, cookie value)."""
     session_id = secrets.token_urlsafe(32)
     cookie_key = secrets.token_bytes(32)
-    blob = box.secret_encrypt(cookie_key, keys.member_private + keys.org_private)
+    blob = pack_member_keys(cookie_key, keys.member_private, keys.org_private)
     KeySession.objects.create(
-        id=pepper_hash("key-session", session_id),
+        id=pepper_hash(Lookup.KEY_SESSION, session_id),
         member=member,
         blob=blob,
         expires=timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE),
@@ -92,16 +90,17 @@ def open_key_session(member: Member, keys: MemberKeys) -> tuple[str, str]:
 def read_key_session(member: Member, session_id: str, cookie: str) -> MemberKeys | None:
     """Return the keys of a live session, or None when it ended or does not open."""
     row = KeySession.objects.filter(
-        id=pepper_hash("key-session", session_id), member=member, expires__gt=timezone.now()
+        id=pepper_hash(Lookup.KEY_SESSION, session_id), member=member, expires__gt=timezone.now()
     ).first()
     if row is None:
         return None
     try:
-        raw = box.secret_decrypt(base64.urlsafe_b64decode(cookie.encode("ascii")), bytes(row.blob))
+        member_private, org_private = unpack_member_keys(
+            base64.urlsafe_b64decode(cookie.encode("ascii")), bytes(row.blob))
     except (vault.VaultError, ValueError):
         return None
-    return MemberKeys(raw[:32], raw[32:])
+    return MemberKeys(member_private, org_private)
 
 
 def close_key_session(session_id: str) -> None:
-    KeySession.objects.filter(id=pepper_hash("key-session", session_id)).delete()
+    KeySession.objects.filter(id=pepper_hash(Lookup.KEY_SESSION, session_id)).delete()

@@ -43,11 +43,11 @@ def client_key(request: HttpRequest) -> str:
     """A keyed hash of the client's address for this hour; the address itself is dropped."""
     hour = timezone.now().strftime("%Y%m%d%H")
     address = request.META.get("REMOTE_ADDR", "")
-    return "login-client:" + pepper_hash("client", f"{hour}|{address}")
+    return "login-client:" + pepper_hash(vault.purposes.Lookup.LOGIN_CLIENT, f"{hour}|{address}")
 
 
 def _username_key(username: str) -> str:
-    return "login-user:" + pepper_hash("username", username.lower())
+    return "login-user:" + pepper_hash(vault.purposes.Lookup.LOGIN_USERNAME, username.lower())
 
 
 def login(request: HttpRequest, username: str, password: str, code: str) -> tuple[Member, MemberKeys]:

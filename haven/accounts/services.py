@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -147,8 +145,7 @@ def find_invite(token: str) -> Invite | None:
 
 def totp_secret_for(token: str) -> str:
     """The TOTP secret an invitee enrols, derived from the link so no state is kept."""
-    digest = hmac.new(token.encode("ascii"), b"haven/totp/v1", hashlib.sha256).digest()
-    return digest[:20].hex()
+    return vault.totp_secret(token).hex()
 
 
 def accept_invite(token: str, password: str, code: str) -> tuple[Member, list[str]]:

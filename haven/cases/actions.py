@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from haven.accounts.models import Member, Organization
 from haven.audit import chain
 from haven.vault import OrgVault
+from haven.vault.purposes import Lookup
 
 from . import categories, files, outbox, search, signals, summaries
 from .access import MANAGE, READ, WORK, NotAllowed, require
@@ -211,7 +212,7 @@ def clean_tags(tags: list[str]) -> list[str]:
 
 
 def tag_hash(vault: OrgVault, tag: str) -> str:
-    return vault.keyed("tag", tag.strip().lower())
+    return vault.keyed(Lookup.TAG, tag.strip().lower())
 
 
 def add_note(member: Member, vault: OrgVault, case: Case, text: str) -> CaseRecord:

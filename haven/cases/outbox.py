@@ -12,18 +12,17 @@ backoff; permanent ones are shown on the case.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from haven.vault import box
+from haven.core.keys import server_box
+from haven.vault.purposes import OUTBOX
 
 from .models import Case, CaseRecord, Delivery, Outbox, Reminder
 
@@ -68,16 +67,13 @@ def handler_for(channel: str) -> ChannelHandler | None:
     return HANDLERS.get(channel)
 
 
-def _key() -> bytes:
-    return box.derive_subkey(settings.HAVEN_TOKEN_KEY, b"haven/outbox/v1")
-
-
 def seal_payload(payload: dict[str, Any]) -> bytes:
-    return box.secret_encrypt(_key(), json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+    """Encrypt a payload under the server's outbox key (the worker reads it alone)."""
+    return server_box(OUTBOX).seal_json(payload)
 
 
 def open_payload(data: bytes) -> dict[str, Any]:
-    return dict(json.loads(box.secret_decrypt(_key(), bytes(data))))
+    return dict(server_box(OUTBOX).unseal_json(data))
 
 
 def enqueue(case: Case, record: CaseRecord | None, text: str, **extra: Any) -> Outbox:

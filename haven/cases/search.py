@@ -17,6 +17,7 @@ from django.db.models import Count, QuerySet
 
 from haven.core.text import terms as stems
 from haven.vault import OrgVault
+from haven.vault.purposes import Lookup
 
 from . import summaries
 from .models import Case, CaseRecord, RecordKind, SearchField, SearchToken
@@ -25,7 +26,7 @@ MAX_QUERY_WORDS = 8
 
 
 def token(vault: OrgVault, stem: str) -> int:
-    return int(vault.keyed("search", stem)[:16], 16) - (1 << 63)
+    return int(vault.keyed(Lookup.SEARCH, stem)[:16], 16) - (1 << 63)
 
 
 def _tokens(vault: OrgVault, text: str) -> set[int]:

@@ -21,6 +21,7 @@ from haven.accounts.models import Member
 from haven.audit import chain
 from haven.cases.models import Case
 from haven.vault import OrgVault
+from haven.vault.purposes import Lookup
 
 from . import bulk, ledger, money
 from .access import require_approve, require_configure, require_manage, same_org
@@ -87,7 +88,7 @@ def normalize_reference(text: str) -> str:
 def reference_hash(vault: OrgVault, text: str) -> str:
     """Keyed hash of a donor reference, for finding duplicates without decrypting."""
     normal = normalize_reference(text)
-    return vault.keyed("donor-ref", normal) if normal else ""
+    return vault.keyed(Lookup.DONOR_REF, normal) if normal else ""
 
 
 # --- donations ----------------------------------------------------------------

@@ -11,15 +11,16 @@ unwraps the requester's private key, so the thread cannot be read without it.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import secrets
 from functools import cache
 from pathlib import Path
 
-from haven.accounts.keys import pepper_hash
+from haven.core.keys import pepper_hash
 from haven.core.langs import LANGS
+from haven.vault.derive import codename_key
+from haven.vault.purposes import Lookup
 
 WORDS_DIR = Path(__file__).resolve().parent / "words"
 MIN_BITS = 80
@@ -61,13 +62,9 @@ def normalise(text: str) -> str:
 
 
 def lookup_hash(codename: str) -> str:
-    return pepper_hash("codename", normalise(codename))
+    return pepper_hash(Lookup.CODENAME, normalise(codename))
 
 
 def key_material(codename: str) -> bytes:
-    """32 bytes that wrap the requester's private key (see vault.wrap_with_token).
-
-    A plain hash is enough at 80 bits; it also fits the codename, which may be
-    longer than a key may be, into one key's length.
-    """
-    return hashlib.sha256(b"haven/codename-key/v1\x00" + normalise(codename).encode("utf-8")).digest()
+    """32 bytes that wrap the requester's private key (see vault.wrap_with_token)."""
+    return codename_key(normalise(codename))

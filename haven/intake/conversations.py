@@ -4,7 +4,7 @@ What protects in-progress answers, and for how long:
 
 - While a requester is still answering, the answers sit in an
   ``IntakeConversation`` row encrypted with a key derived from the server's
-  ``HAVEN_TOKEN_KEY`` (``derive_subkey(HAVEN_TOKEN_KEY, b"haven/intake-state/v1")``).
+  ``HAVEN_TOKEN_KEY`` (a vault ``ServerBox`` for ``purposes.INTAKE_STATE``).
   A copy of the database alone reveals nothing; someone holding both the
   database and the server's secrets can read unfinished conversations. That is
   the same protection as the outbox, and weaker than a finished case.
@@ -28,37 +28,37 @@ ciphertext, so a row's state cannot be moved under another handle.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from datetime import timedelta
 from functools import cache
 
-from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
 
-from haven.accounts.keys import pepper_hash
 from haven.accounts.models import Organization
+from haven.core.keys import pepper_hash, server_box
 from haven.vault import VaultError, box
+from haven.vault.derive import intake_codename_key
+from haven.vault.purposes import INTAKE_STATE, Lookup
+from haven.vault.server import Envelope, ServerBox
 
 from .engine import State, StateError
 from .models import IntakeConversation
 
 LIFETIME = timedelta(hours=24)
-PURPOSE = b"haven/intake-state/v1"
 
 
 class ConversationGone(Exception):
     """No live conversation for this handle (finished, expired, or never started)."""
 
 
-def _key() -> bytes:
-    return box.derive_subkey(settings.HAVEN_TOKEN_KEY, PURPOSE)
+def _box() -> ServerBox:
+    return server_box(INTAKE_STATE, Envelope.KEYED)
 
 
 def lookup_key(handle: str) -> str:
-    return pepper_hash("intake-conversation", handle)
+    return pepper_hash(Lookup.INTAKE_CONVERSATION, handle)
 
 
 HANDLE_BYTES = 24
@@ -75,19 +75,16 @@ def well_formed(handle: str) -> bool:
 
 
 def _seal(key: str, state: State) -> bytes:
-    blob = json.dumps({"k": key, "s": state.to_json()}, ensure_ascii=False, separators=(",", ":"))
-    return box.secret_encrypt(_key(), blob.encode("utf-8"))
+    return _box().seal(key, state.to_json())
 
 
 def _open(row: IntakeConversation) -> State:
     try:
-        data = json.loads(box.secret_decrypt(_key(), bytes(row.state)))
-    except (VaultError, ValueError) as exc:
+        data = _box().unseal(row.key, bytes(row.state))
+    except VaultError as exc:
         raise ConversationGone("the conversation does not open") from exc
-    if not isinstance(data, dict) or data.get("k") != row.key:
-        raise ConversationGone("the conversation belongs to another handle")
     try:
-        return State.from_json(data.get("s"))
+        return State.from_json(data)
     except StateError as exc:
         raise ConversationGone(str(exc)) from exc
 
@@ -197,11 +194,6 @@ def claim(row: IntakeConversation) -> bool:
 
 CODENAME_CHANNEL = "web-codename"
 CODENAME_LIFETIME = timedelta(hours=2)
-CODENAME_PURPOSE = b"haven/intake-codename/v1"
-
-
-def _codename_key(handle: str) -> bytes:
-    return box.derive_subkey(handle.encode("ascii"), CODENAME_PURPOSE)
 
 
 def keep_codename(org: Organization, handle: str, codename: str) -> None:
@@ -210,7 +202,7 @@ def keep_codename(org: Organization, handle: str, codename: str) -> None:
     IntakeConversation.objects.filter(key=key).delete()
     IntakeConversation.objects.create(
         key=key, organization=org, channel=CODENAME_CHANNEL,
-        state=box.secret_encrypt(_codename_key(handle), codename.encode("utf-8")),
+        state=box.secret_encrypt(intake_codename_key(handle), codename.encode("utf-8")),
         expires=timezone.now() + CODENAME_LIFETIME)
 
 
@@ -225,7 +217,7 @@ def kept_codename(handle: str, org: Organization) -> str | None:
     if row is None:
         return None
     try:
-        return box.secret_decrypt(_codename_key(handle), bytes(row.state)).decode("utf-8")
+        return box.secret_decrypt(intake_codename_key(handle), bytes(row.state)).decode("utf-8")
     except (VaultError, UnicodeDecodeError):
         return None
 

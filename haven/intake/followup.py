@@ -13,10 +13,11 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 
 from haven import vault
-from haven.accounts.keys import pepper_hash
 from haven.accounts.models import Organization
 from haven.cases import actions
 from haven.cases.models import Case
+from haven.core.keys import pepper_hash
+from haven.vault.purposes import Lookup
 
 from . import codename as codenames
 from .models import CaseFingerprint, Requester, RequesterMessage
@@ -76,7 +77,7 @@ def send(opened: Opened, text: str, form_token: str) -> bool:
     ``form_token`` is a random value in the page's form: a re-posted form (reload,
     double click) carries the same one, and is stored once.
     """
-    token = pepper_hash("followup-form", form_token) if form_token else None
+    token = pepper_hash(Lookup.FOLLOWUP_FORM, form_token) if form_token else None
     try:
         with transaction.atomic():
             message = RequesterMessage.objects.create(

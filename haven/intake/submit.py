@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from haven import vault
-from haven.accounts.keys import pepper_hash
 from haven.accounts.models import Organization
 from haven.cases import actions, categories, files, rules
 from haven.cases.models import OPEN_STATUSES, Case, Channel, Reminder
+from haven.core.keys import pepper_hash
 
 from . import codename as codenames
 from . import conversations

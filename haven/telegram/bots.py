@@ -1,7 +1,7 @@
 """An organization's bot: its token, its mode, its health. Every change is audited.
 
-The token is stored encrypted under ``derive_subkey(HAVEN_TOKEN_KEY,
-b"haven/bot-token/v1")`` and never shown back: the settings page shows a hint
+The token is stored encrypted in the server box ``purposes.BOT_TOKEN`` (a key
+derived from ``HAVEN_TOKEN_KEY``) and never shown back: the settings page shows a hint
 (the bot's id and the last four characters). In webhook mode Telegram is given
 a fresh random ``secret_token``; only its keyed hash is stored, and the webhook
 view compares hashes in constant time.

@@ -23,11 +23,12 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone, translation
 
-from haven.accounts.keys import pepper_hash
 from haven.cases import actions
 from haven.cases.models import Case
+from haven.core.keys import pepper_hash
 from haven.core.langs import DEFAULT_LANG, LANGS, LANGUAGE_NAMES
 from haven.intake import conversations, followup
+from haven.vault.purposes import Lookup
 
 from . import autoclear, chats, intake_flow, links, media, render, texts
 from .autoclear import DELETE_WINDOW
@@ -301,7 +302,7 @@ def _status(turn: Turn) -> None:
 
 
 def _codename(turn: Turn, text: str) -> None:
-    tries_key = "tg-codename:" + pepper_hash("tg-codename-tries", turn.chat.key)
+    tries_key = "tg-codename:" + pepper_hash(Lookup.TG_CODENAME_TRIES, turn.chat.key)
     if int(cache.get(tries_key, 0)) >= CODENAME_TRIES:
         turn.menu(texts.codename_blocked())
         return

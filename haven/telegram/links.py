@@ -7,8 +7,8 @@ Telegram case keeps its chat id in a ``CaseChat`` row in two forms:
 - ``sealed_chat``: sealed to the organization's public key. Only members can
   open it; it stays with the case until the case is purged, so a member can
   reconnect a reopened case (:func:`rearm`).
-- ``server_chat``: encrypted under ``derive_subkey(HAVEN_TOKEN_KEY,
-  b"haven/telegram-chat/v1")``, bound to the case, so the worker can address
+- ``server_chat``: encrypted in the server box ``purposes.TELEGRAM_CHAT``
+  (a key derived from ``HAVEN_TOKEN_KEY``), bound to the case, so the worker can address
   replies with no member present. This is the trade-off: a seized disk *plus*
   the server's environment secrets reveals the chat ids of open Telegram cases;
   the disk (or a backup) without the secrets reveals none. The server copy is

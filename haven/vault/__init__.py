@@ -1,11 +1,15 @@
 """Haven's vault: keys, sealing, wrapping and keyed lookups. No Django models here.
 
-See docs/threat-model.md for the key hierarchy this implements.
+Every key it derives and every keyed-hash label is named once, in
+:mod:`haven.vault.purposes`. See docs/threat-model.md for the key hierarchy
+this implements; :mod:`haven.core.keys` hands it the server secrets.
 """
 
 from __future__ import annotations
 
+from . import purposes
 from .box import KeyPair, generate_keypair, open_sealed, public_of, seal
+from .derive import codename_key, totp_secret
 from .errors import (
     BadRecoveryKey,
     TamperedCiphertext,
@@ -22,23 +26,32 @@ from .kdf import (
     wrap_with_token,
 )
 from .org import OrgVault, keyed_hash, seal_text
+from .server import Envelope, ServerBox
+from .session import pack_member_keys, unpack_member_keys
 
 __all__ = [
     "BadRecoveryKey",
+    "Envelope",
     "KdfParams",
     "KeyPair",
     "OrgVault",
+    "ServerBox",
     "TamperedCiphertext",
     "UnknownKeyVersion",
     "VaultError",
     "WrappedKey",
     "WrongPassword",
+    "codename_key",
     "generate_keypair",
     "keyed_hash",
     "open_sealed",
+    "pack_member_keys",
     "public_of",
+    "purposes",
     "seal",
     "seal_text",
+    "totp_secret",
+    "unpack_member_keys",
     "unwrap_with_password",
     "unwrap_with_token",
     "wrap_with_password",

@@ -1,10 +1,13 @@
 """Key pairs, sealing and record encryption.
 
 Every ciphertext the vault produces starts with a four-byte header:
-``b"hv"``, a format version and a kind. The header is bound to the payload:
-the secret-box kind authenticates it as associated data (via the nonce
-derivation below), and a sealed box cannot be re-labelled as a secret box
-because the two kinds are opened with different keys.
+``b"hv"``, a format version and a kind. The header is bound to the payload.
+A secret box (kinds 2 and 3) is encrypted under BLAKE2b keyed with the given
+key over the header (``_bind``), not under the key itself, so a header changed
+to another kind or version yields a different key and the box does not open;
+its 24-byte nonce is random and travels in clear after the header. A sealed
+box (kind 1) cannot be re-labelled as a secret box because the two kinds are
+opened with different keys.
 """
 
 from __future__ import annotations
@@ -119,7 +122,11 @@ def _bind(key: bytes, head: bytes) -> bytes:
 
 
 def derive_subkey(secret: bytes, purpose: bytes) -> bytes:
-    """Derive an independent 32-byte key for ``purpose`` from a secret."""
+    """Derive an independent 32-byte key for ``purpose`` from a secret.
+
+    BLAKE2b-256 keyed with ``secret`` over ``purpose`` (a ``Purpose.info`` of
+    :mod:`haven.vault.purposes`).
+    """
     return nacl.hash.blake2b(
         purpose, key=secret, digest_size=32, encoder=nacl.encoding.RawEncoder
     )

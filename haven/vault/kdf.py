@@ -15,6 +15,7 @@ import nacl.utils
 
 from .box import KIND_WRAPPED, derive_subkey, secret_decrypt, secret_encrypt
 from .errors import TamperedCiphertext, UnknownKeyVersion, WrongPassword
+from .purposes import TOKEN_WRAP
 
 SALT_BYTES = nacl.pwhash.argon2id.SALTBYTES
 SCHEME = "argon2id"
@@ -105,12 +106,12 @@ def wrap_with_token(secret: bytes, token: bytes) -> bytes:
 
     A token of 32 random bytes needs no slow hash: guessing it is hopeless.
     """
-    return secret_encrypt(derive_subkey(token, b"haven/token-wrap/v1"), secret, KIND_WRAPPED)
+    return secret_encrypt(derive_subkey(token, TOKEN_WRAP.info), secret, KIND_WRAPPED)
 
 
 def unwrap_with_token(ciphertext: bytes, token: bytes) -> bytes:
     try:
-        return secret_decrypt(derive_subkey(token, b"haven/token-wrap/v1"), ciphertext, KIND_WRAPPED)
+        return secret_decrypt(derive_subkey(token, TOKEN_WRAP.info), ciphertext, KIND_WRAPPED)
     except TamperedCiphertext as exc:
         raise WrongPassword("the token does not open this key") from exc
 

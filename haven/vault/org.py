@@ -19,6 +19,7 @@ from .box import (
     split_header,
 )
 from .errors import TamperedCiphertext
+from .purposes import KEYED_HASH, RECORDS
 
 
 class OrgVault:
@@ -36,7 +37,8 @@ class OrgVault:
         self.public_key = bytes(key.public_key)
         # Built once: opening many sealed records must not redo the key set-up each time.
         self._sealed_box = nacl.public.SealedBox(key)
-        self._record_key = derive_subkey(self._private, b"haven/records/v1")
+        self._record_key = derive_subkey(self._private, RECORDS.info)
+        self._keyed_key = derive_subkey(self._private, KEYED_HASH.info)
 
     @property
     def private_key(self) -> bytes:
@@ -68,8 +70,12 @@ class OrgVault:
         return self.decrypt(ciphertext).decode("utf-8")
 
     def keyed(self, purpose: str, value: str) -> str:
-        """A keyed hash under the organization's key (only members can compute it)."""
-        return keyed_hash(self._record_key, purpose, value)
+        """A keyed hash under the organization's key (only members can compute it).
+
+        The key is :data:`~haven.vault.purposes.KEYED_HASH`, today the same bytes as
+        the record key (see that entry).
+        """
+        return keyed_hash(self._keyed_key, purpose, value)
 
 
 def seal_text(public_key: bytes, text: str) -> bytes:

@@ -1,0 +1,34 @@
+"""The Django side of the vault: server secrets from the settings, handed to it.
+
+Apps use these instead of reading ``HAVEN_PEPPER`` or ``HAVEN_TOKEN_KEY``
+themselves, so no app depends on another for a hash or a server box.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.conf import settings
+
+from haven.vault import keyed_hash
+from haven.vault.purposes import Purpose
+from haven.vault.server import Envelope, ServerBox
+
+
+def pepper_hash(purpose: str, value: str | bytes) -> str:
+    """Keyed hash under the server pepper (lookups that must not reveal the value).
+
+    ``purpose`` is a :class:`haven.vault.purposes.Lookup` label.
+    """
+    return keyed_hash(settings.HAVEN_PEPPER, purpose, value)
+
+
+def server_box(purpose: Purpose, envelope: Envelope = Envelope.PAIR) -> ServerBox:
+    """The :class:`ServerBox` for ``purpose`` under the server's ``HAVEN_TOKEN_KEY``."""
+    return _server_box(settings.HAVEN_TOKEN_KEY, purpose, envelope)
+
+
+@cache
+def _server_box(secret: bytes, purpose: Purpose, envelope: Envelope) -> ServerBox:
+    # Built once per secret: deriving the key again for each row would be wasted work.
+    return ServerBox(secret, purpose, envelope)
