@@ -65,9 +65,15 @@ INTAKE_CODENAME = Purpose(b"haven/intake-codename/v1", "the browser's intake han
 TOTP = Purpose(b"haven/totp/v1", "the invite token",
                "HMAC-SHA256(token, info)[:20]: the invitee's second-factor secret.")
 
+# Not a key: a domain-separation prefix hashed into each recovery share's checksum, so
+# that a mistyped share is named instead of recovering a wrong key.
+RECOVERY_SHARE_CHECK = Purpose(b"haven/recovery-share/v2", "the share itself (no secret)",
+                               "Checksum of a printed recovery share (v2 shares).")
+
 ALL: tuple[Purpose, ...] = (
     OUTBOX, INTAKE_STATE, BOT_TOKEN, TELEGRAM_CHAT, TELEGRAM_UPDATE, TELEGRAM_STATE,
     TELEGRAM_AUTOCLEAR, RECORDS, KEYED_HASH, TOKEN_WRAP, CODENAME_KEY, INTAKE_CODENAME, TOTP,
+    RECOVERY_SHARE_CHECK,
 )
 
 

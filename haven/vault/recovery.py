@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 
+from . import purposes
 from .errors import BadRecoveryKey
 
 KEY_BYTES = 32
@@ -73,7 +74,7 @@ def _div(a: int, b: int) -> int:
 # Shares printed before that (``3-1-ABCD-...``, no checksum) are still read.
 SHARE_VERSION = "v2"
 CHECK_BYTES = 4
-_CHECK_PURPOSE = b"haven/recovery-share/v2"
+_CHECK_PURPOSE = purposes.RECOVERY_SHARE_CHECK.info
 
 
 def _checksum(threshold: int, x: int, ys: bytes) -> bytes:
