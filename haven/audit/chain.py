@@ -70,6 +70,10 @@ def verify(org_id: int) -> Break | None:
             return Break(org_id, entry.seq, "content was edited after it was written")
         prev, expected_seq = entry.hash, expected_seq + 1
     head = AuditHead.objects.filter(organization_id=org_id).first()
+    if head is None and expected_seq > 1:
+        # Entries with no head: the head row was deleted, perhaps with the newest entries.
+        return Break(org_id, expected_seq,
+                     "the chain's head is missing (the newest entries may have been removed)")
     if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
         return Break(org_id, expected_seq, f"the newest entries were removed (head is at {head.seq})")
     return None

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 OFFICIAL = "https://api.telegram.org"
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses larger files
 IDLE_RECONNECT = 30.0  # a connection idle longer may have been closed by the other side
 
@@ -64,6 +65,9 @@ class BotApi:
         parts = urlsplit(base_url or api_base())
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("the Bot API address must be an http(s) URL")
+        if parts.scheme == "http" and settings.PRODUCTION and parts.hostname not in LOOPBACK:
+            # The token travels in every request path: only a local Bot API server may go unencrypted.
+            raise ValueError("the Bot API address must use https unless it is on this machine")
         self._token = token
         self._https = parts.scheme == "https"
         self._host = parts.hostname
