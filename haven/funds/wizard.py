@@ -8,26 +8,22 @@ temporary file in clear.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.core.files.uploadhandler import MemoryFileUploadHandler
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from . import access, actions, ledger
+from . import access, actions, drafts, ledger
 from .errors import FundsError
 from .forms import CommitForm, MappingForm, UploadForm
 from .importing import Mapping, Parsed, Table, check_file, check_mapping, read_table
 from .models import ImportDraft
-from .tasks import DRAFT_HOURS
 from .views import _member, _vault, funds_page
 
 # About 50,000 rows: checked and booked well within the web server's 60 s timeout.
@@ -72,23 +68,12 @@ def _upload(request: HttpRequest) -> HttpResponse:
             except FundsError as exc:
                 form.add_error("file", str(exc))
             else:
-                draft = _new_draft(member, _vault(request).encrypt(data))
+                draft = drafts.create(member, _vault(request).encrypt(data))
                 return redirect("funds:import_map", pk=draft.pk)
-    drafts = ImportDraft.objects.filter(member=member, created__gt=_oldest()).order_by("-created")
+    kept = ImportDraft.objects.filter(member=member, created__gt=drafts.oldest()).order_by("-created")
     return render(request, "funds/import_upload.html",
-                  {"form": form, "drafts": drafts, "too_big": too_big},
+                  {"form": form, "drafts": kept, "too_big": too_big},
                   status=400 if form.errors or too_big else 200)
-
-
-def _oldest() -> Any:
-    return timezone.now() - timedelta(hours=DRAFT_HOURS)
-
-
-@transaction.atomic
-def _new_draft(member: Any, ciphertext: bytes) -> ImportDraft:
-    ImportDraft.objects.filter(member=member, created__lte=_oldest()).delete()
-    return ImportDraft.objects.create(organization=member.organization, member=member,
-                                      data=ciphertext)
 
 
 class _Expired(Exception):
@@ -98,8 +83,8 @@ class _Expired(Exception):
 def _draft(request: HttpRequest, pk: int) -> tuple[ImportDraft, bytes]:
     """The member's upload, decrypted; 404 for anyone else's, :class:`_Expired` when old."""
     draft = access.access_draft(_member(request), pk)
-    if draft.created <= _oldest():
-        draft.delete()
+    if draft.created <= drafts.oldest():
+        drafts.remove(draft)
         messages.info(request, _("That upload was older than a day and was removed; upload "
                                  "the file again."))
         raise _Expired
@@ -123,7 +108,7 @@ def mapping(request: HttpRequest, pk: int) -> HttpResponse:
         for problem in problems:
             form.add_error(None, problem)
         if not problems:
-            ImportDraft.objects.filter(pk=draft.pk).update(settings=chosen.to_json())
+            drafts.choose_mapping(draft, chosen)
             return redirect("funds:import_preview", pk=draft.pk)
     return render(request, "funds/import_map.html", {
         "form": form, "draft": draft, "headers": table.headers, "sample": _sample(table),
@@ -191,7 +176,7 @@ def commit(request: HttpRequest, pk: int) -> HttpResponse:
     except FundsError as exc:
         messages.error(request, str(exc))
         return redirect("funds:import_preview", pk=pk)
-    draft.delete()
+    drafts.remove(draft)
     messages.success(request, _("%(n)d donations were imported; %(s)d duplicates were left "
                                 "out.") % {"n": batch.rows, "s": batch.skipped})
     return redirect("funds:donations")
@@ -200,6 +185,6 @@ def commit(request: HttpRequest, pk: int) -> HttpResponse:
 @funds_page(access.can_manage)
 @require_POST
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    access.access_draft(_member(request), pk).delete()
+    drafts.remove(access.access_draft(_member(request), pk))
     messages.info(request, _("The upload was removed."))
     return redirect("funds:import")

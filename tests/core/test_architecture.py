@@ -6,7 +6,8 @@
   written only by ``haven/cases/actions.py``, which writes the audit entry in the
   same transaction.
 - The books (``haven/funds/models.py``) are written only by ``haven/funds/actions.py``
-  and ``haven/funds/ledger.py``.
+  and ``haven/funds/ledger.py``, and the import wizard's encrypted uploads only by
+  ``haven/funds/drafts.py``.
 
 What must stay elsewhere is listed below, each with its reason. The checker reads
 the source with ``ast``: it follows imports and, inside a function, which name holds
@@ -32,7 +33,7 @@ CHAINED = {"objects", "filter", "exclude", "all", "select_for_update", "select_r
            "iterator", "none", "annotate", "using"}
 CASES_MODELS, FUNDS_MODELS = "haven/cases/models.py", "haven/funds/models.py"
 CASE_ACTIONS = {"haven/cases/actions.py"}
-FUNDS_ACTIONS = {"haven/funds/actions.py", "haven/funds/ledger.py"}
+FUNDS_ACTIONS = {"haven/funds/actions.py", "haven/funds/ledger.py", "haven/funds/drafts.py"}
 VIEWS = re.compile(r"(^|_)views(_|$)")  # views.py, case_views.py, views_desk.py; not reviews.py
 RECORD = "haven.audit.chain.record"
 
@@ -79,10 +80,6 @@ CASE_WRITERS: dict[tuple[str, str], str] = {
 
 # Writes of funds models outside its actions and ledger.
 FUNDS_WRITERS: dict[tuple[str, str], str] = {
-    ("haven/funds/wizard.py", "ImportDraft"):
-        "an uploaded statement between the import wizard's steps, encrypted; no money moves until "
-        "funds.actions imports it. (Left in the wizard: moving it is a change of its own.)",
-    ("haven/funds/tasks.py", "ImportDraft"): "the worker removes wizard uploads left for a day",
 }
 
 
