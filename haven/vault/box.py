@@ -31,6 +31,7 @@ import nacl.utils
 from nacl.bindings import sodium_pad, sodium_unpad
 
 from .errors import TamperedCiphertext, UnknownKeyVersion
+from .purposes import LONG_SECRET
 
 MAGIC = b"hv"
 VERSION = 2  # written: padded plaintext (see padded_length)
@@ -40,6 +41,7 @@ KIND_SEALED = 1  # anonymous sealed box to a public key (intake, key grants)
 KIND_SECRET = 2  # XSalsa20-Poly1305 secret box under an organization's record key
 KIND_WRAPPED = 3  # secret box under a key derived from a password or token
 HEADER_LEN = 4
+MAX_KEY_BYTES = 64  # the longest key BLAKE2b takes
 
 # Size classes of padded plaintexts (bytes). Short fields (summaries, names, chat
 # ids, wrapped keys) all take one class; messages grow by 1 KiB; larger values go
@@ -186,8 +188,13 @@ def derive_subkey(secret: bytes, purpose: bytes) -> bytes:
     """Derive an independent 32-byte key for ``purpose`` from a secret.
 
     BLAKE2b-256 keyed with ``secret`` over ``purpose`` (a ``Purpose.info`` of
-    :mod:`haven.vault.purposes`).
+    :mod:`haven.vault.purposes`). A secret longer than a BLAKE2b key may be
+    (64 bytes) is first hashed to 32 bytes (``purposes.LONG_SECRET``); shorter
+    ones are used as they are, so the keys they made do not change.
     """
+    if len(secret) > MAX_KEY_BYTES:
+        secret = nacl.hash.blake2b(LONG_SECRET.info + b"\x00" + bytes(secret), digest_size=32,
+                                   encoder=nacl.encoding.RawEncoder)
     return nacl.hash.blake2b(
         purpose, key=secret, digest_size=32, encoder=nacl.encoding.RawEncoder
     )
