@@ -198,12 +198,25 @@ def set_tags(member: Member, vault: OrgVault, case: Case, tags: list[str], versi
         raise ActionError(_("A case can have at most %(n)d tags.") % {"n": MAX_TAGS})
     with transaction.atomic():
         _bump(case, version, tags=vault.encrypt_text(json.dumps(clean, ensure_ascii=False)))
-        CaseTag.objects.filter(case=case).delete()
-        CaseTag.objects.bulk_create(
-            CaseTag(case=case, organization_id=case.organization_id, tag=tag_hash(vault, t))
-            for t in clean
-        )
+        _write_tag_hashes(vault, case, clean)
         _audit(case, member, "case.tags", count=len(clean))
+
+
+def _write_tag_hashes(vault: OrgVault, case: Case, tags: list[str]) -> None:
+    CaseTag.objects.filter(case=case).delete()
+    CaseTag.objects.bulk_create(
+        CaseTag(case=case, organization_id=case.organization_id, tag=tag_hash(vault, t))
+        for t in tags
+    )
+
+
+def rekey_tags(vault: OrgVault, case: Case) -> None:
+    """Hash a case's tags again from its encrypted list (after the tag key changed).
+
+    Run with the re-indexing of a case; neither the version nor the audit trail
+    changes, since the tags themselves do not."""
+    tags = json.loads(vault.decrypt_text(bytes(case.tags))) if case.tags else []
+    _write_tag_hashes(vault, case, tags)
 
 
 def clean_tags(tags: list[str]) -> list[str]:

@@ -90,9 +90,10 @@ def _write(case: Case, rows: set[tuple[int, int]]) -> None:
 
 
 def index_case(vault: OrgVault, case: Case) -> None:
-    from .actions import reseal  # imported here: actions imports this module
+    from .actions import rekey_tags, reseal  # imported here: actions imports this module
 
     reseal(vault, case)
+    rekey_tags(vault, case)
     tokens: set[tuple[int, int]] = set()
     for field, text in _case_text(vault, case):
         tokens |= {(field, t) for t in _tokens(vault, text)}

@@ -53,6 +53,8 @@ def _filtered(request: HttpRequest, cases: Any) -> tuple[Any, dict[str, str]]:
     if params["assignee"].isdigit():
         cases = cases.filter(assignee_id=int(params["assignee"]))
     if params["tag"]:
+        # Cases not yet indexed may hold tag hashes under an older key: index them first.
+        search.index_pending(vault(request), member(request).organization_id)
         cases = cases.filter(tag_hashes__tag=actions.tag_hash(vault(request), params["tag"]))
     return cases, params
 
