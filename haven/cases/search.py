@@ -53,7 +53,7 @@ def index_text(vault: OrgVault, case: Case, text: str, field: int) -> None:
                .values_list("token", flat=True))
     rows = {(field, t) for t in new - have}
     count = SearchToken.objects.filter(case=case).count()
-    _write(case, rows | _dummies(count + len(rows), [field]))
+    _write(case, rows | padding(count + len(rows), [field]))
 
 
 # The free text of each kind of record. Answers to the questionnaire are never indexed
@@ -71,7 +71,7 @@ def _case_text(vault: OrgVault, case: Case) -> Iterable[tuple[int, str]]:
         yield FIELD_OF_KIND[RecordKind(rec.kind)], vault.decrypt_text(bytes(rec.body))
 
 
-def _dummies(count: int, fields: list[int]) -> set[tuple[int, int]]:
+def padding(count: int, fields: list[int]) -> set[tuple[int, int]]:
     """Random tokens that bring ``count`` up to a multiple of PAD_TO (at least PAD_TO).
 
     A random 64-bit value matches no word. Each takes the part of a real token so the
@@ -98,7 +98,7 @@ def index_case(vault: OrgVault, case: Case) -> None:
     for field, text in _case_text(vault, case):
         tokens |= {(field, t) for t in _tokens(vault, text)}
     SearchToken.objects.filter(case=case).delete()
-    _write(case, tokens | _dummies(len(tokens), [f for f, _t in tokens]))
+    _write(case, tokens | padding(len(tokens), [f for f, _t in tokens]))
     Case.objects.filter(pk=case.pk).update(indexed=True)
     case.indexed = True
 
