@@ -32,6 +32,9 @@ from . import summaries
 from .models import Case, CaseRecord, Channel, RecordKind, SearchField, SearchToken
 
 MAX_QUERY_WORDS = 8
+# Cases indexed by one search at most (about 10 ms each): after a re-index migration every
+# case waits, and one request must not take minutes. ``haven reindex`` does them all at once.
+PENDING_PER_SEARCH = 300
 # Each case holds a multiple of this many tokens (at least this many), random ones filling up.
 PAD_TO = 32
 
@@ -113,9 +116,17 @@ def index_pending(vault: OrgVault, organization_id: int, limit: int | None = Non
     return count
 
 
+def pending(organization_id: int) -> int:
+    """How many cases of the organization are not in the index yet."""
+    return Case.objects.filter(organization_id=organization_id, indexed=False, erased=False).count()
+
+
 def search(vault: OrgVault, organization_id: int, query: str) -> QuerySet[Case]:
-    """Cases of the organization containing every word of ``query`` (in any form)."""
-    index_pending(vault, organization_id)
+    """Cases of the organization containing every word of ``query`` (in any form).
+
+    Indexes up to PENDING_PER_SEARCH waiting cases first; the rest are found by a later
+    search (see :func:`pending`)."""
+    index_pending(vault, organization_id, limit=PENDING_PER_SEARCH)
     wanted = query_tokens(vault, query)
     if not wanted:
         return Case.objects.none()

@@ -67,3 +67,34 @@ def test_a_tag_filter_reindexes_first(alice: Persona, alice_client: Client) -> N
     _migrate(AFTER)
     page = alice_client.get("/desk/?queue=open&tag=срочно").content.decode()
     assert f">#{tagged.number}</a>" in page
+
+
+def test_a_search_indexes_a_few_hundred_cases_and_says_how_many_wait(
+        alice: Persona, alice_client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "PENDING_PER_SEARCH", 2)
+    cases = [make_case(alice, "x", first_message="Паспорт забрали") for _ in range(5)]
+    russian = alice_client.get("/desk/search/?q=паспорт", HTTP_ACCEPT_LANGUAGE="ru")
+    assert "3 обращения ещё не в поисковом индексе" in russian.content.decode()
+    page = alice_client.get("/desk/search/?q=паспорт").content.decode()
+    assert "4 cases found" in page
+    assert "1 case is not in the search index yet" in page
+    page = alice_client.get("/desk/search/?q=паспорт").content.decode()
+    assert "5 cases found" in page and "not in the search index yet" not in page
+    assert search.pending(alice.org.pk) == 0 and len(cases) == 5
+
+
+def test_the_reindex_command_indexes_every_waiting_case(
+        alice: Persona, monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core.management import CommandError, call_command
+
+    for _ in range(3):
+        make_case(alice, "x", first_message="Паспорт забрали")
+    monkeypatch.setenv("HAVEN_REINDEX_PASSWORD", "wrong password")
+    with pytest.raises(CommandError, match="does not open"):
+        call_command("reindex", "first", user="alice")
+    assert search.pending(alice.org.pk) == 3
+    monkeypatch.setenv("HAVEN_REINDEX_PASSWORD", alice.password)
+    monkeypatch.setattr("haven.cases.management.commands.reindex.BATCH", 2)
+    call_command("reindex", "first", user="alice")
+    assert search.pending(alice.org.pk) == 0
+    assert SearchToken.objects.filter(organization_id=alice.org.pk).count() == 3 * 32
