@@ -17,6 +17,8 @@ USAGE = """usage: haven [--data DIR] COMMAND [ARGS]
   create-org             create an organization and its first administrator's link
   recover-org            restore administrator access with the recovery key
   audit verify           check the audit hash chains
+  reindex SLUG --user USERNAME
+                         index every case still waiting for the search index
   totp USERNAME          (demo only) print a demo member's current second-factor code
   chat [--org SLUG] [--lang ru]
                          (demo) talk to the bot through a fake Telegram, no internet

@@ -198,12 +198,25 @@ def set_tags(member: Member, vault: OrgVault, case: Case, tags: list[str], versi
         raise ActionError(_("A case can have at most %(n)d tags.") % {"n": MAX_TAGS})
     with transaction.atomic():
         _bump(case, version, tags=vault.encrypt_text(json.dumps(clean, ensure_ascii=False)))
-        CaseTag.objects.filter(case=case).delete()
-        CaseTag.objects.bulk_create(
-            CaseTag(case=case, organization_id=case.organization_id, tag=tag_hash(vault, t))
-            for t in clean
-        )
+        _write_tag_hashes(vault, case, clean)
         _audit(case, member, "case.tags", count=len(clean))
+
+
+def _write_tag_hashes(vault: OrgVault, case: Case, tags: list[str]) -> None:
+    CaseTag.objects.filter(case=case).delete()
+    CaseTag.objects.bulk_create(
+        CaseTag(case=case, organization_id=case.organization_id, tag=tag_hash(vault, t))
+        for t in tags
+    )
+
+
+def rekey_tags(vault: OrgVault, case: Case) -> None:
+    """Hash a case's tags again from its encrypted list (after the tag key changed).
+
+    Run with the re-indexing of a case; neither the version nor the audit trail
+    changes, since the tags themselves do not."""
+    tags = json.loads(vault.decrypt_text(bytes(case.tags))) if case.tags else []
+    _write_tag_hashes(vault, case, tags)
 
 
 def clean_tags(tags: list[str]) -> list[str]:
@@ -282,25 +295,43 @@ def add_deadline(
     if owner.organization_id != case.organization_id:
         raise ActionError(_("Choose a member of your organization."))
     with transaction.atomic():
-        deadline = Deadline.objects.create(case=case, due=due, rule=rule, owner=owner,
-                                           reason=vault.encrypt_text(reason), confirmed=confirmed)
+        deadline = Deadline.objects.create(case=case, due=due, sealed_rule=vault.encrypt_text(
+            padded_rule(rule)), owner=owner, reason=vault.encrypt_text(reason), confirmed=confirmed)
         _refresh_next_due(case)
-        _audit(case, member, "deadline.added", deadline=deadline.pk, rule=rule,
-               due=due.isoformat(), confirmed=confirmed)
+        # Neither the rule nor the date: together they give back an answer's date (L-2).
+        _audit(case, member, "deadline.added", deadline=deadline.pk, confirmed=confirmed)
     return deadline
+
+
+# Rule ids are padded to one length before they are encrypted, so the ciphertext's
+# length does not tell which rule it is.
+RULE_PAD = 48
+
+
+def padded_rule(rule: str) -> str:
+    if len(rule) > RULE_PAD or " " in rule:
+        raise ValueError(f"not a rule id: {rule!r}")
+    return rule.ljust(RULE_PAD)
+
+
+def deadline_rule(vault: OrgVault, deadline: Deadline) -> str:
+    """The legal rule a deadline came from ("" for one a member set by hand)."""
+    if not deadline.sealed_rule:
+        return ""
+    return vault.decrypt_text(bytes(deadline.sealed_rule)).rstrip(" ")
 
 
 def propose_deadline(case: Case, due: datetime, reason: str, rule: str) -> Deadline:
     """A deadline proposed by a rule (intake): sealed, waiting for a caseworker."""
     from haven.vault import seal_text
 
+    public = bytes(case.organization.public_key)
     with transaction.atomic():
         deadline = Deadline.objects.create(
-            case=case, due=due, rule=rule, confirmed=False,
-            reason=seal_text(bytes(case.organization.public_key), reason),
+            case=case, due=due, confirmed=False, sealed_rule=seal_text(public, padded_rule(rule)),
+            reason=seal_text(public, reason),
         )
-        _audit(case, None, "deadline.proposed", deadline=deadline.pk, rule=rule,
-               due=due.isoformat())
+        _audit(case, None, "deadline.proposed", deadline=deadline.pk)
     return deadline
 
 

@@ -1,7 +1,7 @@
 """Cases and their records. Everything a person wrote is stored only encrypted.
 
 In clear (the desk needs them to sort and count): category, status, priority,
-assignee, channel, timestamps, deadline dates. See docs/threat-model.md.
+assignee, channel, timestamps, deadline dates (not the rule a deadline came from). See docs/threat-model.md.
 """
 
 from __future__ import annotations
@@ -172,7 +172,9 @@ class SearchToken(models.Model):
 class Deadline(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
     due = models.DateTimeField()
-    rule = models.CharField(max_length=40, blank=True)  # legal rule id, or "" for a custom one
+    # The legal rule id ("" for a custom deadline), padded to RULE_PAD and encrypted: in clear,
+    # rule and due date give back the date answered at intake (review L-2).
+    sealed_rule = models.BinaryField(null=True)
     reason = models.BinaryField()  # encrypted text
     owner = models.ForeignKey(
         "accounts.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -6,11 +6,20 @@ private key. Only a member who unlocked the organization key can compute the
 tokens of a query; the server's disk holds no words, only which cases share a
 token. Cases that arrive while no member is present (intake) are indexed the
 next time a member searches. The trade-off is described in docs/threat-model.md.
+
+Only free text is indexed: messages, replies, notes, tags and summaries a
+member wrote on the desk. Never the questionnaire answers (question texts,
+step keys, choice labels, numbers, dates and every sensitive step) nor the
+intake summary made from them: their words are public (the questionnaire
+files), so which cases share them would give the answers away (review H-2).
+Each case's tokens are padded with random ones to a multiple of
+:data:`PAD_TO`, so the number of rows says little about how much was written.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterable
 
 from django.db.models import Count, QuerySet
@@ -20,9 +29,14 @@ from haven.vault import OrgVault
 from haven.vault.purposes import Lookup
 
 from . import summaries
-from .models import Case, CaseRecord, RecordKind, SearchField, SearchToken
+from .models import Case, CaseRecord, Channel, RecordKind, SearchField, SearchToken
 
 MAX_QUERY_WORDS = 8
+# Cases indexed by one search at most (about 10 ms each): after a re-index migration every
+# case waits, and one request must not take minutes. ``haven reindex`` does them all at once.
+PENDING_PER_SEARCH = 300
+# Each case holds a multiple of this many tokens (at least this many), random ones filling up.
+PAD_TO = 32
 
 
 def token(vault: OrgVault, stem: str) -> int:
@@ -40,52 +54,54 @@ def index_text(vault: OrgVault, case: Case, text: str, field: int) -> None:
     new = _tokens(vault, text)
     have = set(SearchToken.objects.filter(case=case, field=field, token__in=new)
                .values_list("token", flat=True))
-    SearchToken.objects.bulk_create(
-        SearchToken(case=case, organization_id=case.organization_id, token=t, field=field)
-        for t in new - have
-    )
+    rows = {(field, t) for t in new - have}
+    count = SearchToken.objects.filter(case=case).count()
+    _write(case, rows | padding(count + len(rows), [field]))
 
 
-FIELD_OF_KIND = {RecordKind.ANSWERS: SearchField.ANSWERS, RecordKind.INBOUND: SearchField.MESSAGE,
-                 RecordKind.OUTBOUND: SearchField.REPLY, RecordKind.NOTE: SearchField.NOTE}
+# The free text of each kind of record. Answers to the questionnaire are never indexed
+# (see the module's docstring), nor are attachments.
+FIELD_OF_KIND = {RecordKind.INBOUND: SearchField.MESSAGE, RecordKind.OUTBOUND: SearchField.REPLY,
+                 RecordKind.NOTE: SearchField.NOTE}
 
 
 def _case_text(vault: OrgVault, case: Case) -> Iterable[tuple[int, str]]:
-    if case.summary:
+    if case.summary and case.channel == Channel.DESK:  # intake's summary is an answer
         yield SearchField.SUMMARY, summaries.unpack(vault.decrypt_text(bytes(case.summary))).text
     if case.tags:
         yield SearchField.TAGS, " ".join(json.loads(vault.decrypt_text(bytes(case.tags))))
-    for rec in CaseRecord.objects.filter(case=case).exclude(kind=RecordKind.ATTACHMENT):
-        text = vault.decrypt_text(bytes(rec.body))
-        if rec.kind == RecordKind.ANSWERS:
-            text = " ".join(str(v) for v in _flatten(json.loads(text)))
-        yield FIELD_OF_KIND.get(RecordKind(rec.kind), SearchField.UNKNOWN), text
+    for rec in CaseRecord.objects.filter(case=case, kind__in=list(FIELD_OF_KIND)):
+        yield FIELD_OF_KIND[RecordKind(rec.kind)], vault.decrypt_text(bytes(rec.body))
 
 
-def _flatten(value: object) -> Iterable[object]:
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _flatten(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _flatten(v)
-    elif value is not None:
-        yield value
+def padding(count: int, fields: list[int]) -> set[tuple[int, int]]:
+    """Random tokens that bring ``count`` up to a multiple of PAD_TO (at least PAD_TO).
+
+    A random 64-bit value matches no word. Each takes the part of a real token so the
+    parts' counts do not single them out; with none, the message part."""
+    want = max(PAD_TO, -(-count // PAD_TO) * PAD_TO) - count
+    choices = fields or [SearchField.MESSAGE]
+    return {(secrets.choice(choices), secrets.randbits(64) - (1 << 63)) for _ in range(want)}
+
+
+def _write(case: Case, rows: set[tuple[int, int]]) -> None:
+    SearchToken.objects.bulk_create(
+        (SearchToken(case=case, organization_id=case.organization_id, token=t, field=f)
+         for f, t in rows),
+        batch_size=1000,
+    )
 
 
 def index_case(vault: OrgVault, case: Case) -> None:
-    from .actions import reseal  # imported here: actions imports this module
+    from .actions import rekey_tags, reseal  # imported here: actions imports this module
 
     reseal(vault, case)
+    rekey_tags(vault, case)
     tokens: set[tuple[int, int]] = set()
     for field, text in _case_text(vault, case):
         tokens |= {(field, t) for t in _tokens(vault, text)}
     SearchToken.objects.filter(case=case).delete()
-    SearchToken.objects.bulk_create(
-        (SearchToken(case=case, organization_id=case.organization_id, token=t, field=f)
-         for f, t in tokens),
-        batch_size=1000,
-    )
+    _write(case, tokens | padding(len(tokens), [f for f, _t in tokens]))
     Case.objects.filter(pk=case.pk).update(indexed=True)
     case.indexed = True
 
@@ -100,9 +116,17 @@ def index_pending(vault: OrgVault, organization_id: int, limit: int | None = Non
     return count
 
 
+def pending(organization_id: int) -> int:
+    """How many cases of the organization are not in the index yet."""
+    return Case.objects.filter(organization_id=organization_id, indexed=False, erased=False).count()
+
+
 def search(vault: OrgVault, organization_id: int, query: str) -> QuerySet[Case]:
-    """Cases of the organization containing every word of ``query`` (in any form)."""
-    index_pending(vault, organization_id)
+    """Cases of the organization containing every word of ``query`` (in any form).
+
+    Indexes up to PENDING_PER_SEARCH waiting cases first; the rest are found by a later
+    search (see :func:`pending`)."""
+    index_pending(vault, organization_id, limit=PENDING_PER_SEARCH)
     wanted = query_tokens(vault, query)
     if not wanted:
         return Case.objects.none()

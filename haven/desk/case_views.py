@@ -36,9 +36,12 @@ from .forms import CaseForm, DeadlineForm, RuleForm, TextForm
 
 def _deadlines(request: HttpRequest, case: Case) -> list[dict[str, Any]]:
     org_vault = vault(request)
-    return [{"deadline": d, "reason": org_vault.decrypt_text(bytes(d.reason)),
-             "rule": rules.all_rules().get(d.rule), "withdrawn": rules.WITHDRAWN.get(d.rule)}
-            for d in case.deadlines.select_related("owner").order_by("done_at", "due")]
+    rows = []
+    for d in case.deadlines.select_related("owner").order_by("done_at", "due"):
+        rule = actions.deadline_rule(org_vault, d)
+        rows.append({"deadline": d, "reason": org_vault.decrypt_text(bytes(d.reason)),
+                     "rule": rules.all_rules().get(rule), "withdrawn": rules.WITHDRAWN.get(rule)})
+    return rows
 
 
 def _ready_replies(request: HttpRequest) -> list[dict[str, Any]]:

@@ -53,6 +53,9 @@ def _filtered(request: HttpRequest, cases: Any) -> tuple[Any, dict[str, str]]:
     if params["assignee"].isdigit():
         cases = cases.filter(assignee_id=int(params["assignee"]))
     if params["tag"]:
+        # Cases not yet indexed may hold tag hashes under an older key: index them first.
+        search.index_pending(vault(request), member(request).organization_id,
+                             limit=search.PENDING_PER_SEARCH)
         cases = cases.filter(tag_hashes__tag=actions.tag_hash(vault(request), params["tag"]))
     return cases, params
 
@@ -103,7 +106,9 @@ def search_view(request: HttpRequest) -> HttpResponse:
         found = capped_count(results)
     return render(request, "desk/search.html", {"query": query, "page": page, "rows": rows,
                                                 "found": found if query else 0,
-                                                "capped": query and found > COUNT_CAP})
+                                                "capped": query and found > COUNT_CAP,
+                                                "pending": search.pending(member(request)
+                                                                          .organization_id)})
 
 
 @desk_view()

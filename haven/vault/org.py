@@ -18,7 +18,7 @@ from .box import (
     secret_encrypt,
 )
 from .errors import TamperedCiphertext
-from .purposes import KEYED_HASH, RECORDS
+from .purposes import ORG_KEYED, RECORDS, Lookup
 
 
 class OrgVault:
@@ -37,7 +37,8 @@ class OrgVault:
         # Built once: opening many sealed records must not redo the key set-up each time.
         self._sealed_box = nacl.public.SealedBox(key)
         self._record_key = derive_subkey(self._private, RECORDS.info)
-        self._keyed_key = derive_subkey(self._private, KEYED_HASH.info)
+        self._keyed_keys = {label: derive_subkey(self._private, purpose.info)
+                            for label, purpose in ORG_KEYED.items()}
 
     @property
     def private_key(self) -> bytes:
@@ -65,13 +66,14 @@ class OrgVault:
     def decrypt_text(self, ciphertext: bytes) -> str:
         return self.decrypt(ciphertext).decode("utf-8")
 
-    def keyed(self, purpose: str, value: str) -> str:
-        """A keyed hash under the organization's key (only members can compute it).
-
-        The key is :data:`~haven.vault.purposes.KEYED_HASH`, today the same bytes as
-        the record key (see that entry).
-        """
-        return keyed_hash(self._keyed_key, purpose, value)
+    def keyed(self, purpose: Lookup, value: str) -> str:
+        """A keyed hash for ``purpose`` under the organization's key (only members can
+        compute it). Each label has its own subkey, :data:`~haven.vault.purposes.ORG_KEYED`;
+        a label not listed there is refused."""
+        key = self._keyed_keys.get(purpose)
+        if key is None:
+            raise ValueError(f"{purpose!r} is not a keyed hash of an organization")
+        return keyed_hash(key, purpose, value)
 
 
 def seal_text(public_key: bytes, text: str) -> bytes:

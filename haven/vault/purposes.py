@@ -11,7 +11,8 @@ Two tables:
   the secret named in ``source``.
 - :class:`Lookup`: the labels of keyed hashes (HMAC-SHA256), under the server
   pepper or an organization's keyed-hash key. The label keeps lookups of
-  different kinds from matching each other.
+  different kinds from matching each other. An organization's labels each have
+  their own derived key (:data:`ORG_KEYED`).
 """
 
 from __future__ import annotations
@@ -49,10 +50,16 @@ TELEGRAM_AUTOCLEAR = Purpose(b"haven/telegram-autoclear/v1", "HAVEN_TOKEN_KEY",
 # Keys derived from an organization's private key (only members hold it).
 RECORDS = Purpose(b"haven/records/v1", "organization private key",
                   "Records re-encrypted by a member (secret boxes, fast to open in bulk).")
-KEYED_HASH = Purpose(b"haven/records/v1", "organization private key",
-                     "Keyed hashes of an organization (search tokens, tags, donor references). "
-                     "Today the same bytes as RECORDS: separating them needs a re-index, done "
-                     "with the blind-index re-keying (see docs/threat-model.md).")
+# Keys of an organization's keyed hashes (HMAC-SHA256), one per label (see ORG_KEYED):
+# the record key is not an HMAC key (review I-2).
+SEARCH_INDEX = Purpose(b"haven/index/v1", "organization private key",
+                       "Blind search index tokens (SearchToken), one per stem of free text.")
+TAGS = Purpose(b"haven/tags/v1", "organization private key",
+               "Tag hashes (CaseTag), for filtering by a tag without storing it.")
+DONOR_REF = Purpose(b"haven/records/v1", "organization private key",
+                    "Donor reference hashes (duplicate imports). Still the bytes of RECORDS: "
+                    "stored hashes cannot be recomputed without re-hashing every donation "
+                    "(not done yet, see docs/threat-model.md).")
 
 # Keys derived from secrets that only the requester or the invitee holds.
 TOKEN_WRAP = Purpose(b"haven/token-wrap/v1", "a high-entropy token (invite link, codename key)",
@@ -78,8 +85,8 @@ LONG_SECRET = Purpose(b"haven/long-secret/v1", "any secret longer than 64 bytes"
 
 ALL: tuple[Purpose, ...] = (
     OUTBOX, INTAKE_STATE, BOT_TOKEN, TELEGRAM_CHAT, TELEGRAM_UPDATE, TELEGRAM_STATE,
-    TELEGRAM_AUTOCLEAR, RECORDS, KEYED_HASH, TOKEN_WRAP, CODENAME_KEY, INTAKE_CODENAME, TOTP,
-    RECOVERY_SHARE_CHECK, LONG_SECRET,
+    TELEGRAM_AUTOCLEAR, RECORDS, SEARCH_INDEX, TAGS, DONOR_REF, TOKEN_WRAP, CODENAME_KEY,
+    INTAKE_CODENAME, TOTP, RECOVERY_SHARE_CHECK, LONG_SECRET,
 )
 
 
@@ -113,10 +120,18 @@ class Lookup(StrEnum):
     # they come from the questionnaire (haven.intake.questionnaire) and are
     # hashed under the pepper with the kind as label.
 
-    # Under an organization's keyed-hash key (OrgVault.keyed).
+    # Under an organization's key for that label (OrgVault.keyed, ORG_KEYED).
     SEARCH = "search"
     """A stem of the blind search index."""
     TAG = "tag"
     """A case tag, lower-cased."""
     DONOR_REF = "donor-ref"
     """A normalised donation reference (duplicate imports)."""
+
+
+# The key of each of an organization's keyed-hash labels (OrgVault.keyed).
+ORG_KEYED: dict[Lookup, Purpose] = {
+    Lookup.SEARCH: SEARCH_INDEX,
+    Lookup.TAG: TAGS,
+    Lookup.DONOR_REF: DONOR_REF,
+}

@@ -62,7 +62,7 @@ def test_every_event_code_the_code_base_writes_has_a_label() -> None:
 
 def test_every_detail_the_code_base_writes_has_a_label() -> None:
     keys = _written_detail_keys()
-    assert {"rule", "deadline", "old", "new"} <= keys
+    assert {"deadline", "old", "new", "category"} <= keys
     assert sorted(keys - set(labels.DETAILS)) == []
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 
+from haven.cases import actions
 from haven.cases.models import Case, Deadline, RecordKind, Status
 from haven.intake import codename as codenames
 from haven.intake.models import IntakeConversation, Requester
@@ -83,7 +84,9 @@ def test_it_proposes_the_deadlines_the_answers_call_for(alice: Persona, visitor:
     deadlines = Deadline.objects.filter(case__organization=alice.org).order_by("due")
     # The exit ban runs from the day of posting; no appearance date was given, so the
     # restrictions (20 days after the appearance date) are not proposed.
-    assert [(d.rule, d.due.date().isoformat(), d.confirmed) for d in deadlines] == [
+    vault = alice.vault()
+    assert [(actions.deadline_rule(vault, d), d.due.date().isoformat(), d.confirmed)
+            for d in deadlines] == [
         ("summons-exit-ban", "2026-11-02", False)]
     reason = alice.vault().decrypt_text(bytes(deadlines[0].reason))
     assert "Выезд из России запрещён с 2026-11-02" in reason and "53-ФЗ, ст. 7.1" in reason
@@ -95,7 +98,8 @@ def test_restrictions_are_proposed_20_days_after_the_appearance_date(alice: Pers
                for step, value in SUMMONS_ANSWERS]
     complete(visitor, answers)
     deadlines = Deadline.objects.filter(case__organization=alice.org).order_by("due")
-    assert [(d.rule, d.due.date().isoformat()) for d in deadlines] == [
+    assert [(actions.deadline_rule(alice.vault(), d), d.due.date().isoformat())
+            for d in deadlines] == [
         ("summons-exit-ban", "2026-11-02"), ("summons-restrictions-start", "2026-12-21")]
     reason = alice.vault().decrypt_text(bytes(deadlines[1].reason))
     assert "20 календарных дней со дня явки 2026-12-01" in reason

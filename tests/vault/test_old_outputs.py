@@ -144,11 +144,23 @@ def test_every_pepper_label_hashes_as_before() -> None:
         assert pepper_hash(Lookup(label), "value-1") == OLD["pepper"][label]
 
 
-def test_organization_records_and_keyed_hashes_are_unchanged() -> None:
+def test_organization_records_and_donor_references_are_unchanged() -> None:
     org = vault.OrgVault(bytes.fromhex(OLD["org_private"]))
     assert org.decrypt_text(bytes.fromhex(OLD["org_record"])) == "запись"
-    for label, old in OLD["org_keyed"].items():
-        assert org.keyed(Lookup(label), "значение") == old
+    assert org.keyed(Lookup.DONOR_REF, "значение") == OLD["org_keyed"]["donor-ref"]
+
+
+def test_search_and_tag_hashes_have_keys_of_their_own() -> None:
+    # Re-keyed (review I-2): the record key is no longer their HMAC key. Stored tokens and
+    # tag hashes are rebuilt by the re-index that migration 0004 asks for.
+    private = bytes.fromhex(OLD["org_private"])
+    org = vault.OrgVault(private)
+    for label, info in (("search", b"haven/index/v1"), ("tag", b"haven/tags/v1")):
+        key = vault.box.derive_subkey(private, info)
+        mac = hmac.new(key, label.encode() + b"\x00" + "значение".encode(), hashlib.sha256)
+        assert org.keyed(Lookup(label), "значение") == mac.hexdigest() != OLD["org_keyed"][label]
+    with pytest.raises(ValueError):
+        org.keyed(Lookup.CODENAME, "значение")  # a pepper label is no organization hash
 
 
 def test_old_key_sessions_and_token_wraps_open() -> None:
@@ -163,9 +175,10 @@ def test_old_key_sessions_and_token_wraps_open() -> None:
 
 
 def test_each_purpose_is_named_once_and_nowhere_else() -> None:
-    infos = [p.info for p in purposes.ALL if p is not purposes.KEYED_HASH]
+    infos = [p.info for p in purposes.ALL if p is not purposes.DONOR_REF]
     assert len(infos) == len(set(infos))
-    assert purposes.KEYED_HASH.info == purposes.RECORDS.info  # until the blind index is re-keyed
+    assert purposes.DONOR_REF.info == purposes.RECORDS.info  # until donations are re-hashed
+    assert set(purposes.ORG_KEYED) == {Lookup.SEARCH, Lookup.TAG, Lookup.DONOR_REF}
     literal = re.compile(r"""b["']haven/""")
     outside = [str(p.relative_to(HAVEN)) for p in HAVEN.rglob("*.py")
                if p.name != "purposes.py" and literal.search(p.read_text("utf-8"))]
