@@ -151,3 +151,11 @@ def test_the_server_secrets_without_an_organization_key_recompute_no_identifier(
                    in _recomputable(bot).items() if digest.encode() in dump
                    or bytes.fromhex(digest) in raw})
     assert not hits, "stored values recomputable from server secrets alone:\n  " + "\n  ".join(hits)
+
+
+def test_the_search_finds_a_marker_in_each_form_it_is_stored_in() -> None:
+    """The searches above cannot pass by looking wrongly: each storage form is found."""
+    surname = MARKERS["requester surname"]
+    places = {"utf-8": f"x{surname.upper()}y".encode(), "json": json.dumps({"a": surname}).encode(),
+              "bytea": b"\\x00" + surname.encode().hex().encode(), "none": b"nothing here"}
+    assert findings(places, {"surname": surname}) == {"surname": ["utf-8", "json", "bytea"]}
