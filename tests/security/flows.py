@@ -103,7 +103,7 @@ def telegram_profile(chat_id: int, lang: str) -> dict[str, Any]:
             "language_code": lang}
 
 
-def _manual_key(page: str) -> str:
+def manual_key(page: str) -> str:
     key = page.split('<code class="key">', 1)[1].split("</code>", 1)[0]
     text = key.replace(" ", "")
     return base64.b32decode(text + "=" * (-len(text) % 8)).hex()
@@ -116,7 +116,7 @@ def invitation_accepted(alice_client: Client, seen: Seen) -> Persona:
     token = page.split("/invite/?t=", 1)[1].split("<", 1)[0].strip()
     form = Client().get(f"/invite/?t={token}")
     assert form.status_code == 200
-    secret = _manual_key(form.content.decode())
+    secret = manual_key(form.content.decode())
     done = Client().post("/invite/", {"token": token, "new_password": PASSWORD,
                                       "new_password_again": PASSWORD,
                                       "code": f"{totp(bytes.fromhex(secret)):06d}"})
