@@ -17,8 +17,6 @@ from django.core.cache import cache
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
-from tests.conftest import ledger_rows_removed  # noqa: F401 (a fixture, shared with tests/security)
-
 # Playwright's sync API keeps an asyncio loop running in this thread, which
 # trips Django's guard against ORM calls from async code. The tests only call
 # the ORM between browser steps, never concurrently with the loop's own work.
