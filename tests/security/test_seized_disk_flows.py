@@ -24,6 +24,8 @@ from django.conf import settings
 from django.test import Client
 
 from haven.cases import actions
+from haven.cases.models import Attachment
+from haven.funds.models import Payout
 from haven.intake.questionnaire import FINGERPRINTS
 from haven.telegram import fake as fake_module
 from haven.telegram.fake import FakeTelegram
@@ -63,6 +65,9 @@ def _readable_by_a_member(alice: Persona, seen: flows.Seen) -> None:
         assert word in web, word
     for word in ("@Zyablik_Seized77", MARKERS["bot intake word"], MARKERS["bot follow-up word"]):
         assert word in bot, word
+    for case in (seen.web_case, seen.bot_case):  # one photo each, stored
+        assert Attachment.objects.filter(record__case=case).count() == 1, case
+    assert Payout.objects.filter(case=seen.web_case).exists()
 
 
 @pytest.fixture
