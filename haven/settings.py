@@ -192,6 +192,8 @@ SESSION_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_NAME = "haven_session"
 HAVEN_KEY_COOKIE = "haven_key"
 CSRF_COOKIE_HTTPONLY = True
+# A browser-session cookie: a requester's phone keeps no year-long trace of the help desk.
+CSRF_COOKIE_AGE = None
 CSRF_COOKIE_SAMESITE = "Strict"
 CSRF_FAILURE_VIEW = "haven.core.views.csrf_failure"
 

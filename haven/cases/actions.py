@@ -372,10 +372,11 @@ def purge_expired(case: Case, retention_days: int) -> bool:
 def add_attachment(case: Case, *, name: str, kind: str, data: bytes, channel: str) -> Attachment:
     """A file from the requester (no member present): sealed to the organization, written,
     recorded on the case and audited. The file is removed again if the transaction fails."""
-    from haven.vault import seal, seal_text
+    from haven.vault import padded_length, seal, seal_text
 
     public = bytes(case.organization.public_key)
     storage = files.write(seal(public, data))
+    # The exact size is sealed in the record; the clear column keeps only the size class.
     meta = {"name": name, "type": kind, "size": len(data), "storage": storage}
     try:
         with transaction.atomic():
@@ -383,7 +384,7 @@ def add_attachment(case: Case, *, name: str, kind: str, data: bytes, channel: st
                 case=case, kind=RecordKind.ATTACHMENT,
                 body=seal_text(public, json.dumps(meta, ensure_ascii=False)))
             attachment = Attachment.objects.create(record=record, storage_name=storage,
-                                                   size=len(data))
+                                                   size=padded_length(len(data)))
             _bump(case, None)
             _audit(case, None, "case.attachment", record=record.pk, channel=channel)
     except BaseException:

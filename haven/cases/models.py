@@ -127,6 +127,8 @@ class Attachment(models.Model):
 
     record = models.OneToOneField(CaseRecord, on_delete=models.CASCADE, related_name="file")
     storage_name = models.CharField(max_length=64, unique=True)
+    # The padded size class (vault.padded_length), not the exact size, which is
+    # sealed in the record's body; rows written before padding hold the exact size.
     size = models.PositiveIntegerField()
 
 

@@ -16,7 +16,7 @@ from .models import Case, Deadline, OrgSettings, Reminder, Status
 REMIND_HOURS = (24, 72)  # nearest first, so a late deadline gets one reminder
 
 
-@periodic(every=1)
+@periodic(every=1, purges=True)
 def deliver_outbox() -> int:
     result = outbox.run_once(batch=50)
     return result.sent + result.failed
@@ -46,7 +46,7 @@ def raise_deadline_reminders() -> int:
     return raised
 
 
-@periodic(every=3600)
+@periodic(every=3600, purges=True)
 def purge_closed_cases() -> int:
     """Delete closed cases older than their organization's retention period."""
     purged = 0

@@ -25,16 +25,32 @@ class Task:
     every: float
     func: Callable[[], int]
     next_run: float = field(default=0.0)
+    purges: bool = False  # deletes content rows: the SQLite write-ahead log is emptied after
 
 
 TASKS: dict[str, Task] = {}
+CHECKPOINT_EVERY = 60.0  # seconds: at most one WAL truncation a minute while rows are deleted
 
 
-def periodic(every: float) -> Callable[[Callable[[], int]], Callable[[], int]]:
-    """Register ``func`` (returning how many items it handled) to run every ``every`` s."""
+@dataclass
+class _Wal:
+    pending: bool = False
+    last: float = float("-inf")
+
+
+_wal = _Wal()
+
+
+def periodic(every: float, *, purges: bool = False) -> Callable[[Callable[[], int]], Callable[[], int]]:
+    """Register ``func`` (returning how many items it handled) to run every ``every`` s.
+
+    ``purges``: the task deletes rows with content (delivered outbox rows, updates,
+    conversations, expired cases); when it handled any, the SQLite write-ahead
+    log is checkpointed and truncated (see :func:`truncate_wal`).
+    """
 
     def decorate(func: Callable[[], int]) -> Callable[[], int]:
-        TASKS[func.__name__] = Task(func.__name__, every, func)
+        TASKS[func.__name__] = Task(func.__name__, every, func, purges=purges)
         return func
 
     return decorate
@@ -53,7 +69,29 @@ def run_due(now: float | None = None, force: bool = False) -> dict[str, int]:
                 log.exception("task %s failed", task.name)
                 done[task.name] = -1
             task.next_run = now + task.every
+            _wal.pending = _wal.pending or (task.purges and done[task.name] > 0)
+    if _wal.pending and now - _wal.last >= CHECKPOINT_EVERY:
+        _wal.pending, _wal.last = not truncate_wal(), now
     return done
+
+
+def truncate_wal() -> bool:
+    """On SQLite, copy the write-ahead log into the database and truncate it to zero bytes.
+
+    ``secure_delete`` zeroes freed pages of the database file, but the WAL keeps
+    the frames written before a delete (ciphertext of delivered replies, updates,
+    conversations) until they are overwritten. Returns False where there is
+    nothing to do (PostgreSQL, inside a transaction) or readers kept it from
+    finishing (it is tried again after the next purge).
+    """
+    from django.db import connection
+
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy = cursor.fetchone()[0]
+    return not busy
 
 
 def loop(stop: Callable[[], bool], tick: float = 1.0) -> None:
@@ -62,7 +100,7 @@ def loop(stop: Callable[[], bool], tick: float = 1.0) -> None:
         time.sleep(tick)
 
 
-@periodic(every=300)
+@periodic(every=300, purges=True)
 def purge_expired_sessions() -> int:
     """Expired logins, their encrypted keys and used or stale invitation links."""
     from haven.accounts.models import Invite, KeySession

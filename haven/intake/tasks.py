@@ -10,13 +10,13 @@ from .followup import forget
 from .models import Requester
 
 
-@periodic(every=600)
+@periodic(every=600, purges=True)
 def purge_expired_intake_conversations() -> int:
     """Unfinished conversations older than a day of inactivity."""
     return conversations.purge_expired()
 
 
-@periodic(every=3600)
+@periodic(every=3600, purges=True)
 def forget_requesters_of_burned_cases() -> int:
     """Safety net: a burned case keeps its row as a tombstone; its codename and thread go.
 

@@ -46,7 +46,7 @@ def poll_round(timeout: float = 0) -> int:
     return sum(processing.poll(bot, timeout) for bot in processing.polling_bots())
 
 
-@periodic(every=1)
+@periodic(every=1, purges=True)
 def telegram_round(budget: float = BUDGET) -> int:
     """Poll, process and send until there is nothing to do or the budget is spent."""
     deadline = time.monotonic() + budget
@@ -64,13 +64,13 @@ def telegram_round(budget: float = BUDGET) -> int:
             return handled
 
 
-@periodic(every=60)
+@periodic(every=60, purges=True)
 def telegram_autoclear() -> int:
     """Delete the messages of chats that clear themselves, once past their period."""
     return autoclear.clear_due()
 
 
-@periodic(every=300)
+@periodic(every=300, purges=True)
 def telegram_housekeeping() -> int:
     """Old updates, expired chats (and their clearing), message ids past the deletion window,
     closed cases' chats."""

@@ -8,7 +8,7 @@ this implements; :mod:`haven.core.keys` hands it the server secrets.
 from __future__ import annotations
 
 from . import purposes
-from .box import KeyPair, generate_keypair, open_sealed, public_of, seal
+from .box import KeyPair, generate_keypair, open_sealed, padded_length, public_of, seal
 from .derive import codename_key, totp_secret
 from .errors import (
     BadRecoveryKey,
@@ -46,6 +46,7 @@ __all__ = [
     "keyed_hash",
     "open_sealed",
     "pack_member_keys",
+    "padded_length",
     "public_of",
     "purposes",
     "seal",

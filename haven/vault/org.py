@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-import nacl.exceptions
 import nacl.public
 
 from .box import (
@@ -13,10 +12,10 @@ from .box import (
     KIND_SECRET,
     derive_subkey,
     kind_of,
+    open_sealed_with,
     seal,
     secret_decrypt,
     secret_encrypt,
-    split_header,
 )
 from .errors import TamperedCiphertext
 from .purposes import KEYED_HASH, RECORDS
@@ -53,10 +52,7 @@ class OrgVault:
         if kind == KIND_SECRET:
             return secret_decrypt(self._record_key, ciphertext, KIND_SECRET)
         if kind == KIND_SEALED:
-            try:
-                return self._sealed_box.decrypt(split_header(ciphertext, KIND_SEALED))
-            except nacl.exceptions.CryptoError as exc:
-                raise TamperedCiphertext("sealed box does not open with this key") from exc
+            return open_sealed_with(self._sealed_box, ciphertext)
         raise TamperedCiphertext(f"records are never of kind {kind}")
 
     def is_sealed(self, ciphertext: bytes) -> bool:

@@ -70,10 +70,16 @@ TOTP = Purpose(b"haven/totp/v1", "the invite token",
 RECOVERY_SHARE_CHECK = Purpose(b"haven/recovery-share/v2", "the share itself (no secret)",
                                "Checksum of a printed recovery share (v2 shares).")
 
+# Not a key of its own: a secret longer than a BLAKE2b key may be (64 bytes, e.g. an
+# 88-character HAVEN_TOKEN_KEY) is first hashed to 32 bytes with this prefix.
+LONG_SECRET = Purpose(b"haven/long-secret/v1", "any secret longer than 64 bytes",
+                      "BLAKE2b-256 of info, a zero byte and the secret: what derive_subkey "
+                      "keys with instead. Secrets of 64 bytes or less are used as they are.")
+
 ALL: tuple[Purpose, ...] = (
     OUTBOX, INTAKE_STATE, BOT_TOKEN, TELEGRAM_CHAT, TELEGRAM_UPDATE, TELEGRAM_STATE,
     TELEGRAM_AUTOCLEAR, RECORDS, KEYED_HASH, TOKEN_WRAP, CODENAME_KEY, INTAKE_CODENAME, TOTP,
-    RECOVERY_SHARE_CHECK,
+    RECOVERY_SHARE_CHECK, LONG_SECRET,
 )
 
 

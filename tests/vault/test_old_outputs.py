@@ -5,6 +5,10 @@
 old code's actual output). Each test opens or recomputes them with today's
 code; where the old formula is short it is also written out here, so a change
 to a purpose string or a format cannot pass unnoticed.
+
+New values are written in format version 2 (padded, M-3): the same keys and
+header binding with version byte 2, and the plaintext padded ISO/IEC 7816-4
+style (0x80, then zeros) to a size class; ``new_open`` writes that out.
 """
 
 from __future__ import annotations
@@ -56,11 +60,26 @@ def old_open(secret: bytes, info: bytes, blob: bytes, kind: int = 2) -> bytes:
     return nacl.secret.SecretBox(_blake(head, _blake(info, secret))).decrypt(blob[4:])
 
 
-def test_old_outbox_payloads_open_and_new_ones_are_in_the_old_format() -> None:
+def _strip_padding(padded: bytes) -> bytes:
+    assert len(padded) == 256 or len(padded) % 1024 == 0
+    body = padded.rstrip(b"\x00")
+    assert body.endswith(b"\x80")
+    return body[:-1]
+
+
+def new_open(secret: bytes, info: bytes, blob: bytes, kind: int = 2, derive: bool = True) -> bytes:
+    """Version 2 written out: as ``old_open`` with version byte 2, then the padding stripped."""
+    head = b"hv" + bytes([2, kind])
+    assert blob[:4] == head
+    key = _blake(info, secret) if derive else secret
+    return _strip_padding(nacl.secret.SecretBox(_blake(head, key)).decrypt(blob[4:]))
+
+
+def test_old_outbox_payloads_open_and_new_ones_are_padded() -> None:
     payload = {"text": "Привет, ответ", "chat_id": 12345}
     assert outbox.open_payload(bytes.fromhex(OLD["outbox"])) == payload
     new = outbox.seal_payload(payload)
-    assert old_open(TOKEN_KEY, b"haven/outbox/v1", new) == json.dumps(payload, ensure_ascii=False).encode()
+    assert new_open(TOKEN_KEY, b"haven/outbox/v1", new) == json.dumps(payload, ensure_ascii=False).encode()
 
 
 @pytest.mark.parametrize(("name", "purpose", "bound", "value"), [
@@ -69,30 +88,30 @@ def test_old_outbox_payloads_open_and_new_ones_are_in_the_old_format() -> None:
     ("tg_state", sealing.STATE, "chatkey", {"step": "q1", "lang": "ru"}),
     ("tg_autoclear", sealing.AUTOCLEAR, "chatkey", 987654321),
 ])
-def test_old_telegram_values_open_and_new_ones_are_in_the_old_format(
+def test_old_telegram_values_open_and_new_ones_are_padded(
     name: str, purpose: purposes.Purpose, bound: str, value: Any,
 ) -> None:
     assert sealing.unseal(purpose, bound, bytes.fromhex(OLD[name])) == value
     plain = json.dumps([bound, value], ensure_ascii=False, separators=(",", ":")).encode()
     info = {"tg_chat": b"haven/telegram-chat/v1", "tg_token": b"haven/bot-token/v1",
             "tg_state": b"haven/telegram-state/v1", "tg_autoclear": b"haven/telegram-autoclear/v1"}
-    assert old_open(TOKEN_KEY, info[name], sealing.seal(purpose, bound, value)) == plain
+    assert new_open(TOKEN_KEY, info[name], sealing.seal(purpose, bound, value)) == plain
     with pytest.raises(vault.TamperedCiphertext):
         sealing.unseal(purpose, "another-row", bytes.fromhex(OLD[name]))
 
 
-def test_old_telegram_updates_open_and_new_ones_are_raw() -> None:
+def test_old_telegram_updates_open_and_new_ones_are_padded() -> None:
     assert sealing.unseal_bytes(sealing.UPDATE, bytes.fromhex(OLD["tg_update"])) == b'{"update_id": 1}'
     new = sealing.seal_bytes(sealing.UPDATE, b"body")
-    assert old_open(TOKEN_KEY, b"haven/telegram-update/v1", new) == b"body"
+    assert new_open(TOKEN_KEY, b"haven/telegram-update/v1", new) == b"body"
 
 
-def test_old_intake_conversations_open_and_new_ones_are_in_the_old_format() -> None:
+def test_old_intake_conversations_open_and_new_ones_are_padded() -> None:
     key = conversations.lookup_key("A" * 32)
     assert key == OLD["intake_key"]
     box = server_box(purposes.INTAKE_STATE, Envelope.KEYED)
     assert box.unseal(key, bytes.fromhex(OLD["intake_state"])) == {"x": 1}
-    assert old_open(TOKEN_KEY, b"haven/intake-state/v1", box.seal(key, {"x": 1})) == \
+    assert new_open(TOKEN_KEY, b"haven/intake-state/v1", box.seal(key, {"x": 1})) == \
         OLD["intake_state_plain"].encode()
     with pytest.raises(vault.TamperedCiphertext):
         box.unseal(conversations.lookup_key("B" * 32), bytes.fromhex(OLD["intake_state"]))
@@ -137,8 +156,7 @@ def test_old_key_sessions_and_token_wraps_open() -> None:
     assert vault.unpack_member_keys(cookie, bytes.fromhex(OLD["key_session"])) == \
         (bytes(range(32)), bytes(range(32, 64)))
     new = vault.pack_member_keys(cookie, bytes(range(32)), bytes(range(32, 64)))
-    head = b"hv\x01\x02"
-    assert nacl.secret.SecretBox(_blake(head, cookie)).decrypt(new[4:]) == bytes(range(64))
+    assert new_open(cookie, b"", new, derive=False) == bytes(range(64))
     assert vault.unwrap_with_token(bytes.fromhex(OLD["token_wrap"]), b"t" * 32) == b"s" * 32
     with pytest.raises(vault.TamperedCiphertext):
         vault.unpack_member_keys(cookie, vault.box.secret_encrypt(cookie, bytes(32)))
