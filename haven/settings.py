@@ -271,5 +271,12 @@ LOGGING = {
         "django.request": {"level": "ERROR", "propagate": True},
         "django.server": {"level": "ERROR", "propagate": True},
         "django.security.DisallowedHost": {"level": "CRITICAL", "propagate": True},
+        # Even with HAVEN_LOG_LEVEL=DEBUG: Django's template logger prints a whole
+        # template context (decrypted case text, search words) when a variable is
+        # missing, Pillow prints every EXIF tag of an uploaded photo, and the database
+        # logger prints query parameters. Found by tests/security/test_seized_disk_flows.py.
+        "django.template": {"level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "INFO", "propagate": True},
+        "PIL": {"level": "INFO", "propagate": True},
     },
 }

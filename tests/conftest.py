@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.apps import apps
+from django.db import connection
 from django.test import Client
 from django_otp.oath import totp
 from hypothesis import settings as hypothesis_settings
@@ -140,3 +144,27 @@ def make_case(persona: Persona, text: str = "I got a summons", **kw: Any) -> Cas
     defaults = {"category": "summons", "channel": Channel.WEB, "summary": text[:60],
                 "answers": {"what": text}, "first_message": text}
     return actions.create_case(persona.org, **{**defaults, **kw})
+
+
+@pytest.fixture
+def ledger_rows_removed(transactional_db: None) -> Iterator[None]:
+    """Let transactional tests (live server, seized disk) book money: empty the ledger first.
+
+    The ledger refuses DELETE (database triggers) and SQLite's flush deletes row by
+    row; PostgreSQL's flush truncates, which the triggers allow. On SQLite the
+    triggers are dropped for the clean-up and put back as the migration made them.
+    """
+    yield
+    if connection.vendor != "sqlite":
+        return
+    migration = importlib.import_module("haven.funds.migrations.0002_immutable_ledger")
+    tables = [model._meta.db_table for model in apps.get_app_config("funds").get_models()]
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA foreign_keys = OFF")
+        for sql in migration._reverse_statements("sqlite"):
+            cursor.execute(sql)
+        for table in tables:
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - the app's own table names
+        for sql in migration._statements("sqlite"):
+            cursor.execute(sql)
+        cursor.execute("PRAGMA foreign_keys = ON")

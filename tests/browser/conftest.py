@@ -6,17 +6,14 @@ is not needed; the system chromium is used instead.
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
@@ -111,25 +108,3 @@ def console_errors(context: BrowserContext) -> list[str]:
     return errors
 
 
-@pytest.fixture
-def ledger_rows_removed(transactional_db: None) -> Iterator[None]:
-    """Let the live-server tests book money: empty the ledger before the database is flushed.
-
-    The ledger refuses DELETE (database triggers) and SQLite's flush deletes row by
-    row; PostgreSQL's flush truncates, which the triggers allow. On SQLite the
-    triggers are dropped for the clean-up and put back as the migration made them.
-    """
-    yield
-    if connection.vendor != "sqlite":
-        return
-    migration = importlib.import_module("haven.funds.migrations.0002_immutable_ledger")
-    tables = [model._meta.db_table for model in apps.get_app_config("funds").get_models()]
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA foreign_keys = OFF")
-        for sql in migration._reverse_statements("sqlite"):
-            cursor.execute(sql)
-        for table in tables:
-            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - the app's own table names
-        for sql in migration._statements("sqlite"):
-            cursor.execute(sql)
-        cursor.execute("PRAGMA foreign_keys = ON")
