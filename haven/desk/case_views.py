@@ -108,6 +108,7 @@ def _render_case(request: HttpRequest, me: Member, case: Case, *, reply_text: st
         "rule_form": RuleForm(), "deadline_form": DeadlineForm(),
         "can_work": can(me, WORK), "can_manage": can(me, MANAGE), "extras": _extras(request, case),
         "now": timezone.now(),
+        "has_files": any(item["record"].kind == RecordKind.ATTACHMENT for item in records),
     }, status=status)
 
 
