@@ -105,8 +105,10 @@ def preview(data: bytes) -> bytes | None:
             image.draft("RGB", PREVIEW)  # JPEG: decode at a reduced scale, much faster
             small = ImageOps.exif_transpose(image)
             small.thumbnail(PREVIEW)
+            small = small.convert("RGB")
+            small.info = {}  # Pillow would write a JPEG comment or ICC profile kept in info
             out = io.BytesIO()
-            small.convert("RGB").save(out, format="JPEG", quality=75)
+            small.save(out, format="JPEG", quality=75)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return None
     return out.getvalue()

@@ -201,3 +201,43 @@ def test_a_member_without_the_right_to_read_cases_gets_404(
         assert client.get(url(case, photo, how)).status_code == 404
     assert client.get(f"/desk/cases/{case.number}/files/all.zip").status_code == 404
     assert len(openings(case)) == 1
+
+
+def _jpeg_with_comment_and_profile() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (30, 20), (5, 5, 5)).save(out, format="JPEG", comment=b"Ivanov phone",
+                                               icc_profile=b"SpyPhone profile" * 8)
+    return out.getvalue()
+
+
+def _png_with_text() -> bytes:
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Author", "Ivanov")
+    out = io.BytesIO()
+    Image.new("RGB", (30, 20), (5, 5, 5)).save(out, format="PNG", pnginfo=info,
+                                               icc_profile=b"SpyPhone profile" * 8)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("raw", "kind"), [(_jpeg_with_comment_and_profile(), attachments.JPEG),
+                                           (_png_with_text(), attachments.PNG)])
+def test_comments_profiles_and_text_chunks_never_reach_the_browser(
+    alice: Persona, alice_client: Client, raw: bytes, kind: str
+) -> None:
+    assert {"icc_profile"} <= set(Image.open(io.BytesIO(raw)).info)
+    case = make_case(alice)
+    photo = attach(case, "photo", raw, kind)
+    for how in ("view", "thumbnail"):
+        shown = alice_client.get(url(case, photo, how)).content
+        assert _metadata(shown) == set()
+        assert Image.open(io.BytesIO(shown)).size[0] == 30
+    # ...and intake's own cleaning drops them before the file is stored.
+    cleaned = attachments.clean(f"photo.{attachments.EXTENSIONS[kind]}", raw).data
+    assert _metadata(cleaned) == set()
+
+
+def _metadata(data: bytes) -> set[str]:
+    found = set(Image.open(io.BytesIO(data)).info) & {"comment", "icc_profile", "Author", "exif"}
+    return found | ({"text"} if b"Ivanov" in data or b"SpyPhone" in data else set())
