@@ -52,14 +52,16 @@ def _guarded(response: HttpResponse | StreamingHttpResponse) -> None:
 
 def image_response(data: bytes, kind: str, name: str) -> HttpResponse:
     response = HttpResponse(data, content_type=kind)
-    response["Content-Disposition"] = content_disposition_header(False, safe_filename(name))
+    response["Content-Disposition"] = (content_disposition_header(False, safe_filename(name))
+                                       or "inline")
     _guarded(response)
     return response
 
 
 def download_response(data: bytes, name: str) -> HttpResponse:
     response = HttpResponse(data, content_type=DOWNLOAD)
-    response["Content-Disposition"] = content_disposition_header(True, safe_filename(name))
+    response["Content-Disposition"] = (content_disposition_header(True, safe_filename(name))
+                                       or "attachment")
     _guarded(response)
     return response
 
@@ -159,6 +161,7 @@ def zip_chunks(opened: Iterable[OpenedFile]) -> Iterator[bytes]:
 
 def archive_response(opened: Iterable[OpenedFile], number: int) -> StreamingHttpResponse:
     response = StreamingHttpResponse(zip_chunks(opened), content_type=DOWNLOAD)
-    response["Content-Disposition"] = content_disposition_header(True, f"case-{number}-files.zip")
+    response["Content-Disposition"] = (content_disposition_header(True, f"case-{number}-files.zip")
+                                       or "attachment")
     _guarded(response)
     return response
