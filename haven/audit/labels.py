@@ -32,6 +32,8 @@ EVENTS: dict[str, Promise] = {
     "case.reply": _lazy("Reply sent to the requester"),
     "case.inbound": _lazy("Message from the requester"),
     "case.attachment": _lazy("File received from the requester"),
+    "case.file_opened": _lazy("File opened"),
+    "case.files_archived": _lazy("All files downloaded as one archive"),
     "case.fraud": _lazy("Marked as possible fraud"),
     "case.burned": _lazy("Case erased"),
     "case.purged": _lazy("Case deleted after the retention period"),
@@ -101,7 +103,7 @@ DETAILS: dict[str, Promise] = {
     "count": _lazy("number"), "currencies": _lazy("currencies"), "currency": _lazy("currency"),
     "days": _lazy("days"), "deadline": _lazy("deadline"), "due": _lazy("due"),
     "enabled": _lazy("switched on"), "end": _lazy("to"), "fund": _lazy("fund"),
-    "holding": _lazy("held in"), "kind": _lazy("kind"), "lang": _lazy("language"),
+    "holding": _lazy("held in"), "how": _lazy("how"), "kind": _lazy("kind"), "lang": _lazy("language"),
     "mode": _lazy("mode"), "new": _lazy("now"), "old": _lazy("before"), "other": _lazy("other case"),
     "payout": _lazy("payout"), "post": _lazy("post"), "priority": _lazy("priority"),
     "public_report": _lazy("public report"), "purpose": _lazy("purpose"), "rate": _lazy("rate"),
@@ -158,6 +160,12 @@ def _kind(value: Any) -> str:
     return str(kinds.get(value, value))
 
 
+def _how(value: Any) -> str:
+    ways = {"view": _("viewed in the browser"), "thumbnail": _("small preview"),
+            "download": _("downloaded")}
+    return str(ways.get(value, value))
+
+
 def _cause(value: Any) -> str:
     causes = {"reply": _("a reply to the requester")}
     return str(causes.get(value, value))
@@ -166,7 +174,7 @@ def _cause(value: Any) -> str:
 VALUES: dict[str, Callable[[Any], str]] = {
     "old": _status, "new": _status, "priority": _choice(Priority), "rule": _rule,
     "category": lambda value: categories.get(str(value)).name, "due": _day, "start": _day,
-    "end": _day, "channel": _choice(Channel), "kind": _kind, "by": _cause,
+    "end": _day, "channel": _choice(Channel), "kind": _kind, "by": _cause, "how": _how,
     "role": _choice(Role), "link": _choice(Invite.Kind), "reason": _reason, "sessions": _number,
     "shares": _number, "threshold": _number, "shares_used": _number,
 }

@@ -8,7 +8,7 @@ Views never change models directly.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -140,6 +140,30 @@ def read_case(member: Member, vault: OrgVault, case: Case) -> list[dict[str, Any
         body: Any = json.loads(text) if rec.kind in (RecordKind.ANSWERS, RecordKind.ATTACHMENT) else text
         records.append({"record": rec, "body": body})
     return records
+
+
+FILE_OPENINGS = ("view", "thumbnail", "download")
+
+
+def open_file(member: Member, vault: OrgVault, case: Case, attachment: Attachment,
+              how: str) -> files.OpenedFile:
+    """Decrypt one attachment of ``case`` for a member; the opening is audited first."""
+    require(member, READ)
+    if attachment.record.case_id != case.pk or how not in FILE_OPENINGS:
+        raise NotAllowed(READ)
+    with transaction.atomic():
+        _audit(case, member, "case.file_opened", record=attachment.record_id, how=how)
+    return files.open_file(vault, attachment)
+
+
+def open_all_files(member: Member, vault: OrgVault, case: Case) -> Iterator[files.OpenedFile]:
+    """Every attachment of ``case``, decrypted one at a time as the caller iterates (an
+    archive streams them); the opening of all of them is audited before the first."""
+    require(member, READ)
+    found = files.attachments_of(case)
+    with transaction.atomic():
+        _audit(case, member, "case.files_archived", count=len(found))
+    return (files.open_file(vault, attachment) for attachment in found)
 
 
 def set_status(member: Member, case: Case, status: str, version: int | None,

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+
+from haven.vault import OrgVault
 
 from .models import Attachment, Case
 
@@ -40,6 +45,35 @@ def discard(storage_name: str) -> None:
 
 def read(storage_name: str) -> bytes:
     return _path(storage_name).read_bytes()
+
+
+@dataclass(frozen=True)
+class OpenedFile:
+    """A decrypted attachment, held only in the member's request."""
+
+    record_id: int
+    name: str
+    type: str
+    data: bytes
+
+
+def attachment_of(case: Case, record_id: int) -> Attachment | None:
+    """The case's attachment for ``record_id``, or None (also for another case's file)."""
+    return (Attachment.objects.select_related("record")
+            .filter(record_id=record_id, record__case=case).first())
+
+
+def attachments_of(case: Case) -> list[Attachment]:
+    return list(Attachment.objects.select_related("record").filter(record__case=case)
+                .order_by("record__created", "record_id"))
+
+
+def open_file(vault: OrgVault, attachment: Attachment) -> OpenedFile:
+    """Decrypt an attachment's sealed description and its file (raises a vault error)."""
+    meta: dict[str, Any] = json.loads(vault.decrypt_text(bytes(attachment.record.body)))
+    data = vault.decrypt(read(attachment.storage_name))
+    return OpenedFile(attachment.record_id, str(meta.get("name") or "document"),
+                      str(meta.get("type") or ""), data)
 
 
 def delete_files(case: Case) -> None:

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.utils import formats, translation
 from django.utils.functional import Promise
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 PATH = Path(__file__).with_name("deadline_rules.yaml")
@@ -140,3 +142,18 @@ def propose(rule_id: str, value: date | int, lang: str | None = None) -> Proposa
     if rule is None:
         raise RuleError(f"unknown rule {rule_id}")
     return Proposal(rule, rule.due(value), rule.reason(value, lang))
+
+
+def requester_text(due: date, rule_id: str, lang: str) -> str:
+    """A deadline told to the requester in their language: the date and, for a rule, its title.
+
+    The caseworker's reason is not sent: it is written in the desk's language and may hold
+    details the requester's channel (Telegram reads bot chats) should not carry.
+    """
+    rule = all_rules().get(rule_id)
+    with translation.override(lang):
+        day = formats.date_format(due, "j E Y")  # "1 квітня 2027": no leading zero, no "р."
+        if rule is None:
+            return _("%(date)s is an important date in your case.") % {"date": day}
+        return _("%(date)s is an important date in your case: %(what)s.") % {
+            "date": day, "what": _text(rule.titles, lang)}

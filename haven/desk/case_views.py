@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 from django.contrib import messages
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from haven.accounts.models import Member
 from haven.audit.models import AuditEntry
-from haven.cases import actions, categories, rules
+from haven.cases import actions, categories, outbox, rules
 from haven.cases.access import MANAGE, WORK, NotAllowed, access_case_by_number, can
 from haven.cases.models import (
     Case,
@@ -27,6 +28,7 @@ from haven.cases.models import (
     RecordKind,
     SavedReply,
 )
+from haven.core.langs import DEFAULT_LANG, LANGUAGE_NAMES
 from haven.knowledge.desk import reply_text_for
 
 from .audit_views import audit_rows, member_names
@@ -111,6 +113,9 @@ def _render_case(request: HttpRequest, me: Member, case: Case, *, reply_text: st
         "rule_form": RuleForm(), "deadline_form": DeadlineForm(),
         "can_work": can(me, WORK), "can_manage": can(me, MANAGE), "extras": _extras(request, case),
         "now": timezone.now(),
+        "has_files": any(item["record"].kind == RecordKind.ATTACHMENT for item in records),
+        "tell_lang": (LANGUAGE_NAMES[requester_lang(request, case)]
+                      if outbox.handler_for(case.channel) else ""),
     }, status=status)
 
 
@@ -207,9 +212,9 @@ def _note(request: HttpRequest, me: Member, case: Case) -> str:
     return _("The private note was added.")
 
 
-def _reply(request: HttpRequest, me: Member, case: Case) -> str:
+def _reply(request: HttpRequest, me: Member, case: Case, text: str | None = None) -> str:
     before = case.status
-    actions.reply(me, vault(request), case, _text(request))
+    actions.reply(me, vault(request), case, _text(request) if text is None else text)
     sent = (_("The reply was saved. The requester reads it on the follow-up page when they "
               "next come back with their codename.") if case.channel == Channel.WEB
             else _("The reply is queued and goes out at the channel's pace."))
@@ -236,8 +241,27 @@ def _deadline_state(request: HttpRequest, me: Member, case: Case) -> str:
     return _("The deadline was marked done.")
 
 
+def requester_lang(request: HttpRequest, case: Case) -> str:
+    """The language the requester wrote in (kept sealed with the summary), else the default."""
+    lang = summary_parts(vault(request), case).lang
+    return lang if lang in LANGUAGE_NAMES else DEFAULT_LANG
+
+
+def _deadline_tell(request: HttpRequest, me: Member, case: Case) -> str:
+    """Send a confirmed deadline's date to the requester, in their language, as a reply."""
+    deadline = get_object_or_404(Deadline, pk=request.POST.get("deadline", "0") or 0, case=case)
+    if not deadline.confirmed or deadline.done_at:
+        raise actions.ActionError(_("Only a confirmed deadline that is not done can be sent."))
+    lang = requester_lang(request, case)
+    text = rules.requester_text(deadline.due.astimezone(UTC).date(), deadline.rule, lang)
+    _reply(request, me, case, text=text)
+    return _("The date was sent to the requester in %(lang)s: “%(text)s”") % {
+        "lang": LANGUAGE_NAMES[lang], "text": text}
+
+
 ACTIONS: dict[str, Handler] = {
     "note": _note, "reply": _reply, "deadline": _deadline, "deadline-state": _deadline_state,
+    "deadline-tell": _deadline_tell,
 }
 TYPED = ("reply", "note")  # actions whose text a refusal must not throw away
 

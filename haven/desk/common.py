@@ -9,7 +9,8 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 
 from haven.accounts.models import Member
 from haven.cases import summaries
@@ -17,7 +18,7 @@ from haven.cases.access import READ, can
 from haven.cases.models import Case
 from haven.vault import OrgVault, VaultError
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]  # pages, and streamed downloads
 PAGE_SIZE = 50
 
 
@@ -27,7 +28,7 @@ def desk_view(right: str = READ) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @wraps(view)
         @login_required
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not can(member(request), right):
                 raise Http404
             return view(request, *args, **kwargs)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import audit_views, case_views, views
+from . import audit_views, case_views, file_views, views
 
 app_name = "desk"
 
@@ -21,5 +21,8 @@ urlpatterns = [
     path("cases/<int:number>/save/", case_views.case_save, name="save"),
     path("cases/<int:number>/burn/", case_views.burn_case, name="burn"),
     path("cases/<int:number>/audit/", case_views.case_audit, name="audit"),
+    path("cases/<int:number>/files/all.zip", file_views.all_files, name="files_zip"),
+    path("cases/<int:number>/files/<int:record_id>/<slug:how>/", file_views.open_file,
+         name="file"),
     path("cases/<int:number>/<slug:action>/", case_views.case_action, name="action"),
 ]

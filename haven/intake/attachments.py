@@ -91,10 +91,13 @@ def _reencode(data: bytes, kind: str, name: str) -> bytes:
             if opened.width * opened.height > MAX_PIXELS:
                 raise refused
             image = ImageOps.exif_transpose(opened)  # keep the picture upright without its EXIF
+            if kind == JPEG and image.mode not in ("RGB", "L"):
+                image = image.convert("RGB")
+            # Pillow writes a JPEG comment and an ICC profile (a device name) from ``info``:
+            # keep only what draws the pixels.
+            image.info = {key: value for key, value in image.info.items() if key == "transparency"}
             out = io.BytesIO()
             if kind == JPEG:
-                if image.mode not in ("RGB", "L"):
-                    image = image.convert("RGB")
                 image.save(out, format="JPEG", quality=88)
             else:
                 image.save(out, format="PNG")
