@@ -261,7 +261,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Django's request, security and server records copy what was sent (exception messages,
+    # the Host header, query strings): the filter takes that out, tracebacks keep their frames.
+    "filters": {"without_input": {"()": "haven.core.logfilters.WithoutInput"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["without_input"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("HAVEN_LOG_LEVEL", "INFO")},
     "loggers": {
         # Django's request logger prints the request path and may include
