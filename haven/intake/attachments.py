@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import threading
 import unicodedata
 import warnings
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ MAX_BYTES = 10 * 1024 * 1024
 # 24 megapixels is more than a phone photo of a document needs (12 MP is usual), and
 # bounds what one decode costs: a 116 KB PNG can declare 40 MP and take a gigabyte.
 MAX_PIXELS = 24_000_000
+_DECODING = threading.Lock()
 JPEG, PNG, PDF = "image/jpeg", "image/png", "application/pdf"
 EXTENSIONS = {JPEG: "jpg", PNG: "png", PDF: "pdf"}
 
@@ -86,7 +88,10 @@ def clean(name: str, data: bytes, max_bytes: int = MAX_BYTES) -> CleanFile:
 def _reencode(data: bytes, kind: str, name: str) -> bytes:
     """The picture alone, re-encoded: no EXIF, comment, ICC profile, text chunk or XMP.
 
-    The size is read from the header and checked before any pixel is decoded. Any
+    The size is read from the header and checked before any pixel is decoded, and a
+    process decodes one image at a time (gunicorn runs threads: 4 requests with 3
+    photos each would otherwise hold 12 decoded images at once; the lock also keeps
+    ``catch_warnings``, which changes process-wide state, to one thread). Any
     error from the image library (Pillow raises ``SyntaxError`` for a broken PNG
     chunk, and others for other damage) refuses the file rather than failing the page.
     """
@@ -95,7 +100,7 @@ def _reencode(data: bytes, kind: str, name: str) -> bytes:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own bomb check, for any other caller too
     shown = safe_name(name, kind)
     try:
-        with warnings.catch_warnings():
+        with _DECODING, warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             opened = Image.open(io.BytesIO(data))
             if opened.width * opened.height > MAX_PIXELS:

@@ -8,6 +8,8 @@ nothing else.
 from __future__ import annotations
 
 import io
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -115,3 +117,22 @@ def test_a_cleaned_photo_is_still_accepted_whole(alice: Persona, visitor: Visito
         "send": "1", "files": SimpleUploadedFile("doc.png", hostile.png_with_everything())})
     codename_in(done)
     assert Attachment.objects.count() == 1
+
+
+def test_a_process_decodes_one_image_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Penetration test F5: parallel requests with several photos each must not decode them all at once."""
+    inside, most = [0], [0]
+    real = attachments._pixels_only
+
+    def slow(opened: object, kind: str) -> bytes:
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        time.sleep(0.05)
+        inside[0] -= 1
+        return real(opened, kind)
+
+    monkeypatch.setattr(attachments, "_pixels_only", slow)
+    source = hostile.png_with_everything()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        cleaned = list(pool.map(lambda i: attachments.clean(f"{i}.png", source), range(6)))
+    assert len(cleaned) == 6 and most[0] == 1
