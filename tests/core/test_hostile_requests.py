@@ -109,3 +109,17 @@ def test_a_server_error_logs_where_it_failed_but_not_what_was_typed(
 def test_the_filter_leaves_other_loggers_alone() -> None:
     record = logging.LogRecord("haven.worker", logging.INFO, __file__, 1, "sent %s", ("3",), None)
     assert WithoutInput().filter(record) and record.getMessage() == "sent 3"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", ["a" * 10_000, "ali\0ce"])
+def test_a_login_form_refused_by_its_checks_answers_400_and_logs_no_one_in(
+    alice: Persona, username: str
+) -> None:
+    """Penetration test F12: a refused login form answered 200."""
+    client = Client()
+    response = client.post("/login/?lang=en", {
+        "username": username, "password": alice.password, "code": alice.code()})
+    assert response.status_code == 400
+    assert '<p class="error" role="alert">' in response.content.decode()  # the field says why
+    assert client.get("/desk/").status_code == 302  # still to the login page
