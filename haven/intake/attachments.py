@@ -126,7 +126,7 @@ def _pixels_only(opened: Any, kind: str) -> bytes:
     from PIL import Image, ImageOps
 
     image = ImageOps.exif_transpose(opened)  # keep the picture upright; EXIF itself is not kept
-    wanted = ("RGB", "L") if kind == JPEG else ("1", "L", "LA", "I", "I;16", "RGB", "RGBA")
+    wanted = ("RGB", "L") if kind == JPEG else ("1", "L", "LA", "I;16", "RGB", "RGBA")
     if image.mode not in wanted:  # a palette, CMYK, YCbCr...: to plain colour (keeps transparency)
         image = image.convert("RGBA" if kind == PNG and image.has_transparency_data else "RGB")
     bare = Image.frombytes(image.mode, image.size, image.tobytes())  # no info, no palette, no profile

@@ -136,3 +136,15 @@ def test_a_process_decodes_one_image_at_a_time(monkeypatch: pytest.MonkeyPatch) 
     with ThreadPoolExecutor(max_workers=6) as pool:
         cleaned = list(pool.map(lambda i: attachments.clean(f"{i}.png", source), range(6)))
     assert len(cleaned) == 6 and most[0] == 1
+
+
+@pytest.mark.parametrize(("mode", "kind"), [
+    ("1", "PNG"), ("L", "PNG"), ("LA", "PNG"), ("P", "PNG"), ("RGB", "PNG"), ("RGBA", "PNG"),
+    ("I;16", "PNG"), ("CMYK", "JPEG"), ("L", "JPEG"), ("RGB", "JPEG")])
+def test_every_ordinary_kind_of_image_is_still_accepted(mode: str, kind: str) -> None:
+    """Rebuilding from pixels must not refuse a scan in grey, black-and-white, 16 bits or CMYK."""
+    out = io.BytesIO()
+    Image.new(mode, (20, 10)).save(out, kind)
+    cleaned = attachments.clean(f"scan.{kind.lower()}", out.getvalue())
+    assert Image.open(io.BytesIO(cleaned.data)).size == (20, 10)
+    assert cleaned.type == f"image/{kind.lower()}"
