@@ -263,6 +263,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Django's request, security and server records copy what was sent (exception messages,
     # the Host header, query strings): the filter takes that out, tracebacks keep their frames.
+    # It sits on the handler (django.security.* records come from child loggers, which a
+    # filter on "django.security" would not see) and on the request and server loggers,
+    # so a handler added later gets their records already clean.
     "filters": {"without_input": {"()": "haven.core.logfilters.WithoutInput"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
                              "filters": ["without_input"]}},
@@ -270,8 +273,8 @@ LOGGING = {
     "loggers": {
         # Django's request logger prints the request path and may include
         # the client's address in some handlers; keep only warnings of our own.
-        "django.request": {"level": "ERROR", "propagate": True},
-        "django.server": {"level": "ERROR", "propagate": True},
+        "django.request": {"level": "ERROR", "propagate": True, "filters": ["without_input"]},
+        "django.server": {"level": "ERROR", "propagate": True, "filters": ["without_input"]},
         "django.security.DisallowedHost": {"level": "CRITICAL", "propagate": True},
     },
 }
