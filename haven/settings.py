@@ -262,7 +262,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Django's request, security and server records copy what was sent (exception messages,
-    # the Host header, query strings): the filter takes that out, tracebacks keep their frames.
+    # the Host header, query strings), and any traceback its exception messages: the filter
+    # takes those out, tracebacks keep their frames.
     # It sits on the handler (django.security.* records come from child loggers, which a
     # filter on "django.security" would not see) and on the request and server loggers,
     # so a handler added later gets their records already clean.

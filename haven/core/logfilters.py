@@ -8,8 +8,9 @@ string of every request line. :class:`WithoutInput` sits on the log handler, so
 it sees the records of every ``django.*`` logger, children included (a filter on
 the ``django.security`` logger itself would miss ``django.security.TooManyFieldsSent``):
 
-- ``django.request`` (5xx): the traceback keeps its frames (file, line, code)
-  and the exceptions' class names; every exception message is withheld.
+- Any record with a traceback (``django.request`` for a 500, ``haven.worker``
+  for a failed task): the traceback keeps its frames (file, line, code) and the
+  exceptions' class names; every exception message is withheld.
 - ``django.security.*``: one line naming the check that refused the request; no
   message, no traceback (a refused request is not a server fault).
 - ``django.server``: the request line without its query string.
@@ -48,22 +49,20 @@ def frames_only(exc: BaseException | None, tb: TracebackType | None) -> str:
 
 
 class WithoutInput(logging.Filter):
-    """Rewrite Django's request and security records so they carry no input (see module)."""
+    """Rewrite records so they carry no input (see the module); the record itself still goes out."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         name = record.name
-        if name == "django.request":
-            if record.exc_info:
-                _type, exc, tb = record.exc_info
-                record.exc_text = frames_only(exc, tb)
-                record.exc_info = None
-        elif name == "django.security" or name.startswith("django.security."):
+        if name == "django.security" or name.startswith("django.security."):
             record.msg, record.args = "%s: request refused", (name.rpartition(".")[2],)
             record.exc_info, record.exc_text = None, None
         elif name == "django.server" and record.args and isinstance(record.args, tuple):
             record.args = (QUERY.sub("", str(record.args[0])), *record.args[1:])
-        else:
-            return True
-        record.stack_info = None
-        record.__dict__.pop("request", None)
+        if record.exc_info:  # a 500, or a worker task that failed: frames, never messages
+            _type, exc, tb = record.exc_info
+            record.exc_text = frames_only(exc, tb)
+            record.exc_info = None
+        if name.startswith(("django.", "haven.")):
+            record.stack_info = None
+            record.__dict__.pop("request", None)
         return True

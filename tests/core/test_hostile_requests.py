@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 
 from haven.cases.models import Case
+from haven.core import worker
 from haven.core.logfilters import WithoutInput
 from tests.conftest import Persona
 from tests.intake.conftest import SUMMONS_ANSWERS, Visitor
@@ -123,3 +124,17 @@ def test_a_login_form_refused_by_its_checks_answers_400_and_logs_no_one_in(
     assert response.status_code == 400
     assert '<p class="error" role="alert">' in response.content.decode()  # the field says why
     assert client.get("/desk/").status_code == 302  # still to the login page
+
+
+@pytest.mark.django_db  # run_due closes old connections first
+def test_a_failed_worker_task_logs_its_frames_but_not_its_message(
+    server_log: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def leaky() -> int:
+        raise KeyError(f"chat text: {PLANTED}")
+
+    monkeypatch.setattr(worker, "TASKS", {"leaky": worker.Task("leaky", 60, leaky)})
+    assert worker.run_due(force=True) == {"leaky": -1}
+    log = server_log.getvalue()
+    assert "task leaky failed" in log and "KeyError" in log and "test_hostile_requests.py" in log
+    assert PLANTED not in log
