@@ -263,13 +263,21 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Django's request, security and server records copy what was sent (exception messages,
+    # the Host header, query strings), and any traceback its exception messages: the filter
+    # takes those out, tracebacks keep their frames.
+    # It sits on the handler (django.security.* records come from child loggers, which a
+    # filter on "django.security" would not see) and on the request and server loggers,
+    # so a handler added later gets their records already clean.
+    "filters": {"without_input": {"()": "haven.core.logfilters.WithoutInput"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["without_input"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("HAVEN_LOG_LEVEL", "INFO")},
     "loggers": {
         # Django's request logger prints the request path and may include
         # the client's address in some handlers; keep only warnings of our own.
-        "django.request": {"level": "ERROR", "propagate": True},
-        "django.server": {"level": "ERROR", "propagate": True},
+        "django.request": {"level": "ERROR", "propagate": True, "filters": ["without_input"]},
+        "django.server": {"level": "ERROR", "propagate": True, "filters": ["without_input"]},
         "django.security.DisallowedHost": {"level": "CRITICAL", "propagate": True},
         # Even with HAVEN_LOG_LEVEL=DEBUG: Django's template logger prints a whole
         # template context (decrypted case text, search words) when a variable is

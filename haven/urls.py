@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("haven.intake.urls")),
 ]
 
+handler400 = "haven.core.views.bad_request"
 handler404 = "haven.core.views.not_found"
 handler500 = "haven.core.views.server_error"
 handler403 = "haven.core.views.forbidden"

@@ -77,7 +77,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 secure=settings.SESSION_COOKIE_SECURE,
             )
             return response
-    status = 400 if error else 200
+    status = 400 if error or form.errors else 200  # a refused form is a 400 (pentest F12)
     return render(request, "accounts/login.html", {"form": form, "error": error}, status=status)
 
 

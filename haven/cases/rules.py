@@ -124,15 +124,21 @@ def all_rules() -> dict[str, Rule]:
     return rules
 
 
+YEARS = range(2000, 2101)  # rule inputs and deadlines: far-off years overflow date arithmetic
+
+
 def parse_input(rule: Rule, text: str) -> date | int:
     text = (text or "").strip()
     try:
         if rule.input_type == "year":
             year = int(text)
-            if not 2000 <= year <= 2100:
+            if year not in YEARS:
                 raise ValueError
             return year
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
+        if day.year not in YEARS:
+            raise ValueError
+        return day
     except ValueError as exc:
         raise RuleError(rule.input_type) from exc
 

@@ -2,7 +2,8 @@
 
 A form posts ``next`` so the member returns to the page they were on. Anything
 that is not a path on this host (``https://evil.example/``, ``//evil.example``,
-``javascript:``) is replaced by the fallback page, so a crafted link cannot
+``javascript:``, or ``queue``, which ``redirect`` would take for a URL name and
+fail with a 500) is replaced by the fallback page, so a crafted link cannot
 send a caseworker, signed in, to a look-alike site.
 """
 
@@ -14,10 +15,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:
-    """The posted ``next`` if it stays on this site, else the fallback (a URL or a URL name)."""
+    """The posted ``next`` if it is a path on this site, else the fallback (a URL or a URL name)."""
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return resolve_url(fallback)
 

@@ -28,6 +28,7 @@ from haven.cases.models import (
     RecordKind,
     SavedReply,
 )
+from haven.core.ids import row_id
 from haven.core.langs import DEFAULT_LANG, LANGUAGE_NAMES
 from haven.knowledge.desk import reply_text_for
 
@@ -57,10 +58,10 @@ def _prefill(request: HttpRequest) -> str:
     article = request.GET.get("use_article", "")
     if article:
         return reply_text_for(member(request), article)
-    chosen = request.GET.get("use_reply", "")
-    if not chosen.isdigit():
+    chosen = row_id(request.GET.get("use_reply"))
+    if chosen is None:
         return ""
-    reply = SavedReply.objects.filter(pk=int(chosen),
+    reply = SavedReply.objects.filter(pk=chosen,
                                       organization_id=member(request).organization_id).first()
     return vault(request).decrypt_text(bytes(reply.body)) if reply else ""
 
@@ -233,7 +234,7 @@ def _deadline(request: HttpRequest, me: Member, case: Case) -> str:
 
 
 def _deadline_state(request: HttpRequest, me: Member, case: Case) -> str:
-    deadline = get_object_or_404(Deadline, pk=request.POST.get("deadline", "0") or 0, case=case)
+    deadline = get_object_or_404(Deadline, pk=row_id(request.POST.get("deadline")) or 0, case=case)
     if request.POST.get("do") == "confirm":
         actions.confirm_deadline(me, deadline)
         return _("The deadline was confirmed.")

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from haven.accounts.models import Member
@@ -55,7 +57,9 @@ class TextForm(forms.Form):
 
 
 class DeadlineForm(forms.Form):
-    due = forms.DateField(label=_("Due on"), widget=forms.DateInput(attrs={"type": "date"}))
+    due = forms.DateField(label=_("Due on"), widget=forms.DateInput(attrs={"type": "date"}),
+                          validators=[MinValueValidator(date(rules.YEARS.start, 1, 1)),
+                                      MaxValueValidator(date(rules.YEARS.stop - 1, 12, 31))])
     reason = forms.CharField(label=_("Reason"), max_length=500)
 
 

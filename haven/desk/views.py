@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from haven.cases import actions, categories, search
 from haven.cases.access import MANAGE, WORK, can
 from haven.cases.models import OrgSettings, Reminder, SavedReply, SearchField, Status
+from haven.core.ids import row_id
 from haven.core.redirects import redirect_back
 from haven.knowledge import actions as kb_actions
 from haven.knowledge.forms import ReviewAgeForm
@@ -50,8 +51,9 @@ def _filtered(request: HttpRequest, cases: Any) -> tuple[Any, dict[str, str]]:
         cases = cases.filter(category=params["category"])
     if params["status"] in Status.values:
         cases = cases.filter(status=params["status"])
-    if params["assignee"].isdigit():
-        cases = cases.filter(assignee_id=int(params["assignee"]))
+    assignee = row_id(params["assignee"])
+    if assignee is not None:
+        cases = cases.filter(assignee_id=assignee)
     if params["tag"]:
         # Cases not yet indexed may hold tag hashes under an older key: index them first.
         search.index_pending(vault(request), member(request).organization_id,
@@ -176,7 +178,9 @@ def delete_saved_reply(request: HttpRequest, reply_id: int) -> HttpResponse:
 @desk_view()
 @require_POST
 def dismiss_reminder(request: HttpRequest, reminder_id: int) -> HttpResponse:
-    actions.dismiss_reminder(member(request), reminder_id)
+    me = member(request)
+    get_object_or_404(Reminder, pk=reminder_id, organization_id=me.organization_id)  # 404, not a 302
+    actions.dismiss_reminder(me, reminder_id)  # already dismissed (a double click): back all the same
     return redirect_back(request, "desk:queue")
 
 

@@ -2,8 +2,10 @@
 
 - The type is decided by the content (magic bytes), never by the name or the
   browser's claim; only JPEG, PNG and PDF are accepted.
-- Images are decoded and re-encoded, which drops EXIF (camera, time, GPS
-  position) and every other metadata block. PDFs are kept as sent: Haven does
+- Images are decoded and rebuilt from their pixels alone, which drops EXIF
+  (camera, time, GPS position), comments, ICC profiles, text chunks, XMP and
+  every other metadata block. An image larger than MAX_PIXELS is refused from
+  its header, before any pixel is decoded. PDFs are kept as sent: Haven does
   not parse PDFs, and the page tells the requester so.
 - Uploads are kept in memory up to the limit (``MemoryUploadHandler``), never
   spooled to a temporary file, so no clear copy touches the disk.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import threading
 import unicodedata
 import warnings
 from dataclasses import dataclass
@@ -28,7 +31,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 MAX_BYTES = 10 * 1024 * 1024
-MAX_PIXELS = 40_000_000
+# 24 megapixels is more than a phone photo of a document needs (12 MP is usual), and
+# bounds what one decode costs: a 116 KB PNG can declare 40 MP and take a gigabyte.
+MAX_PIXELS = 24_000_000
+_DECODING = threading.Lock()
 JPEG, PNG, PDF = "image/jpeg", "image/png", "application/pdf"
 EXTENSIONS = {JPEG: "jpg", PNG: "png", PDF: "pdf"}
 
@@ -80,30 +86,55 @@ def clean(name: str, data: bytes, max_bytes: int = MAX_BYTES) -> CleanFile:
 
 
 def _reencode(data: bytes, kind: str, name: str) -> bytes:
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    """The picture alone, re-encoded: no EXIF, comment, ICC profile, text chunk or XMP.
 
-    refused = AttachmentRefused(_("“%(name)s” could not be read as an image. Take the photo "
-                                  "again or send it as a PDF.") % {"name": safe_name(name, kind)})
+    The size is read from the header and checked before any pixel is decoded, and a
+    process decodes one image at a time (gunicorn runs threads: 4 requests with 3
+    photos each would otherwise hold 12 decoded images at once; the lock also keeps
+    ``catch_warnings``, which changes process-wide state, to one thread). Any
+    error from the image library (Pillow raises ``SyntaxError`` for a broken PNG
+    chunk, and others for other damage) refuses the file rather than failing the page.
+    """
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own bomb check, for any other caller too
+    shown = safe_name(name, kind)
     try:
-        with warnings.catch_warnings():
+        with _DECODING, warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             opened = Image.open(io.BytesIO(data))
             if opened.width * opened.height > MAX_PIXELS:
-                raise refused
-            image = ImageOps.exif_transpose(opened)  # keep the picture upright without its EXIF
-            if kind == JPEG and image.mode not in ("RGB", "L"):
-                image = image.convert("RGB")
-            # Pillow writes a JPEG comment and an ICC profile (a device name) from ``info``:
-            # keep only what draws the pixels.
-            image.info = {key: value for key, value in image.info.items() if key == "transparency"}
-            out = io.BytesIO()
-            if kind == JPEG:
-                image.save(out, format="JPEG", quality=88)
-            else:
-                image.save(out, format="PNG")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as exc:
-        raise refused from exc
+                raise _too_large(shown)
+            return _pixels_only(opened, kind)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_large(shown) from exc
+    except AttachmentRefused:
+        raise
+    except Exception as exc:  # hostile files break decoders in many ways
+        raise AttachmentRefused(_("“%(name)s” could not be read as an image. Take the photo "
+                                  "again or send it as a PDF.") % {"name": shown}) from exc
+
+
+def _too_large(shown: str) -> AttachmentRefused:
+    return AttachmentRefused(_("“%(name)s” is too large: at most %(mp)d megapixels. Take the photo "
+                               "again at a lower resolution, or send a smaller one.")
+                             % {"name": shown, "mp": MAX_PIXELS // 1_000_000})
+
+
+def _pixels_only(opened: Any, kind: str) -> bytes:
+    """A new image made from the decoded pixels only, so no block of the original can follow."""
+    from PIL import Image, ImageOps
+
+    image = ImageOps.exif_transpose(opened)  # keep the picture upright; EXIF itself is not kept
+    wanted = ("RGB", "L") if kind == JPEG else ("1", "L", "LA", "I;16", "RGB", "RGBA")
+    if image.mode not in wanted:  # a palette, CMYK, YCbCr...: to plain colour (keeps transparency)
+        image = image.convert("RGBA" if kind == PNG and image.has_transparency_data else "RGB")
+    bare = Image.frombytes(image.mode, image.size, image.tobytes())  # no info, no palette, no profile
+    out = io.BytesIO()
+    if kind == JPEG:
+        bare.save(out, format="JPEG", quality=88)
+    else:
+        bare.save(out, format="PNG")
     return out.getvalue()
 
 

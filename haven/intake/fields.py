@@ -38,6 +38,11 @@ def _fail(lang: str, msgid: str, **params: Any) -> FieldError:
     return FieldError(translate(lang, msgid) % params if params else translate(lang, msgid))
 
 
+def _too_long(lang: str, n: int, most: int) -> FieldError:
+    return _fail(lang, gettext_noop("The answer is too long (%(n)s characters; at most "
+                                    "%(max)s). Shorten it."), n=n, max=most)
+
+
 def is_empty(raw: Any) -> bool:
     if raw is None:
         return True
@@ -58,7 +63,9 @@ def choices_of(step: Step, lang: str) -> list[tuple[str, str]]:
 def validate(step: Step, raw: Any, lang: str, today: date) -> Any:
     """Return the answer in normal form, or raise FieldError. Empty input is the caller's."""
     if isinstance(raw, str) and len(raw) > MAX_RAW:
-        raw = raw[: MAX_RAW + 1]  # long enough to fail the length check, short enough to be cheap
+        if step.type in ("short_text", "long_text"):  # say how long it really was, not MAX_RAW + 1
+            raise _too_long(lang, len(raw), step.max_length)
+        raw = raw[: MAX_RAW + 1]  # long enough to fail the check, short enough to be cheap
     check = _CHECKS[step.type]
     return check(step, raw, lang, today)
 
@@ -110,8 +117,7 @@ def _text(step: Step, raw: Any, lang: str, today: date) -> str:
         raise _fail(lang, gettext_noop("Write the answer as text."))
     text = clean_text(raw, single_line=step.type == "short_text")
     if len(text) > step.max_length:
-        raise _fail(lang, gettext_noop("The answer is too long (%(n)s characters; at most "
-                                       "%(max)s). Shorten it."), n=len(text), max=step.max_length)
+        raise _too_long(lang, len(text), step.max_length)
     if len(text) < step.min_length:
         raise _fail(lang, gettext_noop("The answer is too short (at least %(min)s characters)."),
                     min=step.min_length)

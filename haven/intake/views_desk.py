@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -83,8 +82,8 @@ def fraud_view(request: HttpRequest, number: int) -> HttpResponse:
     suspected = request.POST.get("suspected") == "1"
     try:
         case_actions.set_fraud_suspected(member, case, suspected)
-    except NotAllowed as exc:
-        raise PermissionDenied from exc
+    except NotAllowed as exc:  # 404 as the desk answers a missing role, so no id is told apart
+        raise Http404 from exc
     messages.success(request, _("Marked as suspected fraud or duplicate.") if suspected
                      else _("The fraud mark was removed."))
     return redirect_back(request, "desk:queue")

@@ -72,16 +72,8 @@ def fetch(bot: Bot, message: dict[str, Any], lang: str) -> Fetched | None:
 
 
 def clean(name: str, data: bytes) -> attachments.CleanFile:
-    """Intake's checks; Telegram allows files up to 20 MB where the web form takes 10 MB."""
-    if len(data) <= attachments.MAX_BYTES:
-        return attachments.clean(name, data)
-    kind = attachments.sniff(data)
-    if kind is None:
-        return attachments.clean(name, data[: attachments.MAX_BYTES])  # raises: not a photo or PDF
-    if kind != attachments.PDF:
-        # Until intake's clean() takes a size limit, the larger Telegram files use its re-encoder.
-        data = attachments._reencode(data, kind, name)
-    return attachments.CleanFile(attachments.safe_name(name, kind), kind, data)
+    """Intake's checks and cleaning; Telegram allows files up to 20 MB where the web form takes 10 MB."""
+    return attachments.clean(name, data, max_bytes=DOWNLOAD_LIMIT)
 
 
 def linked_open_case(handle: chats.ChatHandle) -> Case | None:

@@ -57,15 +57,39 @@ class BadUpdate(ValueError):
     """The body is not a Telegram update."""
 
 
+MAX_DEPTH = 64  # a real update nests about a dozen levels (a reply to a message with buttons)
+
+
 def parse(raw: bytes) -> dict[str, Any]:
+    """The update in ``raw``; BadUpdate if it is not JSON, nests too deep, or has no update_id.
+
+    ``[[[[…]]]]`` a few thousand levels deep makes ``json.loads`` raise
+    ``RecursionError``; a little less parses, but would fail later wherever the
+    worker walks it. Both are refused here, before anything is recorded.
+    """
     try:
         update = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadUpdate("not JSON") from None
+    if not _shallow(update):
+        raise BadUpdate("nested too deep")
     update_id = update.get("update_id") if isinstance(update, dict) else None
     if not isinstance(update_id, int) or isinstance(update_id, bool) or not 0 <= update_id < 2**62:
         raise BadUpdate("no update_id")
     return update
+
+
+def _shallow(value: Any) -> bool:
+    """True if no list or object in ``value`` is nested deeper than MAX_DEPTH (no recursion)."""
+    todo: list[tuple[Any, int]] = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                return False
+            children = item.values() if isinstance(item, dict) else item
+            todo.extend((child, depth + 1) for child in children)
+    return True
 
 
 def record(bot_id: int, update_id: int, raw: bytes) -> None:

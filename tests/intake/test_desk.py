@@ -67,7 +67,9 @@ def test_caseworkers_and_other_organizations_cannot_mark_fraud(
 ) -> None:
     complete(visitor)
     case = Case.objects.get()
-    assert bob_client.post(f"/intake/cases/{case.number}/fraud/", {"suspected": "1"}).status_code == 403
+    # 404 like a missing case (pentest F11: it was 403 for an existing case, 404 for a missing one)
+    assert bob_client.post(f"/intake/cases/{case.number}/fraud/", {"suspected": "1"}).status_code == 404
+    assert bob_client.post("/intake/cases/999/fraud/", {"suspected": "1"}).status_code == 404
     assert charlie_client.post(f"/intake/cases/{case.number}/fraud/", {"suspected": "1"}).status_code == 404
     assert charlie_client.post("/intake/cases/999/fraud/", {"suspected": "1"}).status_code == 404
     case.refresh_from_db()

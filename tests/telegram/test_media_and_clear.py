@@ -12,6 +12,7 @@ from haven.telegram import chats
 from haven.telegram.fake import FakeTelegram
 from haven.telegram.models import Bot, TrackedMessage
 from tests.conftest import Persona
+from tests.intake import hostile_images as hostile
 
 from .conftest import TOKEN, Phone, pump, telegram_case
 
@@ -115,3 +116,27 @@ def test_location_and_contacts_are_removed_from_the_chat(alice: Persona, bot: Bo
     pump()
     assert not any(m.get("location") for m in fake.visible(TOKEN, 8107))
     assert "геопозицию" in phone.last()
+
+
+def test_a_broken_or_oversized_image_is_refused_in_the_chat_and_not_attached(
+        alice: Persona, bot: Bot, fake: FakeTelegram) -> None:
+    """Penetration test F1 and F5 through the bot: the same cleaning as the web form."""
+    phone, case = _linked_phone(alice, bot, fake, 8120)
+    fake.user_file(TOKEN, 8120, hostile.png_with_a_broken_chunk(), name="scan.png", mime="image/png")
+    pump()
+    assert "Файл «scan.png» не удалось прочитать как изображение" in phone.last()
+    fake.user_file(TOKEN, 8120, hostile.png_of_size(6320, 6320), name="bomb.png", mime="image/png")
+    pump()
+    assert "Файл «bomb.png» слишком большой: не больше 24 Мп." in phone.last()
+    assert not CaseRecord.objects.filter(case=case, kind=RecordKind.ATTACHMENT).exists()
+
+
+def test_a_photo_from_the_bot_keeps_no_comment_or_colour_profile(
+        alice: Persona, bot: Bot, fake: FakeTelegram) -> None:
+    """Security review L-1 through the bot: the image is rebuilt from its pixels."""
+    _phone, case = _linked_phone(alice, bot, fake, 8121)
+    fake.user_file(TOKEN, 8121, hostile.jpeg_with_everything(), name="povestka.jpg")
+    pump()
+    record = CaseRecord.objects.get(case=case, kind=RecordKind.ATTACHMENT)
+    clear = alice.vault().decrypt(files.read(record.file.storage_name))
+    assert clear.startswith(b"\xff\xd8") and [s for s in hostile.SECRETS if s in clear] == []

@@ -63,6 +63,29 @@ def test_a_body_that_is_not_an_update_is_refused_without_a_5xx(hooked: Bot, body
     assert not Update.objects.exists()
 
 
+@pytest.mark.parametrize("depth", [100_000, 900, processing.MAX_DEPTH + 1])
+@pytest.mark.parametrize("opener", ["[", '{"a":'])
+def test_deeply_nested_json_is_refused_with_400_not_a_500(hooked: Bot, depth: int, opener: str) -> None:
+    """Penetration test: nested JSON made json.loads raise RecursionError (a 500)."""
+    closer = "]" if opener == "[" else "}"
+    nested = opener * depth + "1" + closer * depth
+    body = '{"update_id": 5, "message": ' + nested + "}" if depth < 1000 else nested
+    response = Client(raise_request_exception=False).post(
+        f"/telegram/webhook/{hooked.public_id}/", data=body.encode(), content_type="application/json",
+        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=SECRET)
+    assert response.status_code == 400
+    assert not Update.objects.exists()
+
+
+def test_an_update_as_deep_as_a_real_one_is_recorded(hooked: Bot) -> None:
+    keyboard = {"inline_keyboard": [[{"text": "Да", "callback_data": "a:1"}]]}
+    reply = {"message_id": 2, "date": 0, "chat": {"id": 5, "type": "private"}, "reply_markup": keyboard}
+    update = json.loads(_update(13))
+    update["message"]["reply_to_message"] = {**reply, "reply_to_message": dict(reply)}
+    assert _post(hooked, json.dumps(update)).status_code == 200
+    assert Update.objects.filter(update_id=13).exists()
+
+
 def test_a_body_over_the_limit_is_refused_before_it_is_read(hooked: Bot) -> None:
     big = _update(11, "x" * (processing.MAX_BODY + 10))
     assert _post(hooked, big).status_code == 413
