@@ -250,11 +250,12 @@ def requester_lang(request: HttpRequest, case: Case) -> str:
 
 def _deadline_tell(request: HttpRequest, me: Member, case: Case) -> str:
     """Send a confirmed deadline's date to the requester, in their language, as a reply."""
-    deadline = get_object_or_404(Deadline, pk=request.POST.get("deadline", "0") or 0, case=case)
+    deadline = get_object_or_404(Deadline, pk=row_id(request.POST.get("deadline")) or 0, case=case)
     if not deadline.confirmed or deadline.done_at:
         raise actions.ActionError(_("Only a confirmed deadline that is not done can be sent."))
     lang = requester_lang(request, case)
-    text = rules.requester_text(deadline.due.astimezone(UTC).date(), deadline.rule, lang)
+    text = rules.requester_text(deadline.due.astimezone(UTC).date(),
+                                  actions.deadline_rule(vault(request), deadline), lang)
     _reply(request, me, case, text=text)
     return _("The date was sent to the requester in %(lang)s: “%(text)s”") % {
         "lang": LANGUAGE_NAMES[lang], "text": text}
