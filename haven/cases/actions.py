@@ -17,12 +17,13 @@ from django.db.models import F, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from haven import outbox
 from haven.accounts.models import Member, Organization
 from haven.audit import chain
 from haven.vault import OrgVault
 from haven.vault.purposes import Lookup
 
-from . import categories, files, outbox, search, signals, summaries
+from . import categories, files, search, signals, summaries
 from .access import MANAGE, READ, WORK, NotAllowed, require
 from .models import (
     TRANSITIONS,

@@ -9,9 +9,9 @@ from django.shortcuts import render
 
 from haven.accounts.models import Member
 from haven.accounts.views import admin_required
-from haven.audit import labels
 from haven.audit.models import AuditEntry
 
+from . import audit_labels as labels
 from .common import member, paginate
 
 

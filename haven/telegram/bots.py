@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 
 from haven.accounts.models import Member, Organization
 from haven.audit import chain
-from haven.cases.models import Channel, Outbox
+from haven.cases.models import Channel
+from haven.outbox.models import Outbox
 
 from . import sealing
 from .client import ApiError, BotApi, api_for
