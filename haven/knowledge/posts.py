@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from haven import outbox
 from haven.accounts.models import Member, Organization
 from haven.audit import chain
+from haven.core.errors import Refusal
 from haven.outbox.models import Outbox
 
 from .models import Article, ChannelPost, PostStatus
@@ -40,7 +41,7 @@ CHANNEL = "telegram-channel"
 BATCH = 20
 
 
-class PostError(ValueError):
+class PostError(Refusal, ValueError):
     """The post cannot be rendered for Telegram; the message says why."""
 
 
