@@ -20,7 +20,7 @@ from haven.accounts.models import Member
 from haven.accounts.pages import MemberRequest, member_view
 from haven.audit.models import AuditEntry
 from haven.cases import actions, categories, rules
-from haven.cases.access import MANAGE, READ, WORK, NotAllowed, access_case_by_number, can
+from haven.cases.access import MANAGE, READ, WORK, access_case_by_number, can
 from haven.cases.models import (
     Case,
     Channel,
@@ -28,6 +28,7 @@ from haven.cases.models import (
     RecordKind,
     SavedReply,
 )
+from haven.core.errors import Refusal
 from haven.knowledge.desk import reply_text_for
 
 from .audit_views import audit_rows, member_names
@@ -156,11 +157,8 @@ def _apply(request: MemberRequest, me: Member, case: Case,
                 SETTERS[name](request, me, case, form.cleaned_data[name], version)
             except actions.StaleCase:
                 raise
-            except actions.ActionError as exc:
+            except Refusal as exc:  # an action's refusal or the role's: shown the same way
                 refused[name] = str(exc)
-                continue
-            except NotAllowed:
-                refused[name] = _("Your role does not allow this; ask a coordinator.")
                 continue
             saved.append(name)
             version = case.version
@@ -252,10 +250,8 @@ def case_action(request: MemberRequest, number: int, action: str) -> HttpRespons
     try:
         messages.success(request, handler(request, me, case))
         return redirect("desk:case", number=case.number)
-    except actions.ActionError as exc:  # includes StaleCase: nothing was saved
+    except Refusal as exc:  # includes StaleCase and NotAllowed: nothing was saved
         messages.error(request, str(exc))
-    except NotAllowed:
-        messages.error(request, _("Your role does not allow this; ask a coordinator."))
     if action in TYPED:  # give the text back in its box rather than lose it
         case.refresh_from_db()
         typed = request.POST.get("text", "")[:actions.MAX_TEXT * 2]
