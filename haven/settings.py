@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "haven.funds",
     "haven.knowledge",
     "haven.telegram",
+    "haven.demo",
 ]
 
 MIDDLEWARE = [

@@ -15,11 +15,13 @@ from django.test import Client
 from django_otp.oath import totp
 from hypothesis import settings as hypothesis_settings
 
+from haven import outbox
 from haven.accounts import services
 from haven.accounts.keys import unlock_member
 from haven.accounts.models import Member, Organization, Role
-from haven.cases import actions, outbox
-from haven.cases.models import Case, Channel, Outbox
+from haven.cases import actions
+from haven.cases.models import Case, Channel
+from haven.outbox.models import Outbox
 from haven.vault import OrgVault
 
 # Property tests explore new examples on every run on a developer's machine; CI

@@ -17,14 +17,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from haven import vault
 from haven.audit import chain
+from haven.core.errors import Refusal
 
 from .keys import kdf_params, make_organization, open_with_recovery, pepper_hash
 from .models import BackupCode, Invite, KeySession, Member, Organization, Role
+from .rights import Right, can
 
 BACKUP_CODES = 10
 
 
-class AccountError(Exception):
+class AccountError(Refusal):
     """A refusal a person can act on; the message says what to do."""
 
 
@@ -350,7 +352,7 @@ def restore_access(slug: str, recovery_texts: list[str], admin_username: str) ->
 
 
 def _require_admin(member: Member) -> None:
-    if not member.has_role(Role.ADMIN):
+    if not can(member, Right.ORG_ADMIN):
         raise AccountError(_("Only an administrator of the organization can do this."))
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
 from urllib.parse import quote
 
 import qrcode
@@ -34,19 +32,10 @@ from .forms import (
 from .keys import close_key_session, open_key_session
 from .middleware import SESSION_ID_KEY, zone_of
 from .models import Invite, Member, Role
+from .pages import member_view
+from .rights import Right
 
 View = Callable[..., HttpResponse]
-
-
-def admin_required(view: View) -> View:
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.has_role(Role.ADMIN):  # type: ignore[union-attr]
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def access_member_by_id(request: HttpRequest, member_id: int) -> Member:
@@ -144,7 +133,7 @@ def home(request: HttpRequest) -> HttpResponse:
     })
 
 
-@admin_required
+@member_view(Right.ORG_ADMIN)
 @require_POST
 def invite(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST)
@@ -162,7 +151,7 @@ def invite(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/link_issued.html", {"issued": issued, "who": issued.invite.member})
 
 
-@admin_required
+@member_view(Right.ORG_ADMIN)
 @require_POST
 def member_action(request: HttpRequest, member_id: int, action: str) -> HttpResponse:
     target = access_member_by_id(request, member_id)
@@ -193,7 +182,7 @@ def member_action(request: HttpRequest, member_id: int, action: str) -> HttpResp
     return redirect("accounts:home")
 
 
-@admin_required
+@member_view(Right.ORG_ADMIN)
 def lock_organization(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         ended = services.lock_organization(request.user)  # type: ignore[arg-type]
@@ -248,7 +237,7 @@ def account_time_zone(request: HttpRequest) -> HttpResponse:
     return _account_page(request, member, ChangePasswordForm(user=member), form)
 
 
-@admin_required
+@member_view(Right.ORG_ADMIN)
 @require_POST
 def organization_time_zone(request: HttpRequest) -> HttpResponse:
     form = TimeZoneForm(request.POST)

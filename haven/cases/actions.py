@@ -17,12 +17,14 @@ from django.db.models import F, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from haven import outbox
 from haven.accounts.models import Member, Organization
 from haven.audit import chain
+from haven.core.errors import Refusal
 from haven.vault import OrgVault
 from haven.vault.purposes import Lookup
 
-from . import categories, files, outbox, search, signals, summaries
+from . import categories, files, search, signals, summaries
 from .access import MANAGE, READ, WORK, NotAllowed, require
 from .models import (
     TRANSITIONS,
@@ -48,7 +50,7 @@ MAX_TAGS = 20
 REPLY_MOVES: dict[str, str] = {Status.NEW: Status.WAITING}
 
 
-class ActionError(Exception):
+class ActionError(Refusal):
     """A refusal the member can act on; the message says what to do."""
 
 

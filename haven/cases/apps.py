@@ -9,4 +9,4 @@ class CasesConfig(AppConfig):
     verbose_name = "Cases"
 
     def ready(self) -> None:
-        from . import tasks  # noqa: F401  (registers the worker's periodic tasks)
+        from . import delivery, tasks  # noqa: F401  (outbox receivers, periodic tasks)

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from haven.outbox.models import Outbox  # noqa: F401  (registered under this app: see there)
+
 
 class Status(models.TextChoices):
     NEW = "new", _("New")
@@ -205,29 +207,6 @@ class SavedReply(models.Model):
     title = models.BinaryField()
     body = models.BinaryField()
     created = models.DateTimeField(default=timezone.now)
-
-
-class Outbox(models.Model):
-    """A message on its way to a requester. Deleted once delivered.
-
-    The payload is encrypted with the server's outbox key (the worker sends with
-    no member present); see docs/threat-model.md for what that means.
-    """
-
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
-                                     related_name="+")
-    case = models.ForeignKey(Case, null=True, on_delete=models.CASCADE, related_name="+")
-    record = models.ForeignKey(CaseRecord, null=True, on_delete=models.CASCADE, related_name="+")
-    channel = models.CharField(max_length=20)
-    payload = models.BinaryField()
-    created = models.DateTimeField(default=timezone.now)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt = models.DateTimeField(default=timezone.now)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["channel", "next_attempt"])]
 
 
 class OrgSettings(models.Model):

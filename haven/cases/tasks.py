@@ -7,9 +7,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from haven import outbox
 from haven.core.worker import periodic
 
-from . import outbox
 from .actions import purge_expired
 from .models import Case, Deadline, OrgSettings, Reminder, Status
 

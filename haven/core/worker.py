@@ -10,11 +10,8 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-from django.contrib.sessions.models import Session
 from django.db import close_old_connections
-from django.utils import timezone
 
 log = logging.getLogger("haven.worker")
 
@@ -98,18 +95,6 @@ def loop(stop: Callable[[], bool], tick: float = 1.0) -> None:
     while not stop():
         run_due()
         time.sleep(tick)
-
-
-@periodic(every=300, purges=True)
-def purge_expired_sessions() -> int:
-    """Expired logins, their encrypted keys and used or stale invitation links."""
-    from haven.accounts.models import Invite, KeySession
-
-    now = timezone.now()
-    keys, _ = KeySession.objects.filter(expires__lte=now).delete()
-    sessions, _ = Session.objects.filter(expire_date__lte=now).delete()
-    invites, _ = Invite.objects.filter(expires__lte=now - timedelta(days=30)).delete()
-    return keys + sessions + invites
 
 
 @periodic(every=6 * 3600)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from haven.accounts.models import Member
-from haven.accounts.views import admin_required
-from haven.audit import labels
+from haven.accounts.pages import MemberRequest, member_view
+from haven.accounts.rights import Right
 from haven.audit.models import AuditEntry
 
-from .common import member, paginate
+from . import audit_labels as labels
+from .common import paginate
 
 
 def audit_rows(entries: list[AuditEntry], names: dict[int, str]) -> list[dict[str, Any]]:
@@ -26,10 +27,10 @@ def member_names(org_id: int) -> dict[int, str]:
     return {m.pk: str(m) for m in Member.objects.filter(organization_id=org_id)}
 
 
-@admin_required
-def organization_audit(request: HttpRequest) -> HttpResponse:
+@member_view(Right.ORG_ADMIN)
+def organization_audit(request: MemberRequest) -> HttpResponse:
     """Entries that concern no case (logins, invitations, roles, settings), newest first."""
-    org_id = member(request).organization_id
+    org_id = request.user.organization_id
     entries = AuditEntry.objects.filter(organization_id=org_id, case_id__isnull=True).order_by("-seq")
     page = paginate(request, entries)
     return render(request, "desk/org_audit.html", {

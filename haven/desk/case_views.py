@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -17,10 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
+from haven import outbox
 from haven.accounts.models import Member
+from haven.accounts.pages import MemberRequest, member_view
 from haven.audit.models import AuditEntry
-from haven.cases import actions, categories, outbox, rules
-from haven.cases.access import MANAGE, WORK, NotAllowed, access_case_by_number, can
+from haven.cases import actions, categories, rules
+from haven.cases.access import MANAGE, READ, WORK, access_case_by_number, can
 from haven.cases.models import (
     Case,
     Channel,
@@ -28,17 +30,18 @@ from haven.cases.models import (
     RecordKind,
     SavedReply,
 )
+from haven.core.errors import Refusal
 from haven.core.ids import row_id
 from haven.core.langs import DEFAULT_LANG, LANGUAGE_NAMES
 from haven.knowledge.desk import reply_text_for
 
 from .audit_views import audit_rows, member_names
-from .common import active_members, desk_view, member, summary_parts, tags_of, vault
+from .common import active_members, summary_parts, tags_of
 from .forms import CaseForm, DeadlineForm, RuleForm, TextForm
 
 
-def _deadlines(request: HttpRequest, case: Case) -> list[dict[str, Any]]:
-    org_vault = vault(request)
+def _deadlines(request: MemberRequest, case: Case) -> list[dict[str, Any]]:
+    org_vault = request.org_vault
     rows = []
     for d in case.deadlines.select_related("owner").order_by("done_at", "due"):
         rule = actions.deadline_rule(org_vault, d)
@@ -47,26 +50,26 @@ def _deadlines(request: HttpRequest, case: Case) -> list[dict[str, Any]]:
     return rows
 
 
-def _ready_replies(request: HttpRequest) -> list[dict[str, Any]]:
-    org_vault = vault(request)
+def _ready_replies(request: MemberRequest) -> list[dict[str, Any]]:
+    org_vault = request.org_vault
     return [{"pk": r.pk, "title": org_vault.decrypt_text(bytes(r.title))}
-            for r in SavedReply.objects.filter(organization_id=member(request).organization_id)]
+            for r in SavedReply.objects.filter(organization_id=request.user.organization_id)]
 
 
-def _prefill(request: HttpRequest) -> str:
+def _prefill(request: MemberRequest) -> str:
     """The text of a chosen ready reply or article, so the reply box works without JavaScript."""
     article = request.GET.get("use_article", "")
     if article:
-        return reply_text_for(member(request), article)
+        return reply_text_for(request.user, article)
     chosen = row_id(request.GET.get("use_reply"))
     if chosen is None:
         return ""
     reply = SavedReply.objects.filter(pk=chosen,
-                                      organization_id=member(request).organization_id).first()
-    return vault(request).decrypt_text(bytes(reply.body)) if reply else ""
+                                      organization_id=request.user.organization_id).first()
+    return request.org_vault.decrypt_text(bytes(reply.body)) if reply else ""
 
 
-def _extras(request: HttpRequest, case: Case) -> list[str]:
+def _extras(request: MemberRequest, case: Case) -> list[str]:
     """Panels other apps add to the case page (funds, intake), if installed."""
     html = []
     for name in ("intake/case_panel.html", "knowledge/case_panel.html", "funds/case_panel.html"):
@@ -87,23 +90,23 @@ def _answer_items(body: Any) -> list[dict[str, Any]]:
     return [{"question": "", "answer": body, "sensitive": False}]
 
 
-@desk_view()
-def case_page(request: HttpRequest, number: int) -> HttpResponse:
-    me = member(request)
+@member_view(READ)
+def case_page(request: MemberRequest, number: int) -> HttpResponse:
+    me = request.user
     case = access_case_by_number(me, number)
     return _render_case(request, me, case, reply_text=_prefill(request))
 
 
-def _render_case(request: HttpRequest, me: Member, case: Case, *, reply_text: str = "",
+def _render_case(request: MemberRequest, me: Member, case: Case, *, reply_text: str = "",
                  note_text: str = "", case_form: CaseForm | None = None,
                  refused: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
-    records = actions.read_case(me, vault(request), case) if not case.erased else []
+    records = actions.read_case(me, request.org_vault, case) if not case.erased else []
     for item in records:
         if item["record"].kind == RecordKind.ANSWERS:
             item["answers"] = _answer_items(item["body"])
-    tags = tags_of(vault(request), case)
+    tags = tags_of(request.org_vault, case)
     members = active_members(me)
-    summary = summary_parts(vault(request), case)
+    summary = summary_parts(request.org_vault, case)
     return render(request, "desk/case.html", {
         "case": case, "summary": summary.text, "summary_lang": summary.lang, "records": records,
         "tags": tags, "category": categories.get(case.category),
@@ -120,11 +123,11 @@ def _render_case(request: HttpRequest, me: Member, case: Case, *, reply_text: st
     }, status=status)
 
 
-Handler = Callable[[HttpRequest, Member, Case], str]
-Setter = Callable[[HttpRequest, Member, Case, Any, int], None]
+Handler = Callable[[MemberRequest, Member, Case], str]
+Setter = Callable[[MemberRequest, Member, Case, Any, int], None]
 
 
-def _set_assignee(request: HttpRequest, me: Member, case: Case, chosen: Any, version: int) -> None:
+def _set_assignee(request: MemberRequest, me: Member, case: Case, chosen: Any, version: int) -> None:
     assignee = next((m for m in active_members(me) if m.pk == chosen), None) if chosen else None
     if chosen and assignee is None:
         raise actions.ActionError(_("Choose a member of your organization."))
@@ -138,18 +141,19 @@ FIELD_NAMES = {"status": pgettext_lazy("saved", "status"),
                "tags": pgettext_lazy("saved", "tags")}
 SETTERS: dict[str, Setter] = {
     "status": lambda request, me, case, value, version: actions.set_status(
-        me, case, value, version, vault(request)),
+        me, case, value, version, request.org_vault),
     "assignee": _set_assignee,
     "priority": lambda request, me, case, value, version: actions.set_priority(
         me, case, value, version),
     "category": lambda request, me, case, value, version: actions.set_category(
         me, case, value, version),
     "tags": lambda request, me, case, value, version: actions.set_tags(
-        me, vault(request), case, value.split(","), version),
+        me, request.org_vault, case, value.split(","), version),
 }
 
 
-def _apply(request: HttpRequest, me: Member, case: Case, form: CaseForm) -> tuple[list[str], dict[str, str]]:
+def _apply(request: MemberRequest, me: Member, case: Case,
+           form: CaseForm) -> tuple[list[str], dict[str, str]]:
     """Write each changed field through its action; a refused field keeps its message.
 
     A stale form (the case changed meanwhile) raises StaleCase and rolls back all.
@@ -163,24 +167,21 @@ def _apply(request: HttpRequest, me: Member, case: Case, form: CaseForm) -> tupl
                 SETTERS[name](request, me, case, form.cleaned_data[name], version)
             except actions.StaleCase:
                 raise
-            except actions.ActionError as exc:
+            except Refusal as exc:  # an action's refusal or the role's: shown the same way
                 refused[name] = str(exc)
-                continue
-            except NotAllowed:
-                refused[name] = _("Your role does not allow this; ask a coordinator.")
                 continue
             saved.append(name)
             version = case.version
     return saved, refused
 
 
-@desk_view(WORK)
+@member_view(WORK)
 @require_POST
-def case_save(request: HttpRequest, number: int) -> HttpResponse:
-    me = member(request)
+def case_save(request: MemberRequest, number: int) -> HttpResponse:
+    me = request.user
     case = access_case_by_number(me, number)
     form = CaseForm(request.POST, case=case, members=active_members(me),
-                    tags=tags_of(vault(request), case))
+                    tags=tags_of(request.org_vault, case))
     if not form.is_valid() and "version" in form.errors:
         messages.error(request, _("The form was incomplete; nothing was saved. Try again."))
         return redirect("desk:case", number=case.number)
@@ -200,7 +201,7 @@ def case_save(request: HttpRequest, number: int) -> HttpResponse:
     return _render_case(request, me, case, case_form=form, refused=refused, status=400)
 
 
-def _text(request: HttpRequest) -> str:
+def _text(request: MemberRequest) -> str:
     form = TextForm(request.POST)
     if not form.is_valid():
         raise actions.ActionError(_("The text is empty or longer than %(n)d characters.")
@@ -208,14 +209,14 @@ def _text(request: HttpRequest) -> str:
     return str(form.cleaned_data["text"])
 
 
-def _note(request: HttpRequest, me: Member, case: Case) -> str:
-    actions.add_note(me, vault(request), case, _text(request))
+def _note(request: MemberRequest, me: Member, case: Case) -> str:
+    actions.add_note(me, request.org_vault, case, _text(request))
     return _("The private note was added.")
 
 
-def _reply(request: HttpRequest, me: Member, case: Case, text: str | None = None) -> str:
+def _reply(request: MemberRequest, me: Member, case: Case, text: str | None = None) -> str:
     before = case.status
-    actions.reply(me, vault(request), case, _text(request) if text is None else text)
+    actions.reply(me, request.org_vault, case, _text(request) if text is None else text)
     sent = (_("The reply was saved. The requester reads it on the follow-up page when they "
               "next come back with their codename.") if case.channel == Channel.WEB
             else _("The reply is queued and goes out at the channel's pace."))
@@ -224,16 +225,16 @@ def _reply(request: HttpRequest, me: Member, case: Case, text: str | None = None
     return sent
 
 
-def _deadline(request: HttpRequest, me: Member, case: Case) -> str:
+def _deadline(request: MemberRequest, me: Member, case: Case) -> str:
     form = DeadlineForm(request.POST)
     if not form.is_valid():
         raise actions.ActionError(_("Give the date (YYYY-MM-DD) and the reason of the deadline."))
-    actions.add_deadline(me, vault(request), case, rules.due_at(form.cleaned_data["due"]),
+    actions.add_deadline(me, request.org_vault, case, rules.due_at(form.cleaned_data["due"]),
                          form.cleaned_data["reason"])
     return _("The deadline was added.")
 
 
-def _deadline_state(request: HttpRequest, me: Member, case: Case) -> str:
+def _deadline_state(request: MemberRequest, me: Member, case: Case) -> str:
     deadline = get_object_or_404(Deadline, pk=row_id(request.POST.get("deadline")) or 0, case=case)
     if request.POST.get("do") == "confirm":
         actions.confirm_deadline(me, deadline)
@@ -242,20 +243,20 @@ def _deadline_state(request: HttpRequest, me: Member, case: Case) -> str:
     return _("The deadline was marked done.")
 
 
-def requester_lang(request: HttpRequest, case: Case) -> str:
+def requester_lang(request: MemberRequest, case: Case) -> str:
     """The language the requester wrote in (kept sealed with the summary), else the default."""
-    lang = summary_parts(vault(request), case).lang
+    lang = summary_parts(request.org_vault, case).lang
     return lang if lang in LANGUAGE_NAMES else DEFAULT_LANG
 
 
-def _deadline_tell(request: HttpRequest, me: Member, case: Case) -> str:
+def _deadline_tell(request: MemberRequest, me: Member, case: Case) -> str:
     """Send a confirmed deadline's date to the requester, in their language, as a reply."""
     deadline = get_object_or_404(Deadline, pk=row_id(request.POST.get("deadline")) or 0, case=case)
     if not deadline.confirmed or deadline.done_at:
         raise actions.ActionError(_("Only a confirmed deadline that is not done can be sent."))
     lang = requester_lang(request, case)
     text = rules.requester_text(deadline.due.astimezone(UTC).date(),
-                                  actions.deadline_rule(vault(request), deadline), lang)
+                                  actions.deadline_rule(request.org_vault, deadline), lang)
     _reply(request, me, case, text=text)
     return _("The date was sent to the requester in %(lang)s: “%(text)s”") % {
         "lang": LANGUAGE_NAMES[lang], "text": text}
@@ -268,10 +269,10 @@ ACTIONS: dict[str, Handler] = {
 TYPED = ("reply", "note")  # actions whose text a refusal must not throw away
 
 
-@desk_view(WORK)
+@member_view(WORK)
 @require_POST
-def case_action(request: HttpRequest, number: int, action: str) -> HttpResponse:
-    me = member(request)
+def case_action(request: MemberRequest, number: int, action: str) -> HttpResponse:
+    me = request.user
     case = access_case_by_number(me, number)
     handler = ACTIONS.get(action)
     if handler is None:
@@ -279,10 +280,8 @@ def case_action(request: HttpRequest, number: int, action: str) -> HttpResponse:
     try:
         messages.success(request, handler(request, me, case))
         return redirect("desk:case", number=case.number)
-    except actions.ActionError as exc:  # includes StaleCase: nothing was saved
+    except Refusal as exc:  # includes StaleCase and NotAllowed: nothing was saved
         messages.error(request, str(exc))
-    except NotAllowed:
-        messages.error(request, _("Your role does not allow this; ask a coordinator."))
     if action in TYPED:  # give the text back in its box rather than lose it
         case.refresh_from_db()
         typed = request.POST.get("text", "")[:actions.MAX_TEXT * 2]
@@ -292,16 +291,16 @@ def case_action(request: HttpRequest, number: int, action: str) -> HttpResponse:
     return redirect("desk:case", number=case.number)
 
 
-@desk_view(WORK)
-def propose_deadline(request: HttpRequest, number: int) -> HttpResponse:
+@member_view(WORK)
+def propose_deadline(request: MemberRequest, number: int) -> HttpResponse:
     """Step 1: a rule and its input give a proposed date. Step 2: the caseworker confirms."""
-    me = member(request)
+    me = request.user
     case = access_case_by_number(me, number)
     form = RuleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         proposal = rules.propose(form.cleaned_data["rule"], form.cleaned_data["parsed"])
         if request.POST.get("confirm") == "yes":
-            actions.add_deadline(me, vault(request), case, proposal.due_at, proposal.reason,
+            actions.add_deadline(me, request.org_vault, case, proposal.due_at, proposal.reason,
                                  rule=proposal.rule.id)
             messages.success(request, _("The deadline was added."))
             return redirect("desk:case", number=case.number)
@@ -311,9 +310,9 @@ def propose_deadline(request: HttpRequest, number: int) -> HttpResponse:
                   status=400 if form.errors else 200)
 
 
-@desk_view(MANAGE)
-def burn_case(request: HttpRequest, number: int) -> HttpResponse:
-    me = member(request)
+@member_view(MANAGE)
+def burn_case(request: MemberRequest, number: int) -> HttpResponse:
+    me = request.user
     case = access_case_by_number(me, number)
     if request.method == "POST" and request.POST.get("confirm") == str(case.number):
         actions.burn(me, case)
@@ -325,9 +324,9 @@ def burn_case(request: HttpRequest, number: int) -> HttpResponse:
                   status=400 if wrong else 200)
 
 
-@desk_view(MANAGE)
-def case_audit(request: HttpRequest, number: int) -> HttpResponse:
-    me = member(request)
+@member_view(MANAGE)
+def case_audit(request: MemberRequest, number: int) -> HttpResponse:
+    me = request.user
     case = access_case_by_number(me, number)
     entries = AuditEntry.objects.filter(organization_id=me.organization_id,
                                         case_id=case.pk).order_by("seq")

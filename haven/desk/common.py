@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
 from haven.accounts.models import Member
 from haven.cases import summaries
-from haven.cases.access import READ, can
 from haven.cases.models import Case
 from haven.vault import OrgVault, VaultError
 
@@ -22,33 +19,9 @@ View = Callable[..., HttpResponseBase]  # pages, and streamed downloads
 PAGE_SIZE = 50
 
 
-def desk_view(right: str = READ) -> Callable[[View], View]:
-    """Logged in, with ``right`` in the organization; otherwise 404 (no oracle)."""
-
-    def decorate(view: View) -> View:
-        @wraps(view)
-        @login_required
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if not can(member(request), right):
-                raise Http404
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
-
-
 def active_members(me: Member) -> list[Member]:
     """The active members of ``me``'s organization (for assignment choices and filters)."""
     return list(Member.objects.filter(organization_id=me.organization_id, is_active=True))
-
-
-def member(request: HttpRequest) -> Member:
-    return request.user  # type: ignore[return-value]
-
-
-def vault(request: HttpRequest) -> OrgVault:
-    return request.org_vault  # type: ignore[attr-defined, no-any-return]
 
 
 def summary_of(org_vault: OrgVault, case: Case) -> str:

@@ -6,34 +6,34 @@ the opening is audited by the cases actions before anything is decrypted.
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 
+from haven.accounts.pages import MemberRequest, member_view
 from haven.cases import actions, files
-from haven.cases.access import access_case_by_number
+from haven.cases.access import READ, access_case_by_number
 
 from . import file_serving
-from .common import desk_view, member, vault
 
 
-@desk_view()
-def open_file(request: HttpRequest, number: int, record_id: int, how: str) -> HttpResponse:
-    me = member(request)
+@member_view(READ)
+def open_file(request: MemberRequest, number: int, record_id: int, how: str) -> HttpResponse:
+    me = request.user
     case = access_case_by_number(me, number)
     attachment = files.attachment_of(case, record_id)
     if attachment is None or how not in actions.FILE_OPENINGS:
         raise Http404
     response = file_serving.opened_response(
-        actions.open_file(me, vault(request), case, attachment, how), how)
+        actions.open_file(me, request.org_vault, case, attachment, how), how)
     if response is None:
         raise Http404
     return response
 
 
-@desk_view()
-def all_files(request: HttpRequest, number: int) -> StreamingHttpResponse:
-    me = member(request)
+@member_view(READ)
+def all_files(request: MemberRequest, number: int) -> StreamingHttpResponse:
+    me = request.user
     case = access_case_by_number(me, number)
     if not files.attachments_of(case):
         raise Http404  # nothing to archive (the page offers no link then)
-    return file_serving.archive_response(actions.open_all_files(me, vault(request), case),
+    return file_serving.archive_response(actions.open_all_files(me, request.org_vault, case),
                                          case.number)

@@ -6,15 +6,16 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from haven.accounts.pages import MemberRequest, member_view
 from haven.cases import actions, categories, search
-from haven.cases.access import MANAGE, WORK, can
+from haven.cases.access import MANAGE, READ, WORK, can
 from haven.cases.models import OrgSettings, Reminder, SavedReply, SearchField, Status
 from haven.core.ids import row_id
 from haven.core.redirects import redirect_back
@@ -27,25 +28,22 @@ from .common import (
     COUNT_CAP,
     active_members,
     capped_count,
-    desk_view,
-    member,
     paginate,
     summary_parts,
     tags_of,
-    vault,
 )
 from .forms import NewCaseForm, RetentionForm, SavedReplyForm
 
 
-def _rows(request: HttpRequest, page: Any) -> list[dict[str, Any]]:
-    org_vault = vault(request)
+def _rows(request: MemberRequest, page: Any) -> list[dict[str, Any]]:
+    org_vault = request.org_vault
     cases = page.object_list
-    actions.read_queue(member(request), cases)
+    actions.read_queue(request.user, cases)
     return [{"case": c, "summary": summary_parts(org_vault, c), "tags": tags_of(org_vault, c),
              "category": categories.get(c.category)} for c in cases]
 
 
-def _filtered(request: HttpRequest, cases: Any) -> tuple[Any, dict[str, str]]:
+def _filtered(request: MemberRequest, cases: Any) -> tuple[Any, dict[str, str]]:
     params = {k: request.GET.get(k, "").strip() for k in ("category", "status", "assignee", "tag")}
     if params["category"] in categories.all_categories():
         cases = cases.filter(category=params["category"])
@@ -56,21 +54,21 @@ def _filtered(request: HttpRequest, cases: Any) -> tuple[Any, dict[str, str]]:
         cases = cases.filter(assignee_id=assignee)
     if params["tag"]:
         # Cases not yet indexed may hold tag hashes under an older key: index them first.
-        search.index_pending(vault(request), member(request).organization_id,
+        search.index_pending(request.org_vault, request.user.organization_id,
                              limit=search.PENDING_PER_SEARCH)
-        cases = cases.filter(tag_hashes__tag=actions.tag_hash(vault(request), params["tag"]))
+        cases = cases.filter(tag_hashes__tag=actions.tag_hash(request.org_vault, params["tag"]))
     return cases, params
 
 
-@desk_view()
-def queue(request: HttpRequest) -> HttpResponse:
-    me = member(request)
+@member_view(READ)
+def queue(request: MemberRequest) -> HttpResponse:
+    me = request.user
     slug = request.GET.get("queue", "new")
     if slug not in queues.QUEUE_SLUGS:
         slug = "new"
     cases, params = _filtered(request, queues.queue_cases(me, slug))
     page = paginate(request, cases.select_related("assignee"))
-    actions.reseal_cases(vault(request), page.object_list)
+    actions.reseal_cases(request.org_vault, page.object_list)
     # Reminders without a member (duplicates, failed deliveries, a blocked bot) are for
     # everyone: SQL's IN (x, NULL) never matches NULL, so they are asked for by name.
     reminders = (Reminder.objects.filter(organization_id=me.organization_id, dismissed=False)
@@ -93,29 +91,29 @@ def _add_matched(rows: list[dict[str, Any]], fields: dict[int, list[int]]) -> No
                 "matched in: %(fields)s") % {"fields": ", ".join(names)})
 
 
-@desk_view()
-def search_view(request: HttpRequest) -> HttpResponse:
+@member_view(READ)
+def search_view(request: MemberRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     page = rows = None
     found = 0
     if query:
-        me = member(request)
-        results = search.search(vault(request), me.organization_id, query).order_by("-created", "-pk")
+        me = request.user
+        results = search.search(request.org_vault, me.organization_id, query).order_by("-created", "-pk")
         page = paginate(request, results.select_related("assignee"))
         rows = _rows(request, page)
-        _add_matched(rows, search.matched_fields(vault(request), me.organization_id, query,
+        _add_matched(rows, search.matched_fields(request.org_vault, me.organization_id, query,
                                                  [c.pk for c in page.object_list]))
         found = capped_count(results)
     return render(request, "desk/search.html", {"query": query, "page": page, "rows": rows,
                                                 "found": found if query else 0,
                                                 "capped": query and found > COUNT_CAP,
-                                                "pending": search.pending(member(request)
+                                                "pending": search.pending(request.user
                                                                           .organization_id)})
 
 
-@desk_view()
-def charts_view(request: HttpRequest) -> HttpResponse:
-    org_id = member(request).organization_id
+@member_view(READ)
+def charts_view(request: MemberRequest) -> HttpResponse:
+    org_id = request.user.organization_id
     weeks = stats.week_starts()
     columns = [w.strftime("%d.%m") for w in weeks]
     new_series = stats.new_by_category(org_id, weeks)
@@ -131,16 +129,16 @@ def charts_view(request: HttpRequest) -> HttpResponse:
     })
 
 
-@desk_view(WORK)
-def new_case(request: HttpRequest) -> HttpResponse:
+@member_view(WORK)
+def new_case(request: MemberRequest) -> HttpResponse:
     form = NewCaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        me = member(request)
+        me = request.user
         try:
             case = actions.create_case(
                 me.organization, category=form.cleaned_data["category"], channel="desk",
                 summary=form.cleaned_data["summary"], first_message=form.cleaned_data["text"],
-                by=me, vault=vault(request), priority=form.cleaned_data["priority"],
+                by=me, vault=request.org_vault, priority=form.cleaned_data["priority"],
             )
         except actions.ActionError as exc:
             form.add_error(None, str(exc))
@@ -150,9 +148,9 @@ def new_case(request: HttpRequest) -> HttpResponse:
     return render(request, "desk/new_case.html", {"form": form}, status=400 if form.errors else 200)
 
 
-@desk_view(MANAGE)
-def saved_replies(request: HttpRequest) -> HttpResponse:
-    me, org_vault = member(request), vault(request)
+@member_view(MANAGE)
+def saved_replies(request: MemberRequest) -> HttpResponse:
+    me, org_vault = request.user, request.org_vault
     form = SavedReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         actions.save_reply(me, org_vault, form.cleaned_data["title"], form.cleaned_data["body"])
@@ -165,28 +163,28 @@ def saved_replies(request: HttpRequest) -> HttpResponse:
                   status=400 if form.errors else 200)
 
 
-@desk_view(MANAGE)
+@member_view(MANAGE)
 @require_POST
-def delete_saved_reply(request: HttpRequest, reply_id: int) -> HttpResponse:
-    me = member(request)
+def delete_saved_reply(request: MemberRequest, reply_id: int) -> HttpResponse:
+    me = request.user
     actions.delete_reply(me, get_object_or_404(SavedReply, pk=reply_id,
                                                organization_id=me.organization_id))
     messages.success(request, _("The ready reply was deleted."))
     return redirect("desk:replies")
 
 
-@desk_view()
+@member_view(READ)
 @require_POST
-def dismiss_reminder(request: HttpRequest, reminder_id: int) -> HttpResponse:
-    me = member(request)
+def dismiss_reminder(request: MemberRequest, reminder_id: int) -> HttpResponse:
+    me = request.user
     get_object_or_404(Reminder, pk=reminder_id, organization_id=me.organization_id)  # 404, not a 302
     actions.dismiss_reminder(me, reminder_id)  # already dismissed (a double click): back all the same
     return redirect_back(request, "desk:queue")
 
 
-@desk_view(MANAGE)
-def settings_view(request: HttpRequest) -> HttpResponse:
-    me = member(request)
+@member_view(MANAGE)
+def settings_view(request: MemberRequest) -> HttpResponse:
+    me = request.user
     row = (OrgSettings.objects.filter(organization_id=me.organization_id).first()
            or OrgSettings(organization_id=me.organization_id))  # not saved: the defaults
     posted = request.POST if request.method == "POST" else None

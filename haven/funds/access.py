@@ -1,4 +1,4 @@
-"""Who may do what with money, checked in one place.
+"""Who may do what with money: the funds rights of haven.accounts.rights, in words.
 
 Administrators, treasurers and coordinators manage funds; viewers read
 balances; caseworkers see only what was paid for a case, on the case page.
@@ -11,46 +11,44 @@ from __future__ import annotations
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from haven.accounts.models import Member, Role
+from haven.accounts.models import Member
+from haven.accounts.rights import Right, can
 
 from .errors import NotAllowed
 from .models import ImportDraft, Payout, Transaction
 
-MANAGE_ROLES = frozenset({Role.ADMIN, Role.TREASURER, Role.COORDINATOR})
-READ_ROLES = MANAGE_ROLES | {Role.VIEWER}
-APPROVE_ROLES = frozenset({Role.TREASURER, Role.COORDINATOR})
-CONFIGURE_ROLES = frozenset({Role.ADMIN, Role.TREASURER})
-
 
 def can_read(member: Member) -> bool:
-    return member.has_role(*READ_ROLES)
+    return can(member, Right.FUNDS_READ)
 
 
 def can_manage(member: Member) -> bool:
-    return member.has_role(*MANAGE_ROLES)
+    return can(member, Right.FUNDS_MANAGE)
 
 
 def can_approve(member: Member) -> bool:
-    return member.has_role(*APPROVE_ROLES)
+    return can(member, Right.FUNDS_APPROVE)
 
 
 def can_configure(member: Member) -> bool:
-    return member.has_role(*CONFIGURE_ROLES)
+    return can(member, Right.FUNDS_CONFIGURE)
 
 
 def require_manage(member: Member) -> None:
     if not can_manage(member):
-        raise NotAllowed(_("Only an administrator, treasurer or coordinator can do this."))
+        raise NotAllowed(Right.FUNDS_MANAGE,
+                         _("Only an administrator, treasurer or coordinator can do this."))
 
 
 def require_configure(member: Member) -> None:
     if not can_configure(member):
-        raise NotAllowed(_("Only an administrator or treasurer can change the funds settings."))
+        raise NotAllowed(Right.FUNDS_CONFIGURE,
+                         _("Only an administrator or treasurer can change the funds settings."))
 
 
 def require_approve(member: Member) -> None:
     if not can_approve(member):
-        raise NotAllowed(_("Only a treasurer or coordinator can approve a payout."))
+        raise NotAllowed(Right.FUNDS_APPROVE, _("Only a treasurer or coordinator can approve a payout."))
 
 
 def same_org(member: Member, org_id: int) -> None:

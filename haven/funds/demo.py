@@ -1,6 +1,6 @@
 """Sample money for the demo organization: a few months of donations and payouts.
 
-Called by ``haven demo`` once the demo members exist (see haven/core/demo.py).
+Called by ``haven demo`` once the demo members exist (see haven/demo/seed.py).
 Turns the public report on, so /funds/public/demo/ has something to show.
 """
 

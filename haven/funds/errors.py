@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from haven.accounts import rights
+from haven.core.errors import Refusal
 
-class FundsError(Exception):
+
+class FundsError(Refusal):
     """A refusal a person can act on; nothing was written."""
 
 
-class NotAllowed(FundsError):
-    """The member's role does not allow this."""
+class NotAllowed(rights.NotAllowed, FundsError):
+    """The role refusal of the rights table, caught with the funds' other refusals."""

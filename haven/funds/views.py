@@ -8,21 +8,20 @@ every change is a call into :mod:`haven.funds.actions`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from haven.accounts.models import Member
+from haven.accounts.pages import MemberRequest, member_view
+from haven.accounts.rights import Right
 from haven.cases.access import access_case_by_number
 from haven.cases.models import Case
-from haven.vault import OrgVault
 
 from . import access, actions, ledger, money, reports
 from .errors import FundsError
@@ -43,31 +42,7 @@ View = Callable[..., HttpResponseBase]
 RECENT = 50
 
 
-def funds_page(check: Callable[[Member], bool]) -> Callable[[View], View]:
-    """Logged in, and the role passes ``check``; anyone else gets 404, like a foreign id."""
-
-    def decorate(view: View) -> View:
-        @wraps(view)
-        @login_required
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if not check(request.user):  # type: ignore[arg-type]
-                raise Http404
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
-
-
-def _member(request: HttpRequest) -> Member:
-    return request.user  # type: ignore[return-value]
-
-
-def _vault(request: HttpRequest) -> OrgVault:
-    return request.org_vault  # type: ignore[attr-defined, no-any-return]
-
-
-def _page(request: HttpRequest, template: str, context: dict[str, Any],
+def _page(request: MemberRequest, template: str, context: dict[str, Any],
           form: Any = None) -> HttpResponse:
     status = 400 if form is not None and form.is_bound and form.errors else 200
     return render(request, f"funds/{template}", {**context, "form": form}, status=status)
@@ -76,9 +51,9 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any],
 # --- overview -------------------------------------------------------------------
 
 
-@funds_page(access.can_read)
-def overview(request: HttpRequest) -> HttpResponse:
-    member = _member(request)
+@member_view(Right.FUNDS_READ)
+def overview(request: MemberRequest) -> HttpResponse:
+    member = request.user
     org = member.organization
     funds = reports.balances(org, AccountKind.FUND)
     holdings = reports.balances(org, AccountKind.HOLDING)
@@ -90,15 +65,15 @@ def overview(request: HttpRequest) -> HttpResponse:
         "settings": ledger.fund_settings(org), "org": org})
 
 
-@funds_page(access.can_manage)
+@member_view(Right.FUNDS_MANAGE)
 @require_POST
-def account_new(request: HttpRequest) -> HttpResponse:
+def account_new(request: MemberRequest) -> HttpResponse:
     form = AccountForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the new fund or holding a name."))
         return redirect("funds:overview")
     try:
-        account = actions.add_account(_member(request), form.cleaned_data["kind"],
+        account = actions.add_account(request.user, form.cleaned_data["kind"],
                                       form.cleaned_data["name"])
     except FundsError as exc:
         messages.error(request, str(exc))
@@ -110,24 +85,24 @@ def account_new(request: HttpRequest) -> HttpResponse:
 # --- donations ------------------------------------------------------------------
 
 
-@funds_page(access.can_manage)
-def donations(request: HttpRequest) -> HttpResponse:
-    member = _member(request)
+@member_view(Right.FUNDS_MANAGE)
+def donations(request: MemberRequest) -> HttpResponse:
+    member = request.user
     rows = (Donation.objects.filter(organization_id=member.organization_id)
             .select_related("fund", "transaction__reversed_by").order_by("-date", "-pk")[:RECENT])
     return render(request, "funds/donations.html", {"donations": rows})
 
 
-@funds_page(access.can_manage)
-def donation_new(request: HttpRequest) -> HttpResponse:
-    member = _member(request)
+@member_view(Right.FUNDS_MANAGE)
+def donation_new(request: MemberRequest) -> HttpResponse:
+    member = request.user
     ch = ledger.chart(member.organization)
     form = DonationForm(request.POST or None, chart=ch)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             actions.record_donation(
-                member, _vault(request), day=data["date"], amount=data["amount_minor"],
+                member, request.org_vault, day=data["date"], amount=data["amount_minor"],
                 currency=data["currency"], fund_id=data["fund"], holding_id=data["holding"],
                 channel=data["channel"], reference=data["reference"])
         except FundsError as exc:
@@ -141,9 +116,9 @@ def donation_new(request: HttpRequest) -> HttpResponse:
 # --- payouts --------------------------------------------------------------------
 
 
-@funds_page(access.can_manage)
-def payouts(request: HttpRequest) -> HttpResponse:
-    member, vault = _member(request), _vault(request)
+@member_view(Right.FUNDS_MANAGE)
+def payouts(request: MemberRequest) -> HttpResponse:
+    member, vault = request.user, request.org_vault
     base = (Payout.objects.filter(organization_id=member.organization_id)
             .select_related("fund", "case", "requested_by", "decided_by",
                             "transaction__reversed_by"))
@@ -165,9 +140,9 @@ def _case_for(member: Member, number: int | None) -> Case | None:
                          % {"n": number}) from None
 
 
-@funds_page(access.can_manage)
-def payout_new(request: HttpRequest) -> HttpResponse:
-    member = _member(request)
+@member_view(Right.FUNDS_MANAGE)
+def payout_new(request: MemberRequest) -> HttpResponse:
+    member = request.user
     ch = ledger.chart(member.organization)
     initial = {"case": request.GET.get("case")} if request.GET.get("case", "").isdigit() else {}
     form = PayoutForm(request.POST or None, chart=ch, initial=initial)
@@ -175,7 +150,7 @@ def payout_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             payout = actions.request_payout(
-                member, _vault(request), case=_case_for(member, data["case"]),
+                member, request.org_vault, case=_case_for(member, data["case"]),
                 purpose=data["purpose"], amount=data["amount_minor"], currency=data["currency"],
                 fund_id=data["fund"], holding_id=data["holding"], payee=data["payee"],
                 day=data["date"])
@@ -191,10 +166,10 @@ def payout_new(request: HttpRequest) -> HttpResponse:
     return _page(request, "payout_form.html", {}, form)
 
 
-@funds_page(access.can_manage)
+@member_view(Right.FUNDS_MANAGE)
 @require_POST
-def payout_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
-    member = _member(request)
+def payout_decide(request: MemberRequest, pk: int, decision: str) -> HttpResponse:
+    member = request.user
     payout = access.access_payout(member, pk)
     try:
         if decision == "approve":
@@ -213,9 +188,9 @@ def payout_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
 # --- transactions and corrections ---------------------------------------------------
 
 
-@funds_page(access.can_manage)
-def transaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    member, vault = _member(request), _vault(request)
+@member_view(Right.FUNDS_MANAGE)
+def transaction_detail(request: MemberRequest, pk: int) -> HttpResponse:
+    member, vault = request.user, request.org_vault
     txn = access.access_transaction(member, pk)
     entries = txn.entries.select_related("account").order_by("pk")
     context: dict[str, Any] = {"txn": txn, "entries": entries,
@@ -234,17 +209,17 @@ def transaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "funds/transaction.html", context)
 
 
-@funds_page(access.can_manage)
+@member_view(Right.FUNDS_MANAGE)
 @require_POST
-def transaction_reverse(request: HttpRequest, pk: int) -> HttpResponse:
-    member = _member(request)
+def transaction_reverse(request: MemberRequest, pk: int) -> HttpResponse:
+    member = request.user
     txn = access.access_transaction(member, pk)
     form = ReverseForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say why the transaction is reversed."))
         return redirect("funds:transaction", pk=txn.pk)
     try:
-        reversal = actions.reverse(member, _vault(request), txn, form.cleaned_data["reason"])
+        reversal = actions.reverse(member, request.org_vault, txn, form.cleaned_data["reason"])
     except FundsError as exc:
         messages.error(request, str(exc))
         return redirect("funds:transaction", pk=txn.pk)
@@ -252,9 +227,9 @@ def transaction_reverse(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("funds:transaction", pk=reversal.pk)
 
 
-@funds_page(access.can_manage)
-def exchange_new(request: HttpRequest) -> HttpResponse:
-    member = _member(request)
+@member_view(Right.FUNDS_MANAGE)
+def exchange_new(request: MemberRequest) -> HttpResponse:
+    member = request.user
     form = ExchangeForm(request.POST or None, chart=ledger.chart(member.organization))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -272,9 +247,9 @@ def exchange_new(request: HttpRequest) -> HttpResponse:
     return _page(request, "exchange_form.html", {}, form)
 
 
-@funds_page(access.can_manage)
-def transfer_new(request: HttpRequest) -> HttpResponse:
-    member = _member(request)
+@member_view(Right.FUNDS_MANAGE)
+def transfer_new(request: MemberRequest) -> HttpResponse:
+    member = request.user
     form = TransferForm(request.POST or None, chart=ledger.chart(member.organization))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -293,9 +268,9 @@ def transfer_new(request: HttpRequest) -> HttpResponse:
 # --- reports --------------------------------------------------------------------
 
 
-@funds_page(access.can_read)
-def statement(request: HttpRequest) -> HttpResponse:
-    member = _member(request)
+@member_view(Right.FUNDS_READ)
+def statement(request: MemberRequest) -> HttpResponse:
+    member = request.user
     ch = ledger.chart(member.organization)
     form = StatementForm(request.GET or None, chart=ch,
                          initial={**PeriodForm.this_year(), "currency": "EUR"})
@@ -308,10 +283,10 @@ def statement(request: HttpRequest) -> HttpResponse:
     return _page(request, "statement.html", {"statement": result}, form)
 
 
-@funds_page(access.can_manage)
-def export(request: HttpRequest) -> HttpResponseBase:
+@member_view(Right.FUNDS_MANAGE)
+def export(request: MemberRequest) -> HttpResponseBase:
     """The accountant's CSV: every entry of a period. Taking it out is audited."""
-    member = _member(request)
+    member = request.user
     form = PeriodForm(request.GET or None, initial=PeriodForm.this_year())
     if form.is_bound and form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
@@ -332,9 +307,9 @@ def _csv(text: str, filename: str) -> HttpResponse:
 # --- settings -------------------------------------------------------------------
 
 
-@funds_page(access.can_configure)
-def settings_view(request: HttpRequest) -> HttpResponse:
-    member = _member(request)
+@member_view(Right.FUNDS_CONFIGURE)
+def settings_view(request: MemberRequest) -> HttpResponse:
+    member = request.user
     current = ledger.fund_settings(member.organization)
     form = SettingsForm(request.POST or None, current=current)
     if request.method == "POST" and form.is_valid():

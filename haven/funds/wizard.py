@@ -12,19 +12,21 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.files.uploadhandler import MemoryFileUploadHandler
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from haven.accounts.pages import MemberRequest, member_view
+from haven.accounts.rights import Right
+
 from . import access, actions, drafts, ledger
 from .errors import FundsError
 from .forms import CommitForm, MappingForm, UploadForm
 from .importing import Mapping, Parsed, Table, check_file, check_mapping, read_table
 from .models import ImportDraft
-from .views import _member, _vault, funds_page
 
 # About 50,000 rows: checked and booked well within the web server's 60 s timeout.
 # Larger exports go through ``haven funds import``.
@@ -42,7 +44,7 @@ class _MemoryOnly(MemoryFileUploadHandler):
 
 
 @csrf_exempt
-def upload(request: HttpRequest) -> HttpResponseBase:
+def upload(request: MemberRequest) -> HttpResponseBase:
     # Upload handlers must be set before anything reads the body. The CSRF check
     # still runs (csrf_protect on _upload), after the role check, so the body of
     # someone who may not import is never parsed.
@@ -50,10 +52,10 @@ def upload(request: HttpRequest) -> HttpResponseBase:
     return _upload(request)
 
 
-@funds_page(access.can_manage)
+@member_view(Right.FUNDS_MANAGE)
 @csrf_protect
-def _upload(request: HttpRequest) -> HttpResponse:
-    member = _member(request)
+def _upload(request: MemberRequest) -> HttpResponse:
+    member = request.user
     form = UploadForm(request.POST or None, request.FILES or None)
     too_big = ""
     if request.method == "POST":
@@ -68,7 +70,7 @@ def _upload(request: HttpRequest) -> HttpResponse:
             except FundsError as exc:
                 form.add_error("file", str(exc))
             else:
-                draft = drafts.create(member, _vault(request).encrypt(data))
+                draft = drafts.create(member, request.org_vault.encrypt(data))
                 return redirect("funds:import_map", pk=draft.pk)
     kept = ImportDraft.objects.filter(member=member, created__gt=drafts.oldest()).order_by("-created")
     return render(request, "funds/import_upload.html",
@@ -80,25 +82,25 @@ class _Expired(Exception):
     pass
 
 
-def _draft(request: HttpRequest, pk: int) -> tuple[ImportDraft, bytes]:
+def _draft(request: MemberRequest, pk: int) -> tuple[ImportDraft, bytes]:
     """The member's upload, decrypted; 404 for anyone else's, :class:`_Expired` when old."""
-    draft = access.access_draft(_member(request), pk)
+    draft = access.access_draft(request.user, pk)
     if draft.created <= drafts.oldest():
         drafts.remove(draft)
         messages.info(request, _("That upload was older than a day and was removed; upload "
                                  "the file again."))
         raise _Expired
-    return draft, _vault(request).decrypt(bytes(draft.data))
+    return draft, request.org_vault.decrypt(bytes(draft.data))
 
 
-@funds_page(access.can_manage)
-def mapping(request: HttpRequest, pk: int) -> HttpResponse:
+@member_view(Right.FUNDS_MANAGE)
+def mapping(request: MemberRequest, pk: int) -> HttpResponse:
     try:
         draft, data = _draft(request, pk)
     except _Expired:
         return redirect("funds:import")
     table = read_table(data)
-    ch = ledger.chart(_member(request).organization)
+    ch = ledger.chart(request.user.organization)
     saved = Mapping.from_json(draft.settings) if draft.settings else None
     form = MappingForm(request.POST or None, headers=table.headers, chart=ch,
                        initial=MappingForm.initial_from(saved) if saved else None)
@@ -120,15 +122,15 @@ def _sample(table: Table) -> list[list[str]]:
     return [(cells + [""] * width)[:width] for _n, cells in table.rows[:5]]
 
 
-def _checked(request: HttpRequest, draft: ImportDraft, data: bytes) -> Parsed:
-    member = _member(request)
+def _checked(request: MemberRequest, draft: ImportDraft, data: bytes) -> Parsed:
+    member = request.user
     ch = ledger.chart(member.organization)
     return check_file(data, Mapping.from_json(draft.settings), ch, member.organization_id,
-                      _vault(request))
+                      request.org_vault)
 
 
-@funds_page(access.can_manage)
-def preview(request: HttpRequest, pk: int) -> HttpResponse:
+@member_view(Right.FUNDS_MANAGE)
+def preview(request: MemberRequest, pk: int) -> HttpResponse:
     try:
         draft, data = _draft(request, pk)
     except _Expired:
@@ -140,7 +142,7 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
     except FundsError as exc:
         messages.error(request, str(exc))
         return redirect("funds:import_map", pk=draft.pk)
-    funds = ledger.chart(_member(request).organization).funds
+    funds = ledger.chart(request.user.organization).funds
     shown = [{"row": r, "fund": funds[r.fund_id].label, "duplicate": r.row in parsed.duplicates}
              for r in parsed.rows[:PREVIEW_ROWS]]
     return render(request, "funds/import_preview.html", {
@@ -150,10 +152,10 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
         "new_rows": len(parsed.rows) - len(parsed.duplicates)})
 
 
-@funds_page(access.can_manage)
+@member_view(Right.FUNDS_MANAGE)
 @require_POST
-def commit(request: HttpRequest, pk: int) -> HttpResponse:
-    member = _member(request)
+def commit(request: MemberRequest, pk: int) -> HttpResponse:
+    member = request.user
     try:
         draft, data = _draft(request, pk)
     except _Expired:
@@ -171,7 +173,7 @@ def commit(request: HttpRequest, pk: int) -> HttpResponse:
                                "imported. If they are new, tick “Import the rows flagged as "
                                "duplicates too”."))
         batch = actions.import_donations(
-            member, _vault(request), rows, holding_id=Mapping.from_json(draft.settings).holding_id
+            member, request.org_vault, rows, holding_id=Mapping.from_json(draft.settings).holding_id
             or 0, source="web", skipped=len(parsed.rows) - len(rows))
     except FundsError as exc:
         messages.error(request, str(exc))
@@ -182,9 +184,9 @@ def commit(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("funds:donations")
 
 
-@funds_page(access.can_manage)
+@member_view(Right.FUNDS_MANAGE)
 @require_POST
-def cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    drafts.remove(access.access_draft(_member(request), pk))
+def cancel(request: MemberRequest, pk: int) -> HttpResponse:
+    drafts.remove(access.access_draft(request.user, pk))
     messages.info(request, _("The upload was removed."))
     return redirect("funds:import")

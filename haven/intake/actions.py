@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping
 from django.db import transaction
 from django.utils import timezone
 
-from haven.accounts.models import Member, Role
+from haven.accounts.models import Member
+from haven.accounts.rights import Right, require
 from haven.audit import chain
-from haven.cases.access import NotAllowed
 from haven.core.langs import LANGS
 
 from .models import IntakeSettings
@@ -25,8 +25,7 @@ def save_settings(
     retention: Mapping[str, str],
 ) -> IntakeSettings:
     """Administrators choose the categories offered and the public wording."""
-    if not member.has_role(Role.ADMIN):
-        raise NotAllowed("admin")
+    require(member, Right.ORG_ADMIN)
     with transaction.atomic():
         row, _ = IntakeSettings.objects.select_for_update().get_or_create(
             organization_id=member.organization_id)

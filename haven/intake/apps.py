@@ -12,7 +12,7 @@ class IntakeConfig(AppConfig):
     verbose_name = "Intake"
 
     def ready(self) -> None:
-        from haven.cases import outbox
+        from haven import outbox
 
         from . import registry, tasks  # noqa: F401 - registers the periodic tasks
         from .channel import WebChannel

@@ -12,8 +12,9 @@ from typing import Any
 
 from django.db import IntegrityError
 
-from haven.cases.models import Case, Channel, Outbox
-from haven.cases.outbox import DeliveryError
+from haven.cases.models import Case, Channel
+from haven.outbox import DeliveryError
+from haven.outbox.models import Outbox
 from haven.vault import seal_text
 
 from .models import Requester, RequesterMessage

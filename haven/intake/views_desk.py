@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from haven.accounts.models import Member, Role
+from haven.accounts.models import Member
+from haven.accounts.pages import MemberRequest, member_view
+from haven.accounts.rights import Right
 from haven.cases import actions as case_actions
 from haven.cases import categories
 from haven.cases.access import NotAllowed, access_case_by_number
@@ -45,11 +47,9 @@ class SettingsForm(forms.Form):
                 help_text=_("Shown on the consent step. Leave empty for the standard wording."))
 
 
-@login_required
-def settings_view(request: HttpRequest) -> HttpResponse:
+@member_view(Right.ORG_ADMIN)
+def settings_view(request: MemberRequest) -> HttpResponse:
     member = request.user
-    if not isinstance(member, Member) or not member.has_role(Role.ADMIN):
-        raise Http404
     row = orgpage.settings_for(member.organization)
     initial: dict[str, object] = {
         "enabled": row.enabled if row.enabled is not None else [q.category for q in registry.ordered()],

@@ -14,13 +14,12 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from haven.accounts.models import Member, Role
+from haven.accounts.models import Member
+from haven.accounts.rights import Right, can
 from haven.audit import chain
 
 from . import reviews
 from .models import Article, ArticleReview, KnowledgeSettings, ReviewStatus
-
-EDITORS = (Role.ADMIN, Role.COORDINATOR)
 
 
 class TextChanged(ValueError):
@@ -48,7 +47,7 @@ class ArticleData:
 
 
 def can_edit(member: Member) -> bool:
-    return member.is_authenticated and member.has_role(*EDITORS)
+    return can(member, Right.KNOWLEDGE_EDIT)
 
 
 def can_review(member: Member) -> bool:

@@ -20,6 +20,7 @@ import markdown
 import nh3
 import yaml
 
+from haven.core.errors import Refusal
 from haven.core.langs import LANGS
 
 from .organizations import ORGANIZATIONS_FILE, Registry, RegistryError, registry
@@ -113,7 +114,7 @@ class LoadResult:
     errors: list[ContentError] = field(default_factory=list)
 
 
-class ArticleError(ValueError):
+class ArticleError(Refusal, ValueError):
     """One article file is broken; ``line`` is the file line when known."""
 
     def __init__(self, message: str, line: int | None = None) -> None:

@@ -14,13 +14,15 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from haven.accounts.models import Member
+from haven.accounts.pages import MemberRequest, member_view
+from haven.accounts.rights import Right
 from haven.core.langs import LANGUAGE_NAMES
 
 from . import actions, posts, reviews, service
@@ -33,23 +35,12 @@ View = Callable[..., HttpResponse]
 POSTS_SHOWN = 100
 
 
-def editor_view(view: View) -> View:
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not actions.can_edit(_member(request)):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def knowledge_view(view: View) -> View:
     """Editors and reviewers."""
     @wraps(view)
     @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        me = _member(request)
+    def wrapper(request: MemberRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        me = request.user
         if not (actions.can_edit(me) or actions.can_review(me)):
             raise Http404
         return view(request, *args, **kwargs)
@@ -58,8 +49,8 @@ def knowledge_view(view: View) -> View:
 
 
 @knowledge_view
-def manage(request: HttpRequest) -> HttpResponse:
-    me = _member(request)
+def manage(request: MemberRequest) -> HttpResponse:
+    me = request.user
     lang = service.normalize_lang(request.GET.get("lang"))
     rows = Article.objects.filter(organization_id=me.organization_id)
     shipped = Article.objects.filter(organization__isnull=True)
@@ -79,9 +70,9 @@ def manage(request: HttpRequest) -> HttpResponse:
         "org_index": reverse("knowledge:org_index", args=[me.organization.slug])})
 
 
-@editor_view
-def new_article(request: HttpRequest) -> HttpResponse:
-    me = _member(request)
+@member_view(Right.KNOWLEDGE_EDIT)
+def new_article(request: MemberRequest) -> HttpResponse:
+    me = request.user
     form = NewArticleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         lang, slug = form.cleaned_data["lang"], form.cleaned_data["slug"]
@@ -97,9 +88,9 @@ def new_article(request: HttpRequest) -> HttpResponse:
                   status=400 if form.errors else 200)
 
 
-@editor_view
-def edit_article(request: HttpRequest, lang: str, slug: str) -> HttpResponse:
-    me = _member(request)
+@member_view(Right.KNOWLEDGE_EDIT)
+def edit_article(request: MemberRequest, lang: str, slug: str) -> HttpResponse:
+    me = request.user
     article = actions.own_article(me, lang, slug)
     form = ArticleForm.for_article(article, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -113,18 +104,18 @@ def edit_article(request: HttpRequest, lang: str, slug: str) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
-@editor_view
+@member_view(Right.KNOWLEDGE_EDIT)
 @require_POST
-def override_article(request: HttpRequest, lang: str, slug: str) -> HttpResponse:
-    actions.override_article(_member(request), actions.shipped_article(lang, slug))
+def override_article(request: MemberRequest, lang: str, slug: str) -> HttpResponse:
+    actions.override_article(request.user, actions.shipped_article(lang, slug))
     messages.success(request, _("Your organization's copy was made. Edit it here."))
     return redirect("knowledge:manage_edit", lang, slug)
 
 
 @knowledge_view
-def review_article(request: HttpRequest, lang: str, slug: str) -> HttpResponse:
+def review_article(request: MemberRequest, lang: str, slug: str) -> HttpResponse:
     """The article as the organization shows it, its review state and changes since; review."""
-    me = _member(request)
+    me = request.user
     article = service.find_article(me.organization, lang, slug)
     if article is None:
         raise Http404
@@ -141,7 +132,7 @@ def review_article(request: HttpRequest, lang: str, slug: str) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
-def _record(request: HttpRequest, me: Member, article: Article, form: ReviewForm) -> bool:
+def _record(request: MemberRequest, me: Member, article: Article, form: ReviewForm) -> bool:
     data = form.cleaned_data
     try:
         actions.record_review(me, article, data["status"], data["note"], seen=data["seen"])
@@ -157,18 +148,18 @@ def _record(request: HttpRequest, me: Member, article: Article, form: ReviewForm
     return True
 
 
-@editor_view
+@member_view(Right.KNOWLEDGE_EDIT)
 @require_POST
-def delete_article(request: HttpRequest, lang: str, slug: str) -> HttpResponse:
-    me = _member(request)
+def delete_article(request: MemberRequest, lang: str, slug: str) -> HttpResponse:
+    me = request.user
     actions.delete_article(me, actions.own_article(me, lang, slug))
     messages.success(request, _("Your organization's article was removed."))
     return redirect("knowledge:manage")
 
 
-@editor_view
-def channel_posts(request: HttpRequest) -> HttpResponse:
-    me = _member(request)
+@member_view(Right.KNOWLEDGE_EDIT)
+def channel_posts(request: MemberRequest) -> HttpResponse:
+    me = request.user
     form = PostForm(request.POST or None, articles=service.visible_articles(me.organization))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -188,20 +179,16 @@ def channel_posts(request: HttpRequest) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
-@editor_view
+@member_view(Right.KNOWLEDGE_EDIT)
 @require_POST
-def cancel_post(request: HttpRequest, post_id: int) -> HttpResponse:
-    me = _member(request)
+def cancel_post(request: MemberRequest, post_id: int) -> HttpResponse:
+    me = request.user
     post = get_object_or_404(ChannelPost, pk=post_id, organization_id=me.organization_id)
     if posts.cancel_post(me, post):
         messages.success(request, _("The post was cancelled."))
     else:
         messages.error(request, _("The post is already on its way and cannot be cancelled."))
     return redirect("knowledge:posts")
-
-
-def _member(request: HttpRequest) -> Member:
-    return request.user  # type: ignore[return-value]
 
 
 def _review_context(me: Member, article: Article) -> dict[str, Any]:

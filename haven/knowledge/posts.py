@@ -9,7 +9,7 @@ and no record, and the payload::
      "post": <ChannelPost id>, "organization": <Organization id>, "lang": "ru"}
 
 The Telegram integration registers the ``"telegram-channel"`` handler
-(``haven.cases.outbox.register``) that sends the text to the organization's
+(``haven.outbox.register``) that sends the text to the organization's
 channel through the bot client. Its ``send`` must call
 ``mark_post(payload["post"], ok=True)`` after a successful send, and
 ``mark_post(payload["post"], ok=False, error=code)`` before raising a permanent
@@ -27,10 +27,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from haven import outbox
 from haven.accounts.models import Member, Organization
 from haven.audit import chain
-from haven.cases import outbox
-from haven.cases.models import Outbox
+from haven.core.errors import Refusal
+from haven.outbox.models import Outbox
 
 from .models import Article, ChannelPost, PostStatus
 from .plaintext import TELEGRAM_LIMIT, escape_for_telegram, telegram_text
@@ -40,7 +41,7 @@ CHANNEL = "telegram-channel"
 BATCH = 20
 
 
-class PostError(ValueError):
+class PostError(Refusal, ValueError):
     """The post cannot be rendered for Telegram; the message says why."""
 
 

@@ -23,7 +23,9 @@ from django.utils.translation import gettext as _
 
 from haven.accounts.models import Member, Organization
 from haven.audit import chain
-from haven.cases.models import Channel, Outbox
+from haven.cases.models import Channel
+from haven.core.errors import Refusal
+from haven.outbox.models import Outbox
 
 from . import sealing
 from .client import ApiError, BotApi, api_for
@@ -35,7 +37,7 @@ CHANNELS = (Channel.TELEGRAM, "telegram-channel")
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
-class BotError(Exception):
+class BotError(Refusal):
     """A refusal the administrator can act on; the message says what to do."""
 
 

@@ -15,8 +15,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from haven.cases import outbox
-from haven.cases.models import Channel, Outbox
+from haven import outbox
+from haven.cases.models import Channel
+from haven.outbox.models import Outbox
 
 from .models import Bot
 

@@ -1,6 +1,6 @@
 """The outbox handlers for Telegram: replies from the desk, the bot's answers, channel posts.
 
-``haven.cases.outbox`` claims rows, calls ``send`` and deletes a row once it
+``haven.outbox`` claims rows, calls ``send`` and deletes a row once it
 returns. Here each send is paced (:mod:`haven.telegram.pacing`), split into
 messages of at most 4,096 characters with formatting escaped, and Telegram's
 errors become :class:`DeliveryError`:
@@ -27,10 +27,11 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from haven.cases import outbox
+from haven import outbox
 from haven.cases.actions import ActionError
-from haven.cases.models import Case, Channel, Outbox
+from haven.cases.models import Case, Channel
 from haven.core.langs import DEFAULT_LANG
+from haven.outbox.models import Outbox
 
 from . import bots, links, pacing, render, sealing, texts
 from .client import ApiError

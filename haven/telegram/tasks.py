@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 
-from haven.cases import outbox
+from haven import outbox
 from haven.cases.models import Channel
 from haven.core.worker import periodic
 

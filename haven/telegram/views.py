@@ -13,11 +13,9 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -25,6 +23,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from haven.accounts.models import Member
+from haven.accounts.pages import MemberRequest, member_view
+from haven.accounts.rights import Right
 
 from . import bots, processing, sealing
 from .forms import ChannelForm, ModeForm, TokenForm
@@ -74,22 +74,9 @@ def _webhook_target(public_id: str) -> tuple[int, str]:
     return bot_id, expected
 
 
-def admin_page(view: View) -> View:
-    """Administrators of the organization only; everyone else gets 404 (no oracle)."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        member: Member = request.user  # type: ignore[assignment]
-        if not member.is_active or not member.is_admin:
-            raise Http404
-        return view(request, member, *args, **kwargs)
-
-    return wrapper
-
-
-@admin_page
-def settings_page(request: HttpRequest, member: Member) -> HttpResponse:
+@member_view(Right.ORG_ADMIN)
+def settings_page(request: MemberRequest) -> HttpResponse:
+    member = request.user
     return _page(request, member)
 
 
@@ -109,8 +96,9 @@ def _page(request: HttpRequest, member: Member, forms: dict[str, Any] | None = N
 
 
 @require_POST
-@admin_page
-def settings_action(request: HttpRequest, member: Member, action: str) -> HttpResponse:
+@member_view(Right.ORG_ADMIN)
+def settings_action(request: MemberRequest, action: str) -> HttpResponse:
+    member = request.user
     forms = {"token": TokenForm, "mode": ModeForm, "channel": ChannelForm}
     if action == "check":
         return _run(request, lambda: _check(member))

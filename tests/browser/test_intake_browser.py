@@ -8,7 +8,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from haven.cases import actions, outbox
+from haven import outbox
+from haven.cases import actions
 from haven.cases.models import Case, CaseRecord, RecordKind, Status
 from tests.conftest import Persona, make_org
 

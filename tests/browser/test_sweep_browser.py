@@ -19,7 +19,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from haven.accounts.models import Organization
 from haven.cases.models import Case
-from haven.core import demo
+from haven.demo import seed as demo
 from haven.funds.models import Transaction
 from haven.knowledge.demo import load_shipped
 from haven.knowledge.models import Article

@@ -7,12 +7,14 @@ from django.core.management import call_command
 from django.http import Http404
 from django.utils import timezone
 
+from haven import outbox
 from haven.audit.chain import verify
 from haven.audit.models import AuditEntry
-from haven.cases import actions, outbox, search
+from haven.cases import actions, search
 from haven.cases.access import NotAllowed, access_case_by_number
-from haven.cases.models import Case, CaseRecord, Delivery, Outbox, Reminder, Status
+from haven.cases.models import Case, CaseRecord, Delivery, Reminder, Status
 from haven.cases.tasks import purge_closed_cases, raise_deadline_reminders
+from haven.outbox.models import Outbox
 from tests.conftest import Persona, RecordingHandler, add_member, make_case
 
 

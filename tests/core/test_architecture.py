@@ -57,12 +57,10 @@ CASE_WRITERS: dict[tuple[str, str], str] = {
         "indexes what intake sealed (index_case)",
     ("haven/cases/search.py", "Case.indexed"):
         "index_case notes that the blind index now holds the case; nothing a person wrote changes",
-    ("haven/cases/outbox.py", "Outbox"):
-        "the outbox is delivery infrastructure: enqueue runs inside actions.reply's transaction, "
-        "the worker claims, retries and deletes rows",
-    ("haven/cases/outbox.py", "CaseRecord.delivery,delivery_error"):
-        "the worker notes whether a reply was delivered; the record's content does not change",
-    ("haven/cases/outbox.py", "Reminder"):
+    ("haven/cases/delivery.py", "CaseRecord.delivery,delivery_error"):
+        "the worker notes whether a reply was delivered (the outbox's sent/failed signals); the "
+        "record's content does not change",
+    ("haven/cases/delivery.py", "Reminder"):
         "a notice to the desk that a reply could not be delivered, not case state",
     ("haven/cases/tasks.py", "Reminder"): "a deadline notice raised by the worker, not case state",
     ("haven/cases/tasks.py", "Deadline.reminded"):
@@ -70,12 +68,6 @@ CASE_WRITERS: dict[tuple[str, str], str] = {
     ("haven/intake/submit.py", "Reminder"):
         "a notice to the desk that a new case may duplicate an open one, not case state",
     ("haven/telegram/links.py", "Reminder"): "a notice to the desk about a chat, not case state",
-    ("haven/telegram/outgoing.py", "Outbox"):
-        "the bot's messages to a chat go through the outbox (delivery infrastructure)",
-    ("haven/telegram/sender.py", "Outbox"):
-        "the sender notes how far a long message got, so a retry does not repeat parts",
-    ("haven/knowledge/posts.py", "Outbox"):
-        "a knowledge post to the organization's channel (no case) goes through the outbox",
 }
 
 # Writes of funds models outside its actions and ledger.

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from haven.core.demo import DEMO_PEOPLE
+from haven.demo.seed import DEMO_PEOPLE
 from haven.telegram.fake import Remote
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -339,7 +339,7 @@ def test_a_telegram_port_in_use_is_refused_before_anything_starts(tmp_path: Path
 
 
 def _printed_logins(monkeypatch: pytest.MonkeyPatch, database_url: str) -> str:
-    from haven.core.management.commands import demo as command
+    from haven.demo.management.commands import demo as command
 
     monkeypatch.setattr(command.demo, "current_code", lambda username: "123456")
     monkeypatch.setenv("DATABASE_URL", database_url)

@@ -12,8 +12,8 @@ from django.test import Client
 from django.utils import translation
 
 import haven
-from haven.audit import labels
 from haven.cases import actions
+from haven.desk import audit_labels as labels
 from tests.conftest import Persona, make_case
 
 CODE = re.compile(r"^[a-z]+(\.[a-z_]+)+$")

@@ -4,7 +4,8 @@ from django.conf import settings
 from django.test import Client
 
 from haven.cases import actions
-from haven.cases.models import Case, CaseRecord, Outbox, Status
+from haven.cases.models import Case, CaseRecord, Status
+from haven.outbox.models import Outbox
 from tests.conftest import Persona, RecordingHandler, add_member, log_in, make_case
 
 

@@ -8,11 +8,13 @@ import pytest
 from django.core.cache import cache
 from django.test import override_settings
 
-from haven.cases import actions, outbox
-from haven.cases.models import Case, CaseRecord, Outbox, RecordKind, Status
+from haven import outbox
+from haven.cases import actions
+from haven.cases.models import Case, CaseRecord, RecordKind, Status
 from haven.intake import followup
 from haven.intake.models import CaseFingerprint, Requester, RequesterMessage
 from haven.intake.tasks import forget_requesters_of_burned_cases
+from haven.outbox.models import Outbox
 from tests.conftest import Persona
 
 from .conftest import Visitor, codename_in, complete

@@ -9,13 +9,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from haven import outbox
 from haven.audit import chain
-from haven.cases import outbox
-from haven.cases.models import Outbox
 from haven.core import worker
 from haven.knowledge import posts
 from haven.knowledge.models import Article, ChannelPost, PostStatus
 from haven.knowledge.plaintext import TELEGRAM_LIMIT
+from haven.outbox.models import Outbox
 from tests.conftest import Persona
 
 from .conftest import own_article

@@ -11,7 +11,8 @@ from django.db.models import Min
 from django.utils import timezone
 
 from haven.cases import actions
-from haven.cases.models import Case, Channel, Outbox
+from haven.cases.models import Case, Channel
+from haven.outbox.models import Outbox
 from haven.telegram import bots, links, pacing, processing, tasks
 from haven.telegram.fake import FakeTelegram
 from haven.telegram.models import Bot, Mode

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from haven.cases import outbox
-from haven.cases.models import Outbox
+from haven import outbox
+from haven.outbox.models import Outbox
 from haven.telegram import tasks
 from haven.telegram.fake import FakeTelegram
 from haven.telegram.models import Bot, Chat, TrackedMessage, Update, UpdateState

@@ -4,8 +4,10 @@ import time
 
 import pytest
 
-from haven.cases import actions, outbox
-from haven.cases.models import Delivery, Outbox, Reminder, Status
+from haven import outbox
+from haven.cases import actions
+from haven.cases.models import Delivery, Reminder, Status
+from haven.outbox.models import Outbox
 from haven.telegram import links, pacing, render, tasks
 from haven.telegram.fake import FakeTelegram
 from haven.telegram.models import Bot, CaseChat

@@ -17,7 +17,8 @@ from django.db import connection
 from django.utils import timezone
 
 from haven.cases import actions
-from haven.cases.models import Delivery, Outbox, RecordKind
+from haven.cases.models import Delivery, RecordKind
+from haven.outbox.models import Outbox
 from haven.telegram import bots
 from haven.telegram.fake import FakeTelegram
 from haven.telegram.models import Bot
@@ -33,7 +34,7 @@ import datetime, os, django
 django.setup()
 from django.conf import settings
 settings.HAVEN_TELEGRAM_API_URL = os.environ["FAKE_TELEGRAM"]
-from haven.cases import outbox
+from haven import outbox
 outbox.LEASE = datetime.timedelta(seconds=2)
 from django.core.management import call_command
 call_command("worker")

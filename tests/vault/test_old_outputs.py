@@ -26,9 +26,8 @@ import nacl.secret
 import pytest
 from django.test import override_settings
 
-from haven import vault
+from haven import outbox, vault
 from haven.accounts import services
-from haven.cases import outbox
 from haven.core.keys import pepper_hash, server_box
 from haven.intake import codename, conversations
 from haven.telegram import sealing

@@ -20,8 +20,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from haven.accounts.models import Organization
-from haven.cases.models import Outbox
 from haven.core.langs import DEFAULT_LANG, LANGS
+from haven.outbox.models import Outbox
 from haven.telegram import processing, tasks
 from haven.telegram.demo import seed_bot
 from haven.telegram.fake import FakeTelegram, Remote

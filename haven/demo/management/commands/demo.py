@@ -18,9 +18,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from haven.accounts.models import Organization
 from haven.cli import DEMO_MARKER
-from haven.core import demo
 from haven.core.children import Children, port_is_free
 from haven.core.management.commands.serve import gunicorn_argv
+from haven.demo import seed as demo
 from haven.env import SITE_URL_FILE
 from haven.knowledge.demo import load_shipped
 from haven.telegram.demo import seed_bot

@@ -8,6 +8,13 @@ delivered. A worker killed between the send and that commit sends the one
 in-flight message again after the claim expires: at most one duplicate, never
 a loss (Telegram offers no idempotency key). Transient failures are retried with
 backoff; permanent ones are shown on the case.
+
+The outbox sits below ``haven.cases`` (layer order in docs/architecture.md): it
+imports no case module at run time. The cases app answers the :data:`sent` and
+:data:`failed` signals (``haven/cases/delivery.py``) to mark the reply record and
+raise a notice; rows with no case (knowledge's channel posts, the bot's own
+answers) need nothing more. The model lives in ``haven/outbox/models.py`` under
+the app label ``cases``, so its table and migrations did not move.
 """
 
 from __future__ import annotations
@@ -15,20 +22,28 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from haven.core.keys import server_box
 from haven.vault.purposes import OUTBOX
 
-from .models import Case, CaseRecord, Delivery, Outbox, Reminder
+from .models import Outbox
+
+if TYPE_CHECKING:  # annotations only: cases imports the outbox, not the other way round
+    from haven.cases.models import Case, CaseRecord
 
 log = logging.getLogger("haven.outbox")
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 12
+
+# Sent inside the transaction that deletes the row. ``sent(row)``; ``failed(row, code)``.
+sent = Signal()
+failed = Signal()
 
 
 class DeliveryError(Exception):
@@ -117,9 +132,7 @@ def deliver(row: Outbox, result: Result) -> None:
         _failed(row, exc, result)
         return
     with transaction.atomic():
-        if row.record_id:
-            CaseRecord.objects.filter(pk=row.record_id).update(delivery=Delivery.SENT,
-                                                               delivery_error="")
+        sent.send(Outbox, row=row)
         Outbox.objects.filter(pk=row.pk).delete()
     result.sent += 1
 
@@ -128,12 +141,7 @@ def _failed(row: Outbox, exc: DeliveryError, result: Result) -> None:
     attempts = row.attempts + (0 if exc.retry_after is not None else 1)
     if exc.permanent or attempts >= MAX_ATTEMPTS:
         with transaction.atomic():
-            if row.record_id:
-                CaseRecord.objects.filter(pk=row.record_id).update(
-                    delivery=Delivery.FAILED, delivery_error=exc.code)
-            if row.case_id:
-                Reminder.objects.create(organization_id=row.organization_id, case_id=row.case_id,
-                                        kind="delivery_failed", detail={"error": exc.code})
+            failed.send(Outbox, row=row, code=exc.code)
             Outbox.objects.filter(pk=row.pk).delete()
         result.failed += 1
         return
