@@ -10,9 +10,10 @@ import pytest
 from django.test import Client
 from PIL import Image
 
+from haven.accounts import rights
 from haven.accounts.models import Role
 from haven.audit.models import AuditEntry
-from haven.cases import access, actions
+from haven.cases import actions
 from haven.cases.models import Attachment, Case, Channel
 from haven.intake import attachments
 from tests.conftest import Persona, add_member, log_in, make_case
@@ -196,7 +197,7 @@ def test_a_member_without_the_right_to_read_cases_gets_404(
     case = make_case(alice)
     photo = attach(case, "summons.jpg", photo_with_location(), attachments.JPEG)
     assert client.get(url(case, photo, "view")).status_code == 200  # viewers read cases today
-    monkeypatch.setitem(access.RIGHTS, Role.VIEWER, set())
+    monkeypatch.setitem(rights.RIGHTS, Role.VIEWER, frozenset())
     for how in ("view", "thumbnail", "download"):
         assert client.get(url(case, photo, how)).status_code == 404
     assert client.get(f"/desk/cases/{case.number}/files/all.zip").status_code == 404
