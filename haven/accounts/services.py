@@ -10,7 +10,7 @@ from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -98,6 +98,8 @@ def _issue(
 
 
 def _new_link(member: Member, org_private: bytes, by: Member | None, kind: str) -> IssuedInvite:
+    # A new link supersedes the member's earlier ones: their key material goes now.
+    wipe_links(Invite.objects.filter(member=member, used_at__isnull=True), expire=True)
     token = secrets.token_urlsafe(32)
     keys = vault.generate_keypair()
     invite = Invite.objects.create(
@@ -125,10 +127,21 @@ def rekey_member(by: Member, org_private: bytes, member: Member) -> IssuedInvite
     if member.pk == by.pk:
         raise AccountError(_("You cannot reset your own password and keys here. Change your "
                              "password on “My account”, or ask another administrator."))
-    Invite.objects.filter(member=member, used_at__isnull=True).update(expires=timezone.now())
     chain.record(by.organization_id, "member.rekeyed", actor_id=by.pk,
                  detail={"member": member.pk})
     return _new_link(member, org_private, by, Invite.Kind.REKEY)
+
+
+def wipe_links(links: QuerySet[Invite], expire: bool = False) -> int:
+    """Overwrite the key material of ``links`` (the token-wrapped key and the sealed org key).
+
+    A spent, superseded or expired link must open nothing, even with its token
+    and a copy of the database. ``expire`` also ends the links now.
+    """
+    fields: dict[str, object] = {"public_key": b"", "token_wrapped_key": b"", "sealed_org_key": b""}
+    if expire:
+        fields["expires"] = timezone.now()
+    return links.update(**fields)
 
 
 def find_invite(token: str) -> Invite | None:
@@ -170,24 +183,38 @@ def accept_invite(token: str, password: str, code: str) -> tuple[Member, list[st
                 "The code from the authenticator app is wrong; check the clock "
                 "of your phone and try the current code."
             ))
-        member_private = vault.unwrap_with_token(bytes(invite.token_wrapped_key), token.encode("ascii"))
         member = invite.member
+        _give_fresh_keys(member, _org_key_of(invite, token), password)
         member.set_password(password)
-        member.public_key = bytes(invite.public_key)
-        member.sealed_org_key = bytes(invite.sealed_org_key)
-        member.wrapped_private_key = vault.wrap_with_password(
-            member_private, password, kdf_params()).to_text()
         member.is_active = True
         member.failed_logins = 0
         member.locked_until = None
         member.save()
         KeySession.objects.filter(member=member).delete()
-        invite.used_at = timezone.now()
-        invite.save(update_fields=["used_at"])
+        Invite.objects.filter(pk=invite.pk).update(used_at=timezone.now())
+        wipe_links(Invite.objects.filter(pk=invite.pk))
         codes = _new_backup_codes(member)
         chain.record(member.organization_id, "member.joined", actor_id=member.pk,
                      detail={"link": invite.kind})
     return member, codes
+
+
+def _org_key_of(invite: Invite, token: str) -> bytes:
+    """The organization's private key, opened with the link's token."""
+    invite_private = vault.unwrap_with_token(bytes(invite.token_wrapped_key), token.encode("ascii"))
+    return vault.open_sealed(invite_private, bytes(invite.sealed_org_key))
+
+
+def _give_fresh_keys(member: Member, org_private: bytes, password: str) -> None:
+    """A new key pair for ``member``, wrapped under ``password``, holding the org key.
+
+    The link's key pair never becomes the member's: the link opens nothing once
+    it is spent (its row is wiped in the same transaction).
+    """
+    keys = vault.generate_keypair()
+    member.public_key = keys.public
+    member.sealed_org_key = vault.seal(keys.public, org_private)
+    member.wrapped_private_key = vault.wrap_with_password(keys.private, password, kdf_params()).to_text()
 
 
 def _new_backup_codes(member: Member) -> list[str]:
