@@ -16,5 +16,5 @@ def wipe_expired_links() -> int:
 
     The row itself stays a while (the admin page lists it); core's purge deletes it.
     """
-    expired = Invite.objects.filter(expires__lte=timezone.now()).exclude(token_wrapped_key=b"")
+    expired = Invite.objects.filter(expires__lte=timezone.now()).exclude(public_key=b"")
     return wipe_links(expired)

@@ -63,7 +63,9 @@ CODENAME_KEY = Purpose(b"haven/codename-key/v1", "the requester's codename",
 INTAKE_CODENAME = Purpose(b"haven/intake-codename/v1", "the browser's intake handle (cookie)",
                           "A new codename kept for a refresh; the server's secrets do not open it.")
 TOTP = Purpose(b"haven/totp/v1", "the invite token",
-               "HMAC-SHA256(token, info)[:20]: the invitee's second-factor secret.")
+               "Retired (review M-1): the second-factor secret was HMAC-SHA256(token, info)[:20], "
+               "so whoever saw the link could compute it. It is random now; the label is kept "
+               "so that it is never reused.")
 
 # Not a key: a domain-separation prefix hashed into each recovery share's checksum, so
 # that a mistyped share is named instead of recovering a wrong key.

@@ -60,10 +60,14 @@ def test_the_worker_wipes_links_that_expired_unused(alice: Persona) -> None:
     assert Invite.objects.filter(pk=issued.invite.pk).exists()  # still listed, opens nothing
 
 
-@pytest.mark.parametrize("wrong", ["", "x" * 43])
-def test_a_refused_acceptance_keeps_the_link_usable(alice: Persona, wrong: str) -> None:
+def test_after_step_one_the_token_alone_opens_nothing_and_a_wrong_code_changes_nothing(
+    alice: Persona,
+) -> None:
     issued = services.invite_member(alice.member, alice.vault().private_key, "erin", "", "viewer")
-    with pytest.raises(services.AccountError):
-        services.accept_invite(issued.token, "correct-horse-battery-staple-42", "000000")
-    assert _opens_anything(issued.token)
-    assert not _opens_anything(wrong)
+    enrolment = services.choose_password(issued.token, "correct-horse-battery-staple-42")
+    assert not _opens_anything(issued.token)  # the org key now needs the chosen password
+    with pytest.raises(services.AccountError, match="authenticator app is wrong"):
+        services.confirm_second_factor(issued.token, enrolment.step_key, "000000")
+    assert services.find_invite(issued.token) is not None
+    erin = Member.objects.get(username="erin")
+    assert not erin.is_active and not erin.has_keys
