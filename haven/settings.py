@@ -165,10 +165,14 @@ else:
 AUTH_USER_MODEL = "accounts.Member"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "desk:queue"
+# The first one hashes; the second still checks hashes made before the pepper
+# (review M-2), which are replaced at the member's next login.
 PASSWORD_HASHERS = (
-    ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast in tests only
+    ["haven.accounts.hashers.PepperedMD5PasswordHasher",  # fast in tests only
+     "django.contrib.auth.hashers.MD5PasswordHasher"]
     if TESTING
-    else ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    else ["haven.accounts.hashers.PepperedArgon2PasswordHasher",
+          "django.contrib.auth.hashers.Argon2PasswordHasher"]
 )
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "haven.accounts.passwords.StrengthValidator"},

@@ -21,7 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from haven import vault
 from haven.audit import chain
 
-from .keys import kdf_params, make_organization, open_with_recovery, pepper_hash
+from .keys import make_organization, open_with_recovery, pepper_hash, unwrap_member_key, wrap_member_key
 from .models import BackupCode, Invite, KeySession, Member, Organization, Role
 
 BACKUP_CODES = 10
@@ -286,7 +286,7 @@ def _fresh_keys(org_private: bytes, password: str) -> tuple[bytes, bytes, str]:
     it is spent (its key material is wiped in the same transaction).
     """
     keys = vault.generate_keypair()
-    wrapped = vault.wrap_with_password(keys.private, password, kdf_params()).to_text()
+    wrapped = wrap_member_key(keys.private, password)
     return keys.public, vault.seal(keys.public, org_private), wrapped
 
 
@@ -326,11 +326,11 @@ def change_password(member: Member, old: str, new: str) -> None:
     if not member.check_password(old):
         raise AccountError(_("The current password is wrong."))
     try:
-        member_private = vault.unwrap_with_password(member.wrapped_private_key, old)
+        member_private = unwrap_member_key(member.wrapped_private_key, old)
     except vault.WrongPassword as exc:
         raise AccountError(_("The current password is wrong.")) from exc
     member.set_password(new)
-    member.wrapped_private_key = vault.wrap_with_password(member_private, new, kdf_params()).to_text()
+    member.wrapped_private_key = wrap_member_key(member_private, new)
     member.save(update_fields=["password", "wrapped_private_key"])
     chain.record(member.organization_id, "password.changed", actor_id=member.pk)
 

@@ -45,6 +45,9 @@ TELEGRAM_STATE = Purpose(b"haven/telegram-state/v1", "HAVEN_TOKEN_KEY",
                          "A bot chat's dialogue state, bound to the chat's lookup key.")
 TELEGRAM_AUTOCLEAR = Purpose(b"haven/telegram-autoclear/v1", "HAVEN_TOKEN_KEY",
                              "Chat ids whose messages the bot clears later, bound to the chat key.")
+PASSWORD_PEPPER = Purpose(b"haven/password-pepper/v1", "HAVEN_PEPPER (SHA-256 of it)",
+                          "Mixed into every member's password-derived key (argon2id$2$) and into "
+                          "the login password hash, so a backup alone allows no password guessing.")
 
 # Keys derived from an organization's private key (only members hold it).
 RECORDS = Purpose(b"haven/records/v1", "organization private key",
@@ -74,7 +77,7 @@ RECOVERY_SHARE_CHECK = Purpose(b"haven/recovery-share/v2", "the share itself (no
 
 ALL: tuple[Purpose, ...] = (
     OUTBOX, INTAKE_STATE, BOT_TOKEN, TELEGRAM_CHAT, TELEGRAM_UPDATE, TELEGRAM_STATE,
-    TELEGRAM_AUTOCLEAR, RECORDS, KEYED_HASH, TOKEN_WRAP, CODENAME_KEY, INTAKE_CODENAME, TOTP,
+    TELEGRAM_AUTOCLEAR, PASSWORD_PEPPER, RECORDS, KEYED_HASH, TOKEN_WRAP, CODENAME_KEY, INTAKE_CODENAME, TOTP,
     RECOVERY_SHARE_CHECK,
 )
 
