@@ -228,3 +228,23 @@ def test_an_admin_who_posts_deactivate_or_rekey_on_themself_is_refused(
     assert alice.member.is_active and alice.member.has_usable_password()
     assert Invite.objects.count() == invites
     assert alice_client.get("/org/").status_code == 200  # still logged in, keys intact
+
+
+def test_the_invitation_pages_and_the_backup_codes_are_never_cached(
+    alice: Persona, alice_client: Client
+) -> None:
+    """L-4: the TOTP key and the backup codes are on pages before login too."""
+    issued = services.invite_member(alice.member, alice.vault().private_key, "erin", "", "viewer")
+    browser = Client()
+    pages = [browser.get(f"/invite/?t={issued.token}"), browser.get("/invite/?t=unknown"),
+             browser.get("/login/")]
+    step2, secret, step_key = _step1(browser, issued.token)
+    pages.append(browser.post("/invite/", {"step": "code", "token": issued.token,
+                                           "step_key": step_key, "code": "000000"}))
+    pages.append(_step2(browser, issued.token, step_key, f"{totp(bytes.fromhex(secret)):06d}"))
+    pages.append(alice_client.post("/account/backup-codes/"))
+    assert [p.status_code for p in pages] == [200, 404, 200, 400, 200, 200]
+    for page in pages:
+        assert page["Cache-Control"] == "no-store"
+    static = Client().get("/static/haven/haven.css")
+    assert static.status_code == 200 and "no-store" not in static.get("Cache-Control", "")
