@@ -184,6 +184,8 @@ HAVEN_INVITE_DAYS = envint("HAVEN_INVITE_DAYS", 7)
 HAVEN_LOGIN_LOCK_AFTER = envint("HAVEN_LOGIN_LOCK_AFTER", 10)
 HAVEN_LOGIN_LOCK_MINUTES = envint("HAVEN_LOGIN_LOCK_MINUTES", 15)
 HAVEN_CLIENT_ATTEMPTS = envint("HAVEN_CLIENT_ATTEMPTS", 30)
+# Admin actions need the password typed within this many minutes (login counts).
+HAVEN_STEP_UP_MINUTES = envint("HAVEN_STEP_UP_MINUTES", 15)
 # Telegram: empty means the real Bot API; the demo and tests point at a fake one.
 HAVEN_TELEGRAM_API_URL = os.environ.get("HAVEN_TELEGRAM_API_URL", "").strip()
 HAVEN_TELEGRAM_CHAT_DAYS = envint("HAVEN_TELEGRAM_CHAT_DAYS", 14)

@@ -74,6 +74,12 @@ class ChangePasswordForm(NewPasswordMixin):
     field_order = ["old_password", "new_password", "new_password_again"]
 
 
+class ConfirmPasswordForm(forms.Form):
+    password = forms.CharField(label=_("Your password"), max_length=1024, strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    next = forms.CharField(widget=forms.HiddenInput, max_length=500, required=False)
+
+
 class InviteForm(forms.Form):
     username = forms.CharField(label=_("Username for the new member"), max_length=150)
     display_name = forms.CharField(label=_("Name shown to colleagues"), max_length=100, required=False)

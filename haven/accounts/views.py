@@ -23,10 +23,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import login as login_service
-from . import services
+from . import services, stepup
 from .forms import (
     AcceptInviteForm,
     ChangePasswordForm,
+    ConfirmPasswordForm,
     InviteCodeForm,
     InviteForm,
     LoginForm,
@@ -72,6 +73,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             error = str(exc)
         else:
             django_login(request, member)
+            stepup.mark(request)
             session_id, cookie = open_key_session(member, keys)
             request.session[SESSION_ID_KEY] = session_id
             response = redirect(settings.LOGIN_REDIRECT_URL)
@@ -179,6 +181,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
+@stepup.step_up_required
 @require_POST
 def invite(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST)
@@ -197,6 +200,7 @@ def invite(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
+@stepup.step_up_required
 @require_POST
 def member_action(request: HttpRequest, member_id: int, action: str) -> HttpResponse:
     target = access_member_by_id(request, member_id)
@@ -228,6 +232,7 @@ def member_action(request: HttpRequest, member_id: int, action: str) -> HttpResp
 
 
 @admin_required
+@stepup.step_up_required
 def lock_organization(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         ended = services.lock_organization(request.user)  # type: ignore[arg-type]
@@ -245,9 +250,10 @@ def account(request: HttpRequest) -> HttpResponse:
     form = ChangePasswordForm(request.POST or None, user=member)
     if request.method == "POST" and form.is_valid():
         try:
+            stepup.check_password(request, member, form.cleaned_data["old_password"])
             services.change_password(member, form.cleaned_data["old_password"],
                                      form.cleaned_data["new_password"])
-        except services.AccountError as exc:
+        except (stepup.WrongPassword, services.AccountError) as exc:
             form.add_error("old_password", str(exc))
         else:
             update_session_auth_hash(request, member)
@@ -299,6 +305,24 @@ def organization_time_zone(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def confirm_password(request: HttpRequest) -> HttpResponse:
+    """Type the password again before admin actions (step-up, valid HAVEN_STEP_UP_MINUTES)."""
+    member: Member = request.user  # type: ignore[assignment]
+    form = ConfirmPasswordForm(request.POST or None, initial={"next": request.GET.get("next", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            stepup.check_password(request, member, form.cleaned_data["password"])
+        except stepup.WrongPassword as exc:
+            form.add_error("password", str(exc))
+        else:
+            stepup.mark(request)
+            return redirect(stepup.safe_next(request, form.cleaned_data["next"]))
+    return render(request, "accounts/confirm.html", {
+        "form": form, "step_up_minutes": settings.HAVEN_STEP_UP_MINUTES}, status=400 if form.errors else 200)
+
+
+@login_required
+@stepup.step_up_required
 @require_POST
 def new_backup_codes(request: HttpRequest) -> HttpResponse:
     codes = services.regenerate_backup_codes(request.user)  # type: ignore[arg-type]

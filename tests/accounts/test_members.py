@@ -238,7 +238,7 @@ def test_the_invitation_pages_and_the_backup_codes_are_never_cached(
     browser = Client()
     pages = [browser.get(f"/invite/?t={issued.token}"), browser.get("/invite/?t=unknown"),
              browser.get("/login/")]
-    step2, secret, step_key = _step1(browser, issued.token)
+    _page, secret, step_key = _step1(browser, issued.token)
     pages.append(browser.post("/invite/", {"step": "code", "token": issued.token,
                                            "step_key": step_key, "code": "000000"}))
     pages.append(_step2(browser, issued.token, step_key, f"{totp(bytes.fromhex(secret)):06d}"))
