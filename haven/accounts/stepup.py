@@ -19,7 +19,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from . import login as login_service
@@ -55,12 +54,6 @@ def check_password(request: HttpRequest, member: Member, password: str) -> None:
                                   login_service.PASSWORD)
         except login_service.LoginRefused as exc:
             raise WrongPassword(_("The current password is wrong.")) from exc
-
-
-def safe_next(request: HttpRequest, value: str) -> str:
-    ok = url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()},
-                                         require_https=request.is_secure())
-    return value if value and ok else reverse("accounts:home")
 
 
 def step_up_required(view: View) -> View:

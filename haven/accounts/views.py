@@ -22,6 +22,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from haven.core.redirects import redirect_back
+
 from . import login as login_service
 from . import services, stepup
 from .forms import (
@@ -316,7 +318,7 @@ def confirm_password(request: HttpRequest) -> HttpResponse:
             form.add_error("password", str(exc))
         else:
             stepup.mark(request)
-            return redirect(stepup.safe_next(request, form.cleaned_data["next"]))
+            return redirect_back(request, "accounts:home")
     return render(request, "accounts/confirm.html", {
         "form": form, "step_up_minutes": settings.HAVEN_STEP_UP_MINUTES}, status=400 if form.errors else 200)
 
