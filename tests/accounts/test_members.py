@@ -97,6 +97,11 @@ def test_a_link_issued_before_the_two_steps_still_works(alice: Persona) -> None:
     issued = services.invite_member(alice.member, alice.vault().private_key, "erin", "", "viewer")
     row = Invite.objects.get(pk=issued.invite.pk)
     assert row.password_set_at is None and row.wrapped_private_key == "" and row.sealed_totp is None
+    # The one-page form of before (password and code, no step) posted after the upgrade
+    # leads on to the second step with a new key instead of failing.
+    old_page = Client().post("/invite/", {"token": issued.token, "new_password": PASSWORD,
+                                          "new_password_again": PASSWORD, "code": "123456"})
+    assert old_page.status_code == 200 and "Step 2 of 2" in old_page.content.decode()
     accepted = services.accept_invite(issued.token, PASSWORD)
     assert unlock_member(accepted.member, PASSWORD).org_private == alice.vault().private_key
 
