@@ -166,10 +166,14 @@ else:
 AUTH_USER_MODEL = "accounts.Member"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "desk:queue"
+# The first one hashes; the second still checks hashes made before the pepper
+# (review M-2), which are replaced at the member's next login.
 PASSWORD_HASHERS = (
-    ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast in tests only
+    ["haven.accounts.hashers.PepperedMD5PasswordHasher",  # fast in tests only
+     "django.contrib.auth.hashers.MD5PasswordHasher"]
     if TESTING
-    else ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    else ["haven.accounts.hashers.PepperedArgon2PasswordHasher",
+          "django.contrib.auth.hashers.Argon2PasswordHasher"]
 )
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "haven.accounts.passwords.StrengthValidator"},
@@ -181,6 +185,8 @@ HAVEN_INVITE_DAYS = envint("HAVEN_INVITE_DAYS", 7)
 HAVEN_LOGIN_LOCK_AFTER = envint("HAVEN_LOGIN_LOCK_AFTER", 10)
 HAVEN_LOGIN_LOCK_MINUTES = envint("HAVEN_LOGIN_LOCK_MINUTES", 15)
 HAVEN_CLIENT_ATTEMPTS = envint("HAVEN_CLIENT_ATTEMPTS", 30)
+# Admin actions need the password typed within this many minutes (login counts).
+HAVEN_STEP_UP_MINUTES = envint("HAVEN_STEP_UP_MINUTES", 15)
 # Telegram: empty means the real Bot API; the demo and tests point at a fake one.
 HAVEN_TELEGRAM_API_URL = os.environ.get("HAVEN_TELEGRAM_API_URL", "").strip()
 HAVEN_TELEGRAM_CHAT_DAYS = envint("HAVEN_TELEGRAM_CHAT_DAYS", 14)

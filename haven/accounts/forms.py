@@ -45,7 +45,24 @@ class NewPasswordMixin(forms.Form):
 
 
 class AcceptInviteForm(NewPasswordMixin):
+    """Step 1 of accepting a link: choose the password."""
+
     token = forms.CharField(widget=forms.HiddenInput, max_length=100)
+
+
+class ResumeInviteForm(forms.Form):
+    """Step 1 again, after the password was chosen: type it once more."""
+
+    token = forms.CharField(widget=forms.HiddenInput, max_length=100)
+    password = forms.CharField(label=_("The password you chose"), max_length=1024, strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+
+class InviteCodeForm(forms.Form):
+    """Step 2: confirm the new second factor with a code."""
+
+    token = forms.CharField(widget=forms.HiddenInput, max_length=100)
+    step_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
     code = forms.CharField(
         label=_("The 6-digit code your app shows now"), max_length=10,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
@@ -55,6 +72,12 @@ class ChangePasswordForm(NewPasswordMixin):
     old_password = forms.CharField(label=_("Current password"), max_length=1024, strip=False,
                                    widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
     field_order = ["old_password", "new_password", "new_password_again"]
+
+
+class ConfirmPasswordForm(forms.Form):
+    password = forms.CharField(label=_("Your password"), max_length=1024, strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    next = forms.CharField(widget=forms.HiddenInput, max_length=500, required=False)
 
 
 class InviteForm(forms.Form):

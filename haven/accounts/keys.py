@@ -11,8 +11,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from haven import vault
-from haven.core.keys import pepper_hash
+from haven.core.keys import password_pepper, pepper_hash
 from haven.vault import recovery
+from haven.vault.kdf import PEPPERED
 from haven.vault.purposes import Lookup
 from haven.vault.session import pack_member_keys, unpack_member_keys
 
@@ -21,6 +22,16 @@ from .models import KeySession, Member, Organization
 
 def kdf_params() -> vault.KdfParams:
     return vault.KdfParams(settings.HAVEN_KDF_OPSLIMIT, settings.HAVEN_KDF_MEMLIMIT)
+
+
+def wrap_member_key(member_private: bytes, password: str) -> str:
+    """A member's private key wrapped under the password: current cost, peppered (version 2)."""
+    return vault.wrap_with_password(member_private, password, kdf_params(), password_pepper()).to_text()
+
+
+def unwrap_member_key(wrapped: str, password: str) -> bytes:
+    """The member's private key (any version); raise vault.WrongPassword."""
+    return vault.unwrap_with_password(wrapped, password, password_pepper())
 
 
 @dataclass(frozen=True)
@@ -68,9 +79,23 @@ class MemberKeys:
 
 def unlock_member(member: Member, password: str) -> MemberKeys:
     """Unwrap a member's keys with the password; raise vault.WrongPassword."""
-    member_private = vault.unwrap_with_password(member.wrapped_private_key, password)
+    member_private = unwrap_member_key(member.wrapped_private_key, password)
     org_private = vault.open_sealed(member_private, bytes(member.sealed_org_key or b""))
     return MemberKeys(member_private, org_private)
+
+
+def upgrade_member_key(member: Member, password: str, keys: MemberKeys) -> bool:
+    """After a successful login: re-wrap a key made before the pepper or at an older cost.
+
+    Returns True when the key was re-wrapped (the password hash is upgraded by
+    Django's ``check_password`` itself).
+    """
+    wrapped = vault.WrappedKey.from_text(member.wrapped_private_key)
+    if wrapped.version == PEPPERED and wrapped.params == kdf_params():
+        return False
+    member.wrapped_private_key = wrap_member_key(keys.member_private, password)
+    Member.objects.filter(pk=member.pk).update(wrapped_private_key=member.wrapped_private_key)
+    return True
 
 
 def open_key_session(member: Member, keys: MemberKeys) -> tuple[str, str]:

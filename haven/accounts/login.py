@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 from haven import vault
 from haven.audit import chain
 
-from .keys import MemberKeys, pepper_hash, unlock_member
+from .keys import MemberKeys, pepper_hash, unlock_member, upgrade_member_key
 from .models import Member
 from .services import check_second_factor
 
@@ -71,6 +71,7 @@ def login(request: HttpRequest, username: str, password: str, code: str) -> tupl
         _failed(ckey, member, username, PASSWORD)
     with transaction.atomic():
         Member.objects.filter(pk=member.pk).update(failed_logins=0, locked_until=None)
+        upgrade_member_key(member, password, keys)
         chain.record(member.organization_id, "login.ok", actor_id=member.pk)
     return member, keys
 

@@ -91,8 +91,10 @@ class Invite(models.Model):
     """A one-time link that lets a person set a password and a second factor.
 
     Used both to invite a new member and to re-key one who lost the password.
-    The link's token is never stored: only its keyed hash. The member's new
-    private key is wrapped under the token, so the database alone cannot open it.
+    The link's token is never stored: only its keyed hash. The link's own key
+    pair (holding the organization key) is wrapped under the token, so the
+    database alone cannot open it; it never becomes the member's key, and its
+    key material is wiped when the link is used, superseded or expired.
     """
 
     class Kind(models.TextChoices):
@@ -112,6 +114,15 @@ class Invite(models.Model):
     created = models.DateTimeField(default=timezone.now)
     expires = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # Between the two steps of accepting (password, then second factor): the fresh
+    # member key pair (public_key and sealed_org_key above hold its halves then),
+    # its private key wrapped under the chosen password, the password's hash and
+    # the random TOTP secret, wrapped under the token and a key the second page's
+    # form carries. token_wrapped_key is already wiped; all of it is at step 2.
+    password_set_at = models.DateTimeField(null=True, blank=True)
+    wrapped_private_key = models.TextField(blank=True)
+    password = models.CharField(max_length=256, blank=True)
+    sealed_totp = models.BinaryField(null=True)
 
     @property
     def is_usable(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,17 +10,19 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from haven import vault
 from haven.audit import chain
 from haven.core.errors import Refusal
 
-from .keys import kdf_params, make_organization, open_with_recovery, pepper_hash
+from .keys import make_organization, open_with_recovery, pepper_hash, unwrap_member_key, wrap_member_key
 from .models import BackupCode, Invite, KeySession, Member, Organization, Role
 from .rights import Right, can
 
@@ -100,6 +103,8 @@ def _issue(
 
 
 def _new_link(member: Member, org_private: bytes, by: Member | None, kind: str) -> IssuedInvite:
+    # A new link supersedes the member's earlier ones: their key material goes now.
+    wipe_links(Invite.objects.filter(member=member, used_at__isnull=True), expire=True)
     token = secrets.token_urlsafe(32)
     keys = vault.generate_keypair()
     invite = Invite.objects.create(
@@ -127,10 +132,24 @@ def rekey_member(by: Member, org_private: bytes, member: Member) -> IssuedInvite
     if member.pk == by.pk:
         raise AccountError(_("You cannot reset your own password and keys here. Change your "
                              "password on “My account”, or ask another administrator."))
-    Invite.objects.filter(member=member, used_at__isnull=True).update(expires=timezone.now())
     chain.record(by.organization_id, "member.rekeyed", actor_id=by.pk,
                  detail={"member": member.pk})
     return _new_link(member, org_private, by, Invite.Kind.REKEY)
+
+
+def wipe_links(links: QuerySet[Invite], expire: bool = False) -> int:
+    """Overwrite the key material of ``links`` (the token-wrapped key and the sealed org key).
+
+    A spent, superseded or expired link must open nothing, even with its token
+    and a copy of the database. ``expire`` also ends the links now.
+    """
+    fields: dict[str, object] = {
+        "public_key": b"", "token_wrapped_key": b"", "sealed_org_key": b"",
+        "wrapped_private_key": "", "password": "", "sealed_totp": None,
+    }
+    if expire:
+        fields["expires"] = timezone.now()
+    return links.update(**fields)
 
 
 def find_invite(token: str) -> Invite | None:
@@ -145,51 +164,132 @@ def find_invite(token: str) -> Invite | None:
     return invite if invite is not None and invite.is_usable else None
 
 
-def totp_secret_for(token: str) -> str:
-    """The TOTP secret an invitee enrols, derived from the link so no state is kept."""
-    return vault.totp_secret(token).hex()
+@dataclass(frozen=True)
+class Enrolment:
+    """Between the two steps of accepting a link: the new second factor to enrol."""
+
+    secret: str  # the random TOTP secret, hex
+    step_key: str  # carried by the second step's form; with the token it opens the secret
 
 
-def accept_invite(token: str, password: str, code: str) -> tuple[Member, list[str]]:
-    """Set the password and second factor; returns the member and new backup codes."""
+def _locked_usable_invite(token: str) -> Invite:
+    invite = find_invite(token)
+    if invite is None:
+        raise AccountError(_("This link is not valid any more. Ask your administrator for a new one."))
+    invite = Invite.objects.select_for_update().select_related("member", "organization").get(pk=invite.pk)
+    if not invite.is_usable:
+        raise AccountError(_("This link was already used. Ask your administrator for a new one."))
+    return invite
+
+
+def _step_secret(token: str, step_key: str) -> bytes:
+    return hashlib.sha256(f"{token}\x00{step_key}".encode("ascii")).digest()
+
+
+def choose_password(token: str, password: str) -> Enrolment:
+    """Step 1 of accepting a link: set the password; returns a new random TOTP secret.
+
+    The first time, the organization key moves from the link's key pair to a
+    fresh member key pair wrapped under the password, and the link's own key
+    material is wiped: from then on the token alone opens nothing. The member's
+    account changes only at step 2. Coming back to the link asks for the same
+    password again and issues a new secret (the page with the old one is gone).
+    """
     with transaction.atomic():
-        invite = find_invite(token)
-        if invite is None:
-            raise AccountError(
-                _("This link is not valid any more. Ask your administrator for a new one.")
-            )
-        invite = Invite.objects.select_for_update().get(pk=invite.pk)
-        if not invite.is_usable:
-            raise AccountError(
-                _("This link was already used. Ask your administrator for a new one.")
-            )
-        TOTPDevice.objects.filter(user=invite.member).delete()
-        device = TOTPDevice.objects.create(
-            user=invite.member, name="authenticator", key=totp_secret_for(token), confirmed=True
-        )
+        invite = _locked_usable_invite(token)
+        if invite.password_set_at is None:
+            invite.public_key, invite.sealed_org_key, invite.wrapped_private_key = _fresh_keys(
+                _org_key_of(invite, token), password)
+            invite.token_wrapped_key = b""
+            invite.password = make_password(password)
+            invite.password_set_at = timezone.now()
+        elif not check_password(password, invite.password):
+            raise AccountError(_("This is not the password you chose before. Type it again, or ask "
+                                 "your administrator for a new link."))
+        secret, step_key = secrets.token_bytes(20), secrets.token_urlsafe(16)
+        invite.sealed_totp = vault.wrap_with_token(secret, _step_secret(token, step_key))
+        invite.save()
+    return Enrolment(secret.hex(), step_key)
+
+
+def pending_secret(token: str, step_key: str) -> str | None:
+    """The TOTP secret of step 2 (hex), or None when the link or the step key does not open it."""
+    invite = find_invite(token)
+    if invite is None or invite.sealed_totp is None:
+        return None
+    try:
+        return vault.unwrap_with_token(bytes(invite.sealed_totp), _step_secret(token, step_key)).hex()
+    except vault.VaultError:
+        return None
+
+
+def confirm_second_factor(token: str, step_key: str, code: str) -> tuple[Member, list[str]]:
+    """Step 2: check a code of the new second factor; the member is set up. Returns backup codes."""
+    with transaction.atomic():
+        invite = _locked_usable_invite(token)
+        secret = pending_secret(token, step_key)
+        if secret is None:
+            raise AccountError(_("This page is out of date. Open your link again and type your password."))
+        member = invite.member
+        TOTPDevice.objects.filter(user=member).delete()
+        device = TOTPDevice.objects.create(user=member, name="authenticator", key=secret, confirmed=True)
         if not device.verify_token(code.replace(" ", "")):
             raise AccountError(_(
                 "The code from the authenticator app is wrong; check the clock "
                 "of your phone and try the current code."
             ))
-        member_private = vault.unwrap_with_token(bytes(invite.token_wrapped_key), token.encode("ascii"))
-        member = invite.member
-        member.set_password(password)
-        member.public_key = bytes(invite.public_key)
-        member.sealed_org_key = bytes(invite.sealed_org_key)
-        member.wrapped_private_key = vault.wrap_with_password(
-            member_private, password, kdf_params()).to_text()
-        member.is_active = True
-        member.failed_logins = 0
-        member.locked_until = None
-        member.save()
-        KeySession.objects.filter(member=member).delete()
-        invite.used_at = timezone.now()
-        invite.save(update_fields=["used_at"])
+        _move_keys(invite, member)
+        Invite.objects.filter(pk=invite.pk).update(used_at=timezone.now())
+        wipe_links(Invite.objects.filter(pk=invite.pk))
         codes = _new_backup_codes(member)
         chain.record(member.organization_id, "member.joined", actor_id=member.pk,
                      detail={"link": invite.kind})
     return member, codes
+
+
+@dataclass(frozen=True)
+class Accepted:
+    member: Member
+    backup_codes: list[str]
+    totp_secret: str  # hex
+
+
+def accept_invite(token: str, password: str) -> Accepted:
+    """Both steps at once, computing the code as the member's app would (demo, benchmarks, tests)."""
+    enrolment = choose_password(token, password)
+    code = f"{totp(bytes.fromhex(enrolment.secret)):06d}"
+    member, codes = confirm_second_factor(token, enrolment.step_key, code)
+    return Accepted(member, codes, enrolment.secret)
+
+
+def _move_keys(invite: Invite, member: Member) -> None:
+    """The keys and password chosen at step 1 become the member's."""
+    member.password = invite.password
+    member.public_key = bytes(invite.public_key)
+    member.sealed_org_key = bytes(invite.sealed_org_key)
+    member.wrapped_private_key = invite.wrapped_private_key
+    member.is_active = True
+    member.failed_logins = 0
+    member.locked_until = None
+    member.save()
+    KeySession.objects.filter(member=member).delete()
+
+
+def _org_key_of(invite: Invite, token: str) -> bytes:
+    """The organization's private key, opened with the link's token."""
+    invite_private = vault.unwrap_with_token(bytes(invite.token_wrapped_key), token.encode("ascii"))
+    return vault.open_sealed(invite_private, bytes(invite.sealed_org_key))
+
+
+def _fresh_keys(org_private: bytes, password: str) -> tuple[bytes, bytes, str]:
+    """A new member key pair: (public key, org key sealed to it, private key wrapped under ``password``).
+
+    The link's key pair never becomes the member's: the link opens nothing once
+    it is spent (its key material is wiped in the same transaction).
+    """
+    keys = vault.generate_keypair()
+    wrapped = wrap_member_key(keys.private, password)
+    return keys.public, vault.seal(keys.public, org_private), wrapped
 
 
 def _new_backup_codes(member: Member) -> list[str]:
@@ -228,11 +328,11 @@ def change_password(member: Member, old: str, new: str) -> None:
     if not member.check_password(old):
         raise AccountError(_("The current password is wrong."))
     try:
-        member_private = vault.unwrap_with_password(member.wrapped_private_key, old)
+        member_private = unwrap_member_key(member.wrapped_private_key, old)
     except vault.WrongPassword as exc:
         raise AccountError(_("The current password is wrong.")) from exc
     member.set_password(new)
-    member.wrapped_private_key = vault.wrap_with_password(member_private, new, kdf_params()).to_text()
+    member.wrapped_private_key = wrap_member_key(member_private, new)
     member.save(update_fields=["password", "wrapped_private_key"])
     chain.record(member.organization_id, "password.changed", actor_id=member.pk)
 

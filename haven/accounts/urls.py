@@ -16,6 +16,7 @@ urlpatterns = [
     path("org/lock/", views.lock_organization, name="lock"),
     path("org/time-zone/", views.organization_time_zone, name="org_time_zone"),
     path("account/", views.account, name="account"),
+    path("account/confirm/", views.confirm_password, name="confirm"),
     path("account/time-zone/", views.account_time_zone, name="time_zone"),
     path("account/backup-codes/", views.new_backup_codes, name="backup_codes"),
 ]

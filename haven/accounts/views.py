@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 import qrcode
@@ -16,16 +17,22 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from haven.core.redirects import redirect_back
+
 from . import login as login_service
-from . import services
+from . import services, stepup
 from .forms import (
     AcceptInviteForm,
     ChangePasswordForm,
+    ConfirmPasswordForm,
+    InviteCodeForm,
     InviteForm,
     LoginForm,
+    ResumeInviteForm,
     RoleForm,
     TimeZoneForm,
 )
@@ -58,6 +65,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             error = str(exc)
         else:
             django_login(request, member)
+            stepup.mark(request)
             session_id, cookie = open_key_session(member, keys)
             request.session[SESSION_ID_KEY] = session_id
             response = redirect(settings.LOGIN_REDIRECT_URL)
@@ -83,24 +91,55 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 def accept_invite(request: HttpRequest) -> HttpResponse:
+    """Two steps: choose the password (step 1), then enrol and confirm a random TOTP secret."""
     token = request.POST.get("token") or request.GET.get("t", "")
     invite = services.find_invite(token)
-    if request.method == "POST" and invite is None:
-        return render(request, "accounts/invite_invalid.html", status=400)
     if invite is None:
-        return render(request, "accounts/invite_invalid.html", status=404)
-    form = AcceptInviteForm(request.POST or None, initial={"token": token}, user=invite.member)
-    if request.method == "POST" and form.is_valid():
+        return render(request, "accounts/invite_invalid.html",
+                      status=400 if request.method == "POST" else 404)
+    if request.method == "POST" and request.POST.get("step") == "code":
+        return _invite_code_step(request, invite, token)
+    form = _password_form(invite, token, request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        password = form.cleaned_data.get("new_password") or form.cleaned_data["password"]
         try:
-            member, codes = services.accept_invite(
-                token, form.cleaned_data["new_password"], form.cleaned_data["code"]
-            )
+            enrolment = services.choose_password(token, password)
         except services.AccountError as exc:
-            form.add_error("code", str(exc))
+            form.add_error(None, str(exc))
         else:
-            return render(request, "accounts/invite_done.html", {"codes": codes, "enrolled": member})
-    secret = services.totp_secret_for(token)
+            code_form = InviteCodeForm(initial={"token": token, "step_key": enrolment.step_key})
+            return _code_page(request, invite, code_form, enrolment.secret)
     return render(request, "accounts/invite.html", {
+        "form": form, "invite": invite, "is_rekey": invite.kind == Invite.Kind.REKEY,
+        "resuming": invite.password_set_at is not None,
+    }, status=400 if form.errors else 200)
+
+
+def _password_form(invite: Invite, token: str, data: Any) -> AcceptInviteForm | ResumeInviteForm:
+    if invite.password_set_at is not None:
+        return ResumeInviteForm(data, initial={"token": token})
+    return AcceptInviteForm(data, initial={"token": token}, user=invite.member)
+
+
+def _invite_code_step(request: HttpRequest, invite: Invite, token: str) -> HttpResponse:
+    form = InviteCodeForm(request.POST)
+    secret = services.pending_secret(token, request.POST.get("step_key", ""))
+    if secret is None:
+        # Not this browser's second step (or a page from before): start step 1 again.
+        return redirect(f"{reverse('accounts:invite')}?t={quote(token)}")
+    if not form.is_valid():
+        return _code_page(request, invite, form, secret)
+    try:
+        member, codes = services.confirm_second_factor(token, form.cleaned_data["step_key"],
+                                                       form.cleaned_data["code"])
+    except services.AccountError as exc:
+        form.add_error("code", str(exc))
+        return _code_page(request, invite, form, secret)
+    return render(request, "accounts/invite_done.html", {"codes": codes, "enrolled": member})
+
+
+def _code_page(request: HttpRequest, invite: Invite, form: InviteCodeForm, secret: str) -> HttpResponse:
+    return render(request, "accounts/invite_code.html", {
         "form": form, "invite": invite, "qr_svg": _totp_qr(invite, secret),
         "manual_key": _base32(secret), "is_rekey": invite.kind == Invite.Kind.REKEY,
     }, status=400 if form.errors else 200)
@@ -134,6 +173,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @member_view(Right.ORG_ADMIN)
+@stepup.step_up_required
 @require_POST
 def invite(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST)
@@ -152,6 +192,7 @@ def invite(request: HttpRequest) -> HttpResponse:
 
 
 @member_view(Right.ORG_ADMIN)
+@stepup.step_up_required
 @require_POST
 def member_action(request: HttpRequest, member_id: int, action: str) -> HttpResponse:
     target = access_member_by_id(request, member_id)
@@ -183,6 +224,7 @@ def member_action(request: HttpRequest, member_id: int, action: str) -> HttpResp
 
 
 @member_view(Right.ORG_ADMIN)
+@stepup.step_up_required
 def lock_organization(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         ended = services.lock_organization(request.user)  # type: ignore[arg-type]
@@ -200,9 +242,10 @@ def account(request: HttpRequest) -> HttpResponse:
     form = ChangePasswordForm(request.POST or None, user=member)
     if request.method == "POST" and form.is_valid():
         try:
+            stepup.check_password(request, member, form.cleaned_data["old_password"])
             services.change_password(member, form.cleaned_data["old_password"],
                                      form.cleaned_data["new_password"])
-        except services.AccountError as exc:
+        except (stepup.WrongPassword, services.AccountError) as exc:
             form.add_error("old_password", str(exc))
         else:
             update_session_auth_hash(request, member)
@@ -254,6 +297,24 @@ def organization_time_zone(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def confirm_password(request: HttpRequest) -> HttpResponse:
+    """Type the password again before admin actions (step-up, valid HAVEN_STEP_UP_MINUTES)."""
+    member: Member = request.user  # type: ignore[assignment]
+    form = ConfirmPasswordForm(request.POST or None, initial={"next": request.GET.get("next", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            stepup.check_password(request, member, form.cleaned_data["password"])
+        except stepup.WrongPassword as exc:
+            form.add_error("password", str(exc))
+        else:
+            stepup.mark(request)
+            return redirect_back(request, "accounts:home")
+    return render(request, "accounts/confirm.html", {
+        "form": form, "step_up_minutes": settings.HAVEN_STEP_UP_MINUTES}, status=400 if form.errors else 200)
+
+
+@login_required
+@stepup.step_up_required
 @require_POST
 def new_backup_codes(request: HttpRequest) -> HttpResponse:
     codes = services.regenerate_backup_codes(request.user)  # type: ignore[arg-type]

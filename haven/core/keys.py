@@ -6,12 +6,14 @@ themselves, so no app depends on another for a hash or a server box.
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 
 from django.conf import settings
 
 from haven.vault import keyed_hash
-from haven.vault.purposes import Purpose
+from haven.vault.box import derive_subkey
+from haven.vault.purposes import PASSWORD_PEPPER, Purpose
 from haven.vault.server import Envelope, ServerBox
 
 
@@ -32,3 +34,12 @@ def server_box(purpose: Purpose, envelope: Envelope = Envelope.PAIR) -> ServerBo
 def _server_box(secret: bytes, purpose: Purpose, envelope: Envelope) -> ServerBox:
     # Built once per secret: deriving the key again for each row would be wasted work.
     return ServerBox(secret, purpose, envelope)
+
+
+def password_pepper() -> bytes:
+    """The 32-byte server secret mixed into password-derived keys and login hashes.
+
+    Derived from ``HAVEN_PEPPER`` (hashed first: a BLAKE2b key may be 64 bytes at
+    most). Read on each call, so a changed setting (tests) takes effect.
+    """
+    return derive_subkey(hashlib.sha256(settings.HAVEN_PEPPER).digest(), PASSWORD_PEPPER.info)

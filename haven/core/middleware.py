@@ -22,9 +22,11 @@ def security_headers(get_response: Handler) -> Handler:
         response = get_response(request)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            # Pages behind login hold decrypted case content: never cache them.
+        static = request.path.startswith(settings.STATIC_URL)
+        if not static and "no-store" not in response.headers.get("Cache-Control", ""):
+            # Pages behind login hold decrypted case content, and pages before it hold
+            # secrets too (an invitation's TOTP key, backup codes): no page is kept by
+            # a browser or a proxy. Only static files (no secrets) may be cached.
             response.headers["Cache-Control"] = "no-store"
         return response
 

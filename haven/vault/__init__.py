@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import purposes
 from .box import KeyPair, generate_keypair, open_sealed, padded_length, public_of, seal
-from .derive import codename_key, totp_secret
+from .derive import codename_key
 from .errors import (
     BadRecoveryKey,
     TamperedCiphertext,
@@ -51,7 +51,6 @@ __all__ = [
     "purposes",
     "seal",
     "seal_text",
-    "totp_secret",
     "unpack_member_keys",
     "unwrap_with_password",
     "unwrap_with_token",

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 
 from .box import derive_subkey
-from .purposes import CODENAME_KEY, INTAKE_CODENAME, TOTP
+from .purposes import CODENAME_KEY, INTAKE_CODENAME
 
 
 def codename_key(normalised: str) -> bytes:
@@ -16,11 +15,6 @@ def codename_key(normalised: str) -> bytes:
     longer than a key may be, into one key's length.
     """
     return hashlib.sha256(CODENAME_KEY.info + b"\x00" + normalised.encode("utf-8")).digest()
-
-
-def totp_secret(token: str) -> bytes:
-    """The 20-byte second-factor secret of an invite, derived from its token."""
-    return hmac.new(token.encode("ascii"), TOTP.info, hashlib.sha256).digest()[:20]
 
 
 def intake_codename_key(handle: str) -> bytes:

@@ -2,14 +2,22 @@
 
 The parameters travel with each wrapped key (``WrappedKey``), so they can be
 raised later: old keys still open with the parameters they were made with,
-and are re-wrapped with the new ones at the next password change.
+and are re-wrapped with the current ones at the member's next login.
+
+Two versions: ``argon2id$1$`` is Argon2id of the password as typed. ``argon2id$2$``
+normalises the password to NFC and mixes a server secret (the password pepper,
+kept off the backups) into the key: BLAKE2b keyed with the pepper over the
+Argon2id output. A copy of the database alone then allows no offline guessing.
 """
 
 from __future__ import annotations
 
 import base64
+import unicodedata
 from dataclasses import dataclass
 
+import nacl.encoding
+import nacl.hash
 import nacl.pwhash
 import nacl.utils
 
@@ -19,6 +27,8 @@ from .purposes import TOKEN_WRAP
 
 SALT_BYTES = nacl.pwhash.argon2id.SALTBYTES
 SCHEME = "argon2id"
+VERSIONS = (1, 2)
+PEPPERED = 2
 
 
 @dataclass(frozen=True)
@@ -42,13 +52,14 @@ class WrappedKey:
     params: KdfParams
     salt: bytes
     ciphertext: bytes
+    version: int = 1
 
     def to_text(self) -> str:
-        """Serialise as ``argon2id$1$ops$mem$salt$ciphertext`` (base64 url-safe)."""
+        """Serialise as ``argon2id$<version>$ops$mem$salt$ciphertext`` (base64 url-safe)."""
         return "$".join(
             [
                 SCHEME,
-                "1",
+                str(self.version),
                 str(self.params.opslimit),
                 str(self.params.memlimit),
                 _b64(self.salt),
@@ -61,40 +72,60 @@ class WrappedKey:
         parts = text.split("$")
         if len(parts) != 6 or parts[0] != SCHEME:
             raise TamperedCiphertext("not a wrapped key")
-        if parts[1] != "1":
+        if parts[1] not in {str(v) for v in VERSIONS}:
             raise UnknownKeyVersion(f"wrapped key version {parts[1]} is not supported")
         try:
             params = KdfParams(int(parts[2]), int(parts[3]))
-            return cls(params=params, salt=_unb64(parts[4]), ciphertext=_unb64(parts[5]))
+            return cls(params=params, salt=_unb64(parts[4]), ciphertext=_unb64(parts[5]),
+                       version=int(parts[1]))
         except ValueError as exc:
             raise TamperedCiphertext("wrapped key is malformed") from exc
 
 
-def derive_key(password: str, salt: bytes, params: KdfParams) -> bytes:
-    """Run Argon2id and return a 32-byte key."""
+def normalise_password(password: str) -> str:
+    """NFC, so a password typed on another system (composed or decomposed letters) matches."""
+    return unicodedata.normalize("NFC", password)
+
+
+def derive_key(password: str, salt: bytes, params: KdfParams, pepper: bytes | None = None) -> bytes:
+    """Run Argon2id and return a 32-byte key; with ``pepper``, the version-2 key."""
     if len(salt) != SALT_BYTES:
         raise TamperedCiphertext("salt has the wrong length")
-    return nacl.pwhash.argon2id.kdf(
+    if pepper is not None:
+        password = normalise_password(password)
+    stretched = nacl.pwhash.argon2id.kdf(
         32,
         password.encode("utf-8"),
         salt,
         opslimit=params.opslimit,
         memlimit=params.memlimit,
     )
+    if pepper is None:
+        return stretched
+    return nacl.hash.blake2b(stretched, key=pepper, digest_size=32, encoder=nacl.encoding.RawEncoder)
 
 
-def wrap_with_password(secret: bytes, password: str, params: KdfParams) -> WrappedKey:
-    """Encrypt ``secret`` under a fresh salt and a key derived from ``password``."""
+def wrap_with_password(
+    secret: bytes, password: str, params: KdfParams, pepper: bytes | None = None
+) -> WrappedKey:
+    """Encrypt ``secret`` under a fresh salt and a key derived from ``password``.
+
+    With ``pepper`` (32 bytes, a server secret) the result is version 2; without,
+    version 1 (kept for reading old keys and for tests of the upgrade).
+    """
     salt = nacl.utils.random(SALT_BYTES)
-    key = derive_key(password, salt, params)
-    return WrappedKey(params=params, salt=salt, ciphertext=secret_encrypt(key, secret, KIND_WRAPPED))
+    key = derive_key(password, salt, params, pepper)
+    return WrappedKey(params=params, salt=salt, ciphertext=secret_encrypt(key, secret, KIND_WRAPPED),
+                      version=PEPPERED if pepper is not None else 1)
 
 
-def unwrap_with_password(wrapped: WrappedKey | str, password: str) -> bytes:
-    """Return the secret, or raise :class:`WrongPassword`."""
+def unwrap_with_password(wrapped: WrappedKey | str, password: str, pepper: bytes | None = None) -> bytes:
+    """Return the secret, or raise :class:`WrongPassword` (a version-2 key needs ``pepper``)."""
     if isinstance(wrapped, str):
         wrapped = WrappedKey.from_text(wrapped)
-    key = derive_key(password, wrapped.salt, wrapped.params)
+    if wrapped.version == PEPPERED and pepper is None:
+        raise WrongPassword("this key needs the server's password pepper")
+    key = derive_key(password, wrapped.salt, wrapped.params, pepper if wrapped.version == PEPPERED else None)
     try:
         return secret_decrypt(key, wrapped.ciphertext, KIND_WRAPPED)
     except TamperedCiphertext as exc:

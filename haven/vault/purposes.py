@@ -46,6 +46,9 @@ TELEGRAM_STATE = Purpose(b"haven/telegram-state/v1", "HAVEN_TOKEN_KEY",
                          "A bot chat's dialogue state, bound to the chat's lookup key.")
 TELEGRAM_AUTOCLEAR = Purpose(b"haven/telegram-autoclear/v1", "HAVEN_TOKEN_KEY",
                              "Chat ids whose messages the bot clears later, bound to the chat key.")
+PASSWORD_PEPPER = Purpose(b"haven/password-pepper/v1", "HAVEN_PEPPER (SHA-256 of it)",
+                          "Mixed into every member's password-derived key (argon2id$2$) and into "
+                          "the login password hash, so a backup alone allows no password guessing.")
 
 # Keys derived from an organization's private key (only members hold it).
 RECORDS = Purpose(b"haven/records/v1", "organization private key",
@@ -70,7 +73,9 @@ CODENAME_KEY = Purpose(b"haven/codename-key/v1", "the requester's codename",
 INTAKE_CODENAME = Purpose(b"haven/intake-codename/v1", "the browser's intake handle (cookie)",
                           "A new codename kept for a refresh; the server's secrets do not open it.")
 TOTP = Purpose(b"haven/totp/v1", "the invite token",
-               "HMAC-SHA256(token, info)[:20]: the invitee's second-factor secret.")
+               "Retired (review M-1): the second-factor secret was HMAC-SHA256(token, info)[:20], "
+               "so whoever saw the link could compute it. It is random now; the label is kept "
+               "so that it is never reused.")
 
 # Not a key: a domain-separation prefix hashed into each recovery share's checksum, so
 # that a mistyped share is named instead of recovering a wrong key.
@@ -85,8 +90,8 @@ LONG_SECRET = Purpose(b"haven/long-secret/v1", "any secret longer than 64 bytes"
 
 ALL: tuple[Purpose, ...] = (
     OUTBOX, INTAKE_STATE, BOT_TOKEN, TELEGRAM_CHAT, TELEGRAM_UPDATE, TELEGRAM_STATE,
-    TELEGRAM_AUTOCLEAR, RECORDS, SEARCH_INDEX, TAGS, DONOR_REF, TOKEN_WRAP, CODENAME_KEY,
-    INTAKE_CODENAME, TOTP, RECOVERY_SHARE_CHECK, LONG_SECRET,
+    TELEGRAM_AUTOCLEAR, PASSWORD_PEPPER, RECORDS, SEARCH_INDEX, TAGS, DONOR_REF, TOKEN_WRAP,
+    CODENAME_KEY, INTAKE_CODENAME, TOTP, RECOVERY_SHARE_CHECK, LONG_SECRET,
 )
 
 

@@ -27,7 +27,6 @@ import pytest
 from django.test import override_settings
 
 from haven import outbox, vault
-from haven.accounts import services
 from haven.core.keys import pepper_hash, server_box
 from haven.intake import codename, conversations
 from haven.telegram import sealing
@@ -122,13 +121,11 @@ def test_an_old_kept_codename_opens_with_the_handle() -> None:
     assert old_open(b"A" * 32, b"haven/intake-codename/v1", blob) == "берег река".encode()
 
 
-def test_codename_key_totp_and_lookups_are_unchanged() -> None:
+def test_codename_key_and_lookups_are_unchanged() -> None:
     normal = codename.normalise("Берег  Ёлка")
     old_key = hashlib.sha256(b"haven/codename-key/v1\x00" + normal.encode()).digest()
     assert codename.key_material("Берег  Ёлка") == old_key == bytes.fromhex(OLD["codename_key"])
     assert codename.lookup_hash("Берег  Ёлка") == OLD["codename_lookup"]
-    old_totp = hmac.new(b"invite-token-abc", b"haven/totp/v1", hashlib.sha256).digest()[:20].hex()
-    assert services.totp_secret_for("invite-token-abc") == old_totp == OLD["totp"]
     assert sealing.chat_key(5, 987654321) == OLD["chat_key"]
     assert sealing.secret_hash("hook-secret") == OLD["webhook_hash"]
 
