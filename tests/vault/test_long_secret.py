@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from haven.cases import outbox
+from haven import outbox
 from haven.core.keys import server_box
 from haven.telegram import sealing
 from haven.vault import TamperedCiphertext, purposes
