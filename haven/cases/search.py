@@ -19,7 +19,7 @@ from haven.core.text import terms as stems
 from haven.vault import OrgVault
 from haven.vault.purposes import Lookup
 
-from . import summaries
+from . import signals, summaries
 from .models import Case, CaseRecord, RecordKind, SearchField, SearchToken
 
 MAX_QUERY_WORDS = 8
@@ -103,6 +103,7 @@ def index_pending(vault: OrgVault, organization_id: int, limit: int | None = Non
 def search(vault: OrgVault, organization_id: int, query: str) -> QuerySet[Case]:
     """Cases of the organization containing every word of ``query`` (in any form)."""
     index_pending(vault, organization_id)
+    signals.unlocked.send(sender=Case, vault=vault, organization_id=organization_id)
     wanted = query_tokens(vault, query)
     if not wanted:
         return Case.objects.none()

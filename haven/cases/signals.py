@@ -8,3 +8,6 @@ from django.dispatch import Signal
 content_purged = Signal()
 # Sent after a member reopened a closed case (kwargs: case, vault).
 reopened = Signal()
+# Sent when a member's organization key is at hand on the desk (the queue page, a
+# search), so apps finish what intake left for it (kwargs: vault, organization_id).
+unlocked = Signal()

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from haven.cases import actions, categories, search
+from haven.cases import actions, categories, search, signals
 from haven.cases.access import MANAGE, WORK, can
-from haven.cases.models import OrgSettings, Reminder, SavedReply, SearchField, Status
+from haven.cases.models import Case, OrgSettings, Reminder, SavedReply, SearchField, Status
 from haven.core.redirects import redirect_back
 from haven.knowledge import actions as kb_actions
 from haven.knowledge.forms import ReviewAgeForm
@@ -66,6 +66,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     cases, params = _filtered(request, queues.queue_cases(me, slug))
     page = paginate(request, cases.select_related("assignee"))
     actions.reseal_cases(vault(request), page.object_list)
+    # What intake left for a member's key (duplicate fingerprints) is done before the
+    # reminders are read, so a duplicate is flagged the first time anyone looks.
+    signals.unlocked.send(sender=Case, vault=vault(request), organization_id=me.organization_id)
     # Reminders without a member (duplicates, failed deliveries, a blocked bot) are for
     # everyone: SQL's IN (x, NULL) never matches NULL, so they are asked for by name.
     reminders = (Reminder.objects.filter(organization_id=me.organization_id, dismissed=False)

@@ -19,7 +19,7 @@ from .box import (
     split_header,
 )
 from .errors import TamperedCiphertext
-from .purposes import KEYED_HASH, RECORDS
+from .purposes import FINGERPRINT, KEYED_HASH, RECORDS
 
 
 class OrgVault:
@@ -39,6 +39,7 @@ class OrgVault:
         self._sealed_box = nacl.public.SealedBox(key)
         self._record_key = derive_subkey(self._private, RECORDS.info)
         self._keyed_key = derive_subkey(self._private, KEYED_HASH.info)
+        self._fingerprint_key = derive_subkey(self._private, FINGERPRINT.info)
 
     @property
     def private_key(self) -> bytes:
@@ -76,6 +77,12 @@ class OrgVault:
         the record key (see that entry).
         """
         return keyed_hash(self._keyed_key, purpose, value)
+
+    def fingerprint(self, kind: str, value: str) -> str:
+        """A requester identifier's keyed hash for duplicate detection, under the
+        :data:`~haven.vault.purposes.FINGERPRINT` key; ``kind`` (phone, telegram) is the label.
+        """
+        return keyed_hash(self._fingerprint_key, kind, value)
 
 
 def seal_text(public_key: bytes, text: str) -> bytes:

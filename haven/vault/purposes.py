@@ -53,6 +53,10 @@ KEYED_HASH = Purpose(b"haven/records/v1", "organization private key",
                      "Keyed hashes of an organization (search tokens, tags, donor references). "
                      "Today the same bytes as RECORDS: separating them needs a re-index, done "
                      "with the blind-index re-keying (see docs/threat-model.md).")
+FINGERPRINT = Purpose(b"haven/fingerprint/v1", "organization private key",
+                      "Keyed hashes of requester identifiers (phone, Telegram username) for "
+                      "duplicate detection: computed with a member's key, never at intake, so "
+                      "the server's own secrets cannot test a guessed identifier.")
 
 # Keys derived from secrets that only the requester or the invitee holds.
 TOKEN_WRAP = Purpose(b"haven/token-wrap/v1", "a high-entropy token (invite link, codename key)",
@@ -72,8 +76,8 @@ RECOVERY_SHARE_CHECK = Purpose(b"haven/recovery-share/v2", "the share itself (no
 
 ALL: tuple[Purpose, ...] = (
     OUTBOX, INTAKE_STATE, BOT_TOKEN, TELEGRAM_CHAT, TELEGRAM_UPDATE, TELEGRAM_STATE,
-    TELEGRAM_AUTOCLEAR, RECORDS, KEYED_HASH, TOKEN_WRAP, CODENAME_KEY, INTAKE_CODENAME, TOTP,
-    RECOVERY_SHARE_CHECK,
+    TELEGRAM_AUTOCLEAR, RECORDS, KEYED_HASH, FINGERPRINT, TOKEN_WRAP, CODENAME_KEY,
+    INTAKE_CODENAME, TOTP, RECOVERY_SHARE_CHECK,
 )
 
 
@@ -105,7 +109,9 @@ class Lookup(StrEnum):
     """The handle of an unfinished intake conversation."""
     # Fingerprint kinds of identifiers (duplicate detection) are labels too:
     # they come from the questionnaire (haven.intake.questionnaire) and are
-    # hashed under the pepper with the kind as label.
+    # hashed under an organization's FINGERPRINT key (OrgVault.fingerprint) with
+    # the kind as label. Until 0002_ident_keyed_fingerprints they were hashed
+    # under the pepper; those rows were dropped.
 
     # Under an organization's keyed-hash key (OrgVault.keyed).
     SEARCH = "search"
