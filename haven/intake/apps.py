@@ -54,5 +54,11 @@ def _fingerprints_on_unlock() -> None:
         requeue(case)
         compute_pending(vault, case.organization_id)
 
+    def closed(sender: Any, case: Any, **kwargs: Any) -> None:
+        from .fingerprints import forget_case
+
+        forget_case(case)  # only ever compared with open cases
+
     signals.unlocked.connect(compute, weak=False, dispatch_uid="haven.intake.fingerprints")
     signals.reopened.connect(reopened, weak=False, dispatch_uid="haven.intake.reopened")
+    signals.closed.connect(closed, weak=False, dispatch_uid="haven.intake.closed")

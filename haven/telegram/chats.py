@@ -1,7 +1,7 @@
 """A chat's conversation state, found by a keyed hash and stored encrypted.
 
-The state (language, where in the menu, the linked case, the number of the
-last prompt) lives in a ``Chat`` row, not in process memory, so any worker can
+The state (language, where in the menu, the linked case while it is open, the
+number of the last prompt) lives in a ``Chat`` row, not in process memory, so any worker can
 answer the next message. The row is found by ``pepper_hash("tg-chat",
 "bot:chat")`` and expires after ``HAVEN_TELEGRAM_CHAT_DAYS`` of inactivity
 (default 14); after that the bot no longer knows the chat, and the requester
@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from haven.cases.models import Case, Status
 from haven.core.langs import LANGS
 from haven.vault import VaultError
 
@@ -39,6 +40,9 @@ class ChatState:
     case: int | None = None
     nonce: int = 0
     picks: list[str] = field(default_factory=list)
+    # The linked case closed: the link itself is gone (see detach), only the fact stays,
+    # so a message after the close is answered "your request is closed".
+    closed: bool = False
 
     @classmethod
     def from_json(cls, data: Any) -> ChatState:
@@ -48,7 +52,8 @@ class ChatState:
         case = data.get("case") if isinstance(data.get("case"), int) else None
         picks = [str(p) for p in data.get("picks") or [] if isinstance(p, str)]
         mode = data.get("mode") if data.get("mode") in (MENU, ASK, INTAKE, CODENAME, ERASE) else MENU
-        return cls(lang, str(mode), case, int(data.get("nonce") or 0), picks)
+        return cls(lang, str(mode), case, int(data.get("nonce") or 0), picks,
+                   bool(data.get("closed")))
 
     def next_nonce(self) -> int:
         self.nonce = (self.nonce + 1) % 100_000
@@ -92,6 +97,53 @@ def save(handle: ChatHandle) -> None:
         return
     Chat.objects.filter(pk=handle.row.pk).update(state=blob, expires=expires,
                                                  version=F("version") + 1)
+
+
+def detach(bot: Bot, chat_id: int, case_id: int) -> bool:
+    """The case closed: the chat's state forgets which case it was (it keeps ``closed``)."""
+    handle = open_chat(bot, chat_id)
+    if handle.row is None or handle.state.case != case_id:
+        return False
+    return _forget_case(handle)
+
+
+def attach(bot: Bot, chat_id: int, case_id: int) -> bool:
+    """The case was reopened: link the chat to it again, unless it moved on to another."""
+    handle = open_chat(bot, chat_id)
+    if handle.row is None or handle.state.case is not None:
+        return False
+    handle.state.case, handle.state.closed = case_id, False
+    return _save_unchanged(handle)
+
+
+def _forget_case(handle: ChatHandle) -> bool:
+    handle.state.case, handle.state.closed = None, True
+    if handle.state.mode == ERASE:
+        handle.state.mode = MENU
+    return _save_unchanged(handle)
+
+
+def _save_unchanged(handle: ChatHandle) -> bool:
+    """Store the state unless an update for the chat saved it meanwhile (the sweep retries)."""
+    assert handle.row is not None  # noqa: S101 - only called for a stored chat
+    blob = sealing.seal(sealing.STATE, handle.key, asdict(handle.state))
+    return bool(Chat.objects.filter(pk=handle.row.pk, version=handle.row.version).update(
+        state=blob, version=F("version") + 1))
+
+
+def unlink_closed() -> int:
+    """The worker's safety net: chats still linked to a case that is closed, burned or gone."""
+    linked: list[ChatHandle] = []
+    for row in Chat.objects.filter(expires__gt=timezone.now()).select_related("bot"):
+        try:
+            state = ChatState.from_json(sealing.unseal(sealing.STATE, row.key, bytes(row.state)))
+        except VaultError:
+            continue
+        if state.case is not None:
+            linked.append(ChatHandle(row.bot, 0, row.key, row, state))
+    live = set(Case.objects.filter(pk__in=[h.state.case for h in linked], erased=False)
+               .exclude(status=Status.CLOSED).exclude(summary=b"").values_list("pk", flat=True))
+    return sum(_forget_case(h) for h in linked if h.state.case not in live)
 
 
 def purge_expired() -> int:

@@ -68,3 +68,35 @@ def test_old_peppered_fingerprints_are_dropped_and_open_cases_read_again_from_an
     reminder = Reminder.objects.get(kind="possible_duplicate")
     assert (reminder.case, reminder.detail) == (second, {"other": first.number})
     assert fingerprints.compute_pending(alice.vault(), alice.org.pk) == 0  # done once
+
+
+def test_closing_a_case_deletes_its_fingerprints_and_reopening_reads_them_again(
+    alice: Persona,
+) -> None:
+    from haven.cases import actions
+    from haven.cases.models import Status
+
+    complete(Visitor(alice.org.slug), MONEY, "money")
+    complete(Visitor(alice.org.slug), MONEY, "money")
+    first, second = Case.objects.order_by("number")
+    fingerprints.compute_pending(alice.vault(), alice.org.pk)
+    Reminder.objects.all().delete()
+    actions.set_status(alice.member, first, Status.CLOSED, first.version)
+    assert list(CaseFingerprint.objects.values_list("case_id", flat=True)) == [second.pk]
+    first.refresh_from_db()
+    actions.set_status(alice.member, first, Status.TRIAGE, first.version, alice.vault())
+    assert CaseFingerprint.objects.get(case=first).hash == alice.vault().fingerprint("phone", PHONE)
+    reminder = Reminder.objects.get(kind="possible_duplicate")
+    assert (reminder.case, reminder.detail) == (first, {"other": second.number})
+
+
+def test_the_worker_deletes_fingerprints_of_cases_closed_behind_its_back(alice: Persona) -> None:
+    from haven.cases.models import Status
+    from haven.intake.tasks import forget_fingerprints_of_closed_cases
+
+    complete(Visitor(alice.org.slug), MONEY, "money")
+    complete(Visitor(alice.org.slug), MONEY, "money")
+    first, second = Case.objects.order_by("number")
+    Case.objects.filter(pk=first.pk).update(status=Status.CLOSED)  # no signal
+    assert forget_fingerprints_of_closed_cases() == 1
+    assert list(CaseFingerprint.objects.values_list("case_id", flat=True)) == [second.pk]
