@@ -2,8 +2,10 @@
 
 The state (language, where in the menu, the linked case while it is open, the
 number of the last prompt) lives in a ``Chat`` row, not in process memory, so any worker can
-answer the next message. The row is found by ``pepper_hash("tg-chat",
-"bot:chat")`` and expires after ``HAVEN_TELEGRAM_CHAT_DAYS`` of inactivity
+answer the next message. The row is found by ``sealing.chat_key``, a slow keyed
+hash (Argon2id over an HMAC under the pepper) of ``"bot:chat"``; a row made
+under the old fast key is moved to the slow one the first time its chat writes
+again (:func:`_rekey`). It expires after ``HAVEN_TELEGRAM_CHAT_DAYS`` of inactivity
 (default 14); after that the bot no longer knows the chat, and the requester
 reconnects to a case with the codename. The questionnaire's own state is kept
 by the intake engine's conversations (:mod:`haven.intake.conversations`).
@@ -16,15 +18,17 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from haven.cases.models import Case, Status
 from haven.core.langs import LANGS
+from haven.intake import conversations
 from haven.vault import VaultError
 
 from . import sealing
-from .models import Bot, Chat
+from .models import AutoClear, Bot, Chat, Pace, TrackedMessage
 
 MENU, ASK, INTAKE, CODENAME, ERASE = "menu", "ask", "intake", "codename", "erase"
 
@@ -72,12 +76,15 @@ class ChatHandle:
 
     @property
     def intake_handle(self) -> str:
-        return f"telegram:{self.bot.telegram_id}:{self.chat_id}"
+        """The handle of the chat's unfinished intake: its slow key, never the chat id."""
+        return f"telegram:{self.key}"
 
 
 def open_chat(bot: Bot, chat_id: int) -> ChatHandle:
     key = sealing.chat_key(bot.telegram_id, chat_id)
     row = Chat.objects.filter(key=key, expires__gt=timezone.now()).first()
+    if row is None:
+        row = _rekey(bot, chat_id, key)
     state = ChatState()
     if row is not None:
         try:
@@ -97,6 +104,34 @@ def save(handle: ChatHandle) -> None:
         return
     Chat.objects.filter(pk=handle.row.pk).update(state=blob, expires=expires,
                                                  version=F("version") + 1)
+
+
+def _rekey(bot: Bot, chat_id: int, key: str) -> Chat | None:
+    """A chat last seen under the old fast key: move its rows to the slow key, once."""
+    old = sealing.fast_chat_key(bot.telegram_id, chat_id)
+    row = Chat.objects.filter(key=old, expires__gt=timezone.now()).first()
+    if row is None:
+        return None
+    try:
+        state = sealing.unseal(sealing.STATE, old, bytes(row.state))
+    except VaultError:
+        state = asdict(ChatState())
+    with transaction.atomic():
+        if not Chat.objects.filter(pk=row.pk, key=old).update(
+                key=key, state=sealing.seal(sealing.STATE, key, state)):
+            return None  # another worker moved it first
+        TrackedMessage.objects.filter(chat_key=old).update(chat_key=key)
+        for clear in AutoClear.objects.filter(chat_key=old):
+            try:
+                kept = sealing.unseal(sealing.AUTOCLEAR, old, bytes(clear.sealed_chat))
+            except VaultError:
+                clear.delete()
+                continue
+            AutoClear.objects.filter(pk=clear.pk).update(
+                chat_key=key, sealed_chat=sealing.seal(sealing.AUTOCLEAR, key, kept))
+        Pace.objects.filter(key=f"chat:{old}").delete()
+        conversations.move(f"telegram:{bot.telegram_id}:{chat_id}", f"telegram:{key}")
+    return Chat.objects.get(pk=row.pk)
 
 
 def detach(bot: Bot, chat_id: int, case_id: int) -> bool:

@@ -86,7 +86,12 @@ class Lookup(StrEnum):
 
     # Under the server pepper (HAVEN_PEPPER), see haven.core.keys.pepper_hash.
     TG_CHAT = "tg-chat"
-    """A Telegram chat found again: ``"{bot id}:{chat id}"``."""
+    """A Telegram chat found again: ``"{bot id}:{chat id}"``. Superseded by TG_CHAT_SLOW;
+    still computed once for a chat whose rows were made before, to re-key them."""
+    TG_CHAT_SLOW = "tg-chat-slow"
+    """The same, through ``slow_pepper_hash`` (Argon2id, ``vault.kdf.SLOW_LOOKUP``), so the
+    whole chat-id space cannot be searched with the pepper. Also the chat's part of the
+    key of an unfinished bot intake (``"telegram:{chat key}"``)."""
     TG_WEBHOOK_SECRET = "tg-webhook-secret"  # noqa: S105 (a label, not a secret)
     """The webhook secret Telegram sends back with each call."""
     TG_CODENAME_TRIES = "tg-codename-tries"
