@@ -120,18 +120,44 @@ def _rekey(bot: Bot, chat_id: int, key: str) -> Chat | None:
         if not Chat.objects.filter(pk=row.pk, key=old).update(
                 key=key, state=sealing.seal(sealing.STATE, key, state)):
             return None  # another worker moved it first
-        TrackedMessage.objects.filter(chat_key=old).update(chat_key=key)
-        for clear in AutoClear.objects.filter(chat_key=old):
-            try:
-                kept = sealing.unseal(sealing.AUTOCLEAR, old, bytes(clear.sealed_chat))
-            except VaultError:
-                clear.delete()
-                continue
-            AutoClear.objects.filter(pk=clear.pk).update(
-                chat_key=key, sealed_chat=sealing.seal(sealing.AUTOCLEAR, key, kept))
-        Pace.objects.filter(key=f"chat:{old}").delete()
-        conversations.move(f"telegram:{bot.telegram_id}:{chat_id}", f"telegram:{key}")
+        _move_rows(bot, chat_id, old, key)
     return Chat.objects.get(pk=row.pk)
+
+
+def _move_rows(bot: Bot, chat_id: int, old: str, key: str) -> None:
+    """What else a chat keeps under its key: message ids, clearing, pacing, an unfinished intake."""
+    TrackedMessage.objects.filter(chat_key=old).update(chat_key=key)
+    for clear in AutoClear.objects.filter(chat_key=old):
+        try:
+            kept = sealing.unseal(sealing.AUTOCLEAR, old, bytes(clear.sealed_chat))
+        except VaultError:
+            clear.delete()
+            continue
+        AutoClear.objects.filter(pk=clear.pk).update(
+            chat_key=key, sealed_chat=sealing.seal(sealing.AUTOCLEAR, key, kept))
+    Pace.objects.filter(key=f"chat:{old}").delete()
+    conversations.move(f"telegram:{bot.telegram_id}:{chat_id}", f"telegram:{key}")
+
+
+def rekey_clearing() -> int:
+    """Chats that clear themselves and still have the old fast key are moved at once, not
+    at their next message, so the desk's replies meanwhile are tracked and cleared too.
+    The worker holds their chat ids (``AutoClear.sealed_chat``), so only old rows pay the
+    slow hash, once each."""
+    moved = 0
+    for clear in AutoClear.objects.select_related("bot"):
+        try:
+            chat_id = int(sealing.unseal(sealing.AUTOCLEAR, clear.chat_key, bytes(clear.sealed_chat)))
+        except (VaultError, TypeError, ValueError):
+            continue
+        if clear.chat_key != sealing.fast_chat_key(clear.bot.telegram_id, chat_id):
+            continue
+        key = sealing.chat_key(clear.bot.telegram_id, chat_id)
+        with transaction.atomic():
+            if _rekey(clear.bot, chat_id, key) is None:
+                _move_rows(clear.bot, chat_id, clear.chat_key, key)
+        moved += 1
+    return moved
 
 
 def detach(bot: Bot, chat_id: int, case_id: int) -> bool:

@@ -18,7 +18,7 @@ from haven.vault.kdf import SLOW_LOOKUP
 from haven.vault.purposes import Lookup
 from tests.conftest import Persona
 
-from .conftest import Phone, telegram_case
+from .conftest import TOKEN, Phone, pump, telegram_case
 
 
 def test_a_stored_chat_key_takes_the_full_argon2id_to_find_from_a_chat_id(
@@ -56,3 +56,27 @@ def test_a_chat_keyed_the_old_way_is_moved_to_the_slow_key_on_its_next_message(
     assert conversations.load(f"telegram:{new}", alice.org)[1].lang == "ru"
     bodies = [r["body"] for r in actions.read_case(alice.member, alice.vault(), case)]
     assert "Пришла вторая повестка" in bodies
+
+
+def test_a_self_clearing_chat_keyed_the_old_way_is_moved_by_the_worker_and_still_cleared(
+        alice: Persona, bot: Bot, fake: FakeTelegram) -> None:
+    from haven.telegram import autoclear, tasks
+
+    fake.open_chat(TOKEN, 8203)
+    case = telegram_case(alice, bot, 8203)
+    old = sealing.fast_chat_key(bot.telegram_id, 8203)
+    Chat.objects.create(key=old, bot=bot, expires=timezone.now() + timedelta(days=3),
+                        state=sealing.seal(sealing.STATE, old, {"lang": "ru", "case": case.pk}))
+    AutoClear.objects.create(chat_key=old, bot=bot, after=3600,
+                             sealed_chat=sealing.seal(sealing.AUTOCLEAR, old, 8203))
+    actions.reply(alice.member, alice.vault(), case, "Ответ, пока чат молчит")
+    pump()  # sent and tracked under the new key, while the chat's rows still have the old one
+    tasks.telegram_housekeeping()
+    new = sealing.chat_key(bot.telegram_id, 8203)
+    assert AutoClear.objects.get().chat_key == new
+    assert Chat.objects.get().key == new
+    assert chats.rekey_clearing() == 0  # once
+    later = timezone.now() + timedelta(hours=2)
+    assert autoclear.clear_due(later) == 1
+    pump()
+    assert fake.visible(TOKEN, 8203) == []
