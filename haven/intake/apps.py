@@ -44,9 +44,9 @@ def _fingerprints_on_unlock() -> None:
     from haven.cases import signals
 
     def compute(sender: Any, vault: Any, organization_id: int, **kwargs: Any) -> None:
-        from .fingerprints import compute_pending
+        from .fingerprints import PER_VISIT, compute_pending
 
-        compute_pending(vault, organization_id)
+        compute_pending(vault, organization_id, PER_VISIT)
 
     def reopened(sender: Any, case: Any, vault: Any, **kwargs: Any) -> None:
         from .fingerprints import compute_pending, requeue

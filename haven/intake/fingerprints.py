@@ -54,13 +54,14 @@ def requeue(case: Case) -> None:
                                    kind=FROM_ANSWERS)
 
 
-def compute_pending(vault: OrgVault, organization_id: int) -> int:
+PER_VISIT = 200  # rows done on one page view, oldest first, so a backlog never stalls a page
+
+
+def compute_pending(vault: OrgVault, organization_id: int, limit: int | None = None) -> int:
     """With a member's key: hash what intake sealed and flag duplicates. Returns rows done."""
     pending = CaseFingerprint.objects.filter(organization_id=organization_id, hash="")
-    done = 0
-    for row in pending.select_related("case").order_by("pk"):
-        done += _compute(vault, row)
-    return done
+    rows = pending.select_related("case").order_by("pk")
+    return sum(_compute(vault, row) for row in (rows[:limit] if limit else rows))
 
 
 def _compute(vault: OrgVault, row: CaseFingerprint) -> int:

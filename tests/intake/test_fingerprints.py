@@ -100,3 +100,22 @@ def test_the_worker_deletes_fingerprints_of_cases_closed_behind_its_back(alice: 
     Case.objects.filter(pk=first.pk).update(status=Status.CLOSED)  # no signal
     assert forget_fingerprints_of_closed_cases() == 1
     assert list(CaseFingerprint.objects.values_list("case_id", flat=True)) == [second.pk]
+
+
+def test_a_backlog_is_worked_off_a_page_view_at_a_time(
+    alice: Persona, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.test import Client
+
+    from tests.conftest import log_in
+
+    monkeypatch.setattr(fingerprints, "PER_VISIT", 1)
+    complete(Visitor(alice.org.slug), MONEY, "money")
+    complete(Visitor(alice.org.slug), MONEY, "money")
+    client = log_in(Client(), alice)
+    client.get("/desk/")
+    assert CaseFingerprint.objects.filter(hash="").count() == 1
+    assert not Reminder.objects.exists()
+    client.get("/desk/")
+    assert CaseFingerprint.objects.filter(hash="").count() == 0
+    assert Reminder.objects.filter(kind="possible_duplicate").count() == 1
