@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.conf import settings
 from django.utils import timezone
 
@@ -80,3 +81,20 @@ def test_a_self_clearing_chat_keyed_the_old_way_is_moved_by_the_worker_and_still
     assert autoclear.clear_due(later) == 1
     pump()
     assert fake.visible(TOKEN, 8203) == []
+
+
+def test_the_sending_loop_does_not_pay_the_slow_hash(
+        alice: Persona, bot: Bot, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake.open_chat(TOKEN, 8204)
+    case = telegram_case(alice, bot, 8204)
+    actions.reply(alice.member, alice.vault(), case, "Ответ")  # the key is made here, once
+    key = sealing.chat_key(bot.telegram_id, 8204)
+    sealing._recent.clear()
+
+    def refuse(*args: object) -> str:
+        raise AssertionError("the worker computed a slow chat key")
+
+    monkeypatch.setattr(sealing, "slow_pepper_hash", refuse)
+    pump()
+    assert len(fake.sent_to(TOKEN, 8204)) == 1
+    assert TrackedMessage.objects.get().chat_key == key
