@@ -8,10 +8,14 @@
 2. The outbox's sustained send rate against the fake Bot API's per-bot limit of
    30 messages a second, sent by the worker's own loop (``haven.core.worker``).
    Goals: at least 95 % of 30/s, and no 429.
+3. What one chat key costs (``chat_key_ms``: the slow keyed hash that finds a chat
+   again, Argon2id under the pepper, uncached), and from it what a search of every
+   Telegram id (2^33) for one bot would cost someone holding the database and the
+   pepper: ``chat_id_search_core_years`` and ``chat_id_search_days_1000_cores``.
 
 On SQLite and on PostgreSQL (when it answers on 127.0.0.1:5432). Prints JSON
 lines: {"bench": "telegram", "db", "updates_per_s", "trivial_per_s",
-"ratio_to_trivial", "outbox_per_s", "outbox_429", ...}.
+"ratio_to_trivial", "outbox_per_s", "outbox_429", "chat_key_ms", ...}.
 
     python bench/telegram.py [--seconds 5] [--clients 16] [--messages 600]
 """
@@ -198,11 +202,31 @@ def _outbox_bench(args: argparse.Namespace) -> dict[str, float]:
                 "outbox_messages": len(times)}
 
 
+TELEGRAM_IDS = 2**33
+
+
+def _chat_key_bench(count: int = 40) -> dict[str, float]:
+    """One slow chat key, as the bot computes it on a cache miss."""
+    from haven.core.keys import slow_pepper_hash
+    from haven.vault.purposes import Lookup
+
+    slow_pepper_hash(Lookup.TG_CHAT_SLOW, "123456789:1")  # warm-up
+    started = time.perf_counter()
+    for n in range(count):
+        slow_pepper_hash(Lookup.TG_CHAT_SLOW, f"123456789:{7_000_000 + n}")
+    seconds = (time.perf_counter() - started) / count
+    core_years = TELEGRAM_IDS * seconds / (365.25 * 86400)
+    return {"chat_key_ms": round(seconds * 1000, 2),
+            "chat_id_search_core_years": round(core_years, 2),
+            "chat_id_search_days_1000_cores": round(core_years * 365.25 / 1000, 1)}
+
+
 def child(args: argparse.Namespace) -> None:
     db = django_setup()
+    chat_key = _chat_key_bench()
     webhook = _webhook_bench(args)
     outbox = {"outbox_per_s": 0.0, "outbox_429": -1} if args.skip_outbox else _outbox_bench(args)
-    print(json.dumps({"bench": "telegram", "db": db, **webhook, **outbox,
+    print(json.dumps({"bench": "telegram", "db": db, **chat_key, **webhook, **outbox,
                       "goal_updates": webhook["updates_per_s"] >= 300,
                       "goal_ratio": webhook["ratio_to_trivial"] >= 1 / 3,
                       "goal_outbox": outbox.get("outbox_steady_per_s", 0) >= 0.95 * 30

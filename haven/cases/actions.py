@@ -181,6 +181,8 @@ def set_status(member: Member, case: Case, status: str, version: int | None,
         closed_at = timezone.now() if status == Status.CLOSED else None
         _bump(case, version, status=status, closed_at=closed_at)
         _audit(case, member, "case.status", old=old, new=status)
+        if status == Status.CLOSED:
+            signals.closed.send(sender=Case, case=case)
     if old == Status.CLOSED and vault is not None:
         signals.reopened.send(sender=Case, case=case, vault=vault)
 

@@ -28,7 +28,7 @@ from haven.core.text import terms as stems
 from haven.vault import OrgVault
 from haven.vault.purposes import Lookup
 
-from . import summaries
+from . import signals, summaries
 from .models import Case, CaseRecord, Channel, RecordKind, SearchField, SearchToken
 
 MAX_QUERY_WORDS = 8
@@ -127,6 +127,7 @@ def search(vault: OrgVault, organization_id: int, query: str) -> QuerySet[Case]:
     Indexes up to PENDING_PER_SEARCH waiting cases first; the rest are found by a later
     search (see :func:`pending`)."""
     index_pending(vault, organization_id, limit=PENDING_PER_SEARCH)
+    signals.unlocked.send(sender=Case, vault=vault, organization_id=organization_id)
     wanted = query_tokens(vault, query)
     if not wanted:
         return Case.objects.none()

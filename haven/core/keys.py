@@ -11,7 +11,7 @@ from functools import cache
 
 from django.conf import settings
 
-from haven.vault import keyed_hash
+from haven.vault import keyed_hash, slow_keyed_hash
 from haven.vault.box import derive_subkey
 from haven.vault.purposes import PASSWORD_PEPPER, Purpose
 from haven.vault.server import Envelope, ServerBox
@@ -23,6 +23,13 @@ def pepper_hash(purpose: str, value: str | bytes) -> str:
     ``purpose`` is a :class:`haven.vault.purposes.Lookup` label.
     """
     return keyed_hash(settings.HAVEN_PEPPER, purpose, value)
+
+
+def slow_pepper_hash(purpose: str, value: str | bytes) -> str:
+    """:func:`pepper_hash` that also costs an Argon2id per value (see
+    :func:`haven.vault.kdf.slow_keyed_hash`): for values from a small space, such as
+    Telegram chat ids, that must not be searchable even with the pepper."""
+    return slow_keyed_hash(settings.HAVEN_PEPPER, purpose, value)
 
 
 def server_box(purpose: Purpose, envelope: Envelope = Envelope.PAIR) -> ServerBox:

@@ -14,9 +14,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from haven.accounts.pages import MemberRequest, member_view
-from haven.cases import actions, categories, search
+from haven.cases import actions, categories, search, signals
 from haven.cases.access import MANAGE, READ, WORK, can
-from haven.cases.models import OrgSettings, Reminder, SavedReply, SearchField, Status
+from haven.cases.models import Case, OrgSettings, Reminder, SavedReply, SearchField, Status
 from haven.core.ids import row_id
 from haven.core.redirects import redirect_back
 from haven.knowledge import actions as kb_actions
@@ -69,6 +69,9 @@ def queue(request: MemberRequest) -> HttpResponse:
     cases, params = _filtered(request, queues.queue_cases(me, slug))
     page = paginate(request, cases.select_related("assignee"))
     actions.reseal_cases(request.org_vault, page.object_list)
+    # What intake left for a member's key (duplicate fingerprints) is done before the
+    # reminders are read, so a duplicate is flagged the first time anyone looks.
+    signals.unlocked.send(sender=Case, vault=request.org_vault, organization_id=me.organization_id)
     # Reminders without a member (duplicates, failed deliveries, a blocked bot) are for
     # everyone: SQL's IN (x, NULL) never matches NULL, so they are asked for by name.
     reminders = (Reminder.objects.filter(organization_id=me.organization_id, dismissed=False)

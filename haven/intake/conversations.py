@@ -118,6 +118,22 @@ def load(
     return row, _open(row)
 
 
+def move(old_handle: str, new_handle: str) -> bool:
+    """Carry a live conversation over to a new handle (the bot's chat keys changed)."""
+    row = IntakeConversation.objects.filter(key=lookup_key(old_handle),
+                                            expires__gt=timezone.now()).first()
+    if row is None:
+        return False
+    try:
+        state = _open(row)
+    except ConversationGone:
+        row.delete()
+        return False
+    key = lookup_key(new_handle)
+    return bool(IntakeConversation.objects.filter(pk=row.pk, version=row.version).update(
+        key=key, state=_seal(key, state), version=models.F("version") + 1))
+
+
 def save(row: IntakeConversation, state: State) -> bool:
     """Store ``state`` if nobody saved since ``row`` was loaded; False means it changed meanwhile."""
     sql = _statements()[1]

@@ -10,7 +10,10 @@
 - ``RequesterMessage``: the requester's view of the thread, sealed to the
   requester's public key (the server cannot read it back without the codename).
 - ``CaseFingerprint``: keyed hashes of identifiers (phone, Telegram username)
-  so possible duplicates can be flagged without storing the identifier.
+  under the organization's fingerprint key, so possible duplicates can be
+  flagged without storing the identifier. Intake has no member key: it stores
+  the identifier sealed to the organization and a member's key turns it into
+  the hash later (:mod:`haven.intake.fingerprints`). Deleted when the case closes.
 """
 
 from __future__ import annotations
@@ -78,8 +81,13 @@ class CaseFingerprint(models.Model):
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
                                      related_name="+")
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    # "phone", "telegram"; "" on a row that asks for the case's identifiers to be read
+    # again from its answers (cases whose old peppered fingerprints were dropped).
     kind = models.CharField(max_length=20)
-    hash = models.CharField(max_length=64)
+    # OrgVault.fingerprint(kind, identifier); "" until a member's key computed it.
+    hash = models.CharField(max_length=64, blank=True, default="")
+    # The identifier sealed to the organization until the hash is computed, then None.
+    sealed = models.BinaryField(null=True)
 
     class Meta:
         indexes = [models.Index(fields=["organization", "hash"])]

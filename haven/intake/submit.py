@@ -2,8 +2,9 @@
 
 One transaction: claim the conversation (so a replayed or doubled request
 creates nothing), create the case sealed to the organization, give the
-requester a codename and a key pair, record keyed fingerprints and flag
-possible duplicates, propose the legal deadlines the answers call for, and
+requester a codename and a key pair, seal the identifiers used for duplicate
+detection (a member's key hashes and compares them later, see
+:mod:`haven.intake.fingerprints`), propose the legal deadlines the answers call for, and
 store cleaned attachments.
 """
 
@@ -17,14 +18,13 @@ from django.db import IntegrityError, transaction
 from haven import vault
 from haven.accounts.models import Organization
 from haven.cases import actions, categories, files, rules
-from haven.cases.models import OPEN_STATUSES, Case, Channel, Reminder
-from haven.core.keys import pepper_hash
+from haven.cases.models import Case, Channel
 
 from . import codename as codenames
-from . import conversations
+from . import conversations, fingerprints
 from .attachments import CleanFile
 from .engine import Finished
-from .models import CaseFingerprint, IntakeConversation, Requester
+from .models import IntakeConversation, Requester
 
 log = logging.getLogger("haven.intake")
 SUMMARY_MAX = 200
@@ -66,7 +66,7 @@ def submit(
                 summary=summary_line(finished), answers=finished.record(), lang=finished.lang,
             )
             code = _give_codename(case, finished.lang)
-            _fingerprint(org, case, finished)
+            fingerprints.queue(org, case, finished.fingerprints)
             _propose_deadlines(case, finished)
             for upload in uploads:
                 written.append(actions.add_attachment(
@@ -93,20 +93,6 @@ def _give_codename(case: Case, lang: str) -> str:
             continue
         return code
     raise RuntimeError("could not find an unused codename")
-
-
-def _fingerprint(org: Organization, case: Case, finished: Finished) -> None:
-    """Store keyed hashes of identifiers; raise a reminder for each open case that shares one."""
-    others: set[int] = set()
-    for kind, value in finished.fingerprints:
-        digest = pepper_hash(kind, value)
-        others |= set(CaseFingerprint.objects.filter(
-            organization=org, hash=digest, case__status__in=OPEN_STATUSES, case__erased=False,
-        ).exclude(case=case).values_list("case__number", flat=True))
-        CaseFingerprint.objects.create(organization=org, case=case, kind=kind, hash=digest)
-    for number in sorted(others):
-        Reminder.objects.create(organization=org, case=case, kind="possible_duplicate",
-                                detail={"other": number})
 
 
 def _propose_deadlines(case: Case, finished: Finished) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from haven.cases.models import Case, Status
 from haven.core.worker import periodic
 
-from . import conversations
+from . import conversations, fingerprints
 from .followup import forget
 from .models import Requester
 
@@ -29,3 +29,10 @@ def forget_requesters_of_burned_cases() -> int:
         forget(case)
         count += 1
     return count
+
+
+@periodic(every=3600)
+def forget_fingerprints_of_closed_cases() -> int:
+    """Safety net: closed cases keep no fingerprints (normally gone at the close itself,
+    through ``haven.cases.signals.closed``)."""
+    return fingerprints.forget_closed()

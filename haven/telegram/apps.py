@@ -18,12 +18,21 @@ class TelegramConfig(AppConfig):
         sender.register()  # the outbox handlers for "telegram" and "telegram-channel"
         signals.content_purged.connect(_forget, dispatch_uid="telegram-forget")
         signals.reopened.connect(_rearm, dispatch_uid="telegram-rearm")
+        signals.closed.connect(_disconnect, dispatch_uid="telegram-disconnect")
+
+
+def _disconnect(sender: Any, case: Any, **kwargs: Any) -> None:
+    """A closed case keeps no server copy of its chat id, and its chat forgets it."""
+    from . import links
+
+    links.disconnect(case)
 
 
 def _forget(sender: Any, case: Any, **kwargs: Any) -> None:
-    """A purged or burned case keeps no server copy of its chat id."""
+    """A purged or burned case keeps no server copy of its chat id; its chat forgets it."""
     from . import links
 
+    links.disconnect(case)
     links.forget(case.pk)
 
 

@@ -283,7 +283,7 @@ def linked_case(handle: ChatHandle) -> Case | None:
 def _to_case_or_help(turn: Turn, text: str) -> None:
     case = linked_case(turn.chat)
     if case is None:
-        turn.menu(texts.free_text())
+        turn.menu(texts.case_closed() if turn.chat.state.closed else texts.free_text())
     elif not case.is_open:
         turn.menu(texts.case_closed())
     else:

@@ -12,8 +12,12 @@ Telegram case keeps its chat id in a ``CaseChat`` row in two forms:
   replies with no member present. This is the trade-off: a seized disk *plus*
   the server's environment secrets reveals the chat ids of open Telegram cases;
   the disk (or a backup) without the secrets reveals none. The server copy is
-  deleted when the case is closed or burned (:func:`disconnect_closed`, run by
-  the worker), and the whole row when the case is burned or erased.
+  deleted when the case is closed or burned (:func:`disconnect`, on the
+  ``closed`` and ``content_purged`` signals, and :func:`disconnect_closed`, run
+  by the worker as a safety net), and the whole row when the case is burned or
+  erased. At the same moment the chat's own state forgets the case
+  (:func:`haven.telegram.chats.detach`), so nothing on the server links the chat
+  to a closed case any more; reopening restores both (:func:`rearm`).
 
 The outbox payload holds the clear chat id only while a message is pending
 (encrypted with the server's outbox key), and the row is deleted once delivered.
@@ -33,7 +37,7 @@ from haven.cases.models import Case, Reminder, Status
 from haven.core.langs import DEFAULT_LANG
 from haven.vault import OrgVault, VaultError, seal_text
 
-from . import sealing
+from . import chats, sealing
 from .models import Bot, CaseChat
 
 
@@ -66,7 +70,10 @@ def address(case: Case) -> dict[str, Any]:
     except VaultError:
         raise ActionError(_("The Telegram address of this case cannot be opened (the server's "
                             "key changed). The requester can reconnect with their codename.")) from None
-    return {"bot": row.bot_id, "chat": int(value["chat"]), "lang": str(value.get("lang") or DEFAULT_LANG)}
+    chat = int(value["chat"])
+    # The chat's key goes with the row, so the sending loop need not pay its slow hash.
+    return {"bot": row.bot_id, "chat": chat, "lang": str(value.get("lang") or DEFAULT_LANG),
+            "key": sealing.chat_key(row.bot.telegram_id, chat)}
 
 
 def rearm(case: Case, vault: OrgVault) -> bool:
@@ -77,7 +84,23 @@ def rearm(case: Case, vault: OrgVault) -> bool:
     value = json.loads(vault.decrypt_text(bytes(row.sealed_chat)))
     CaseChat.objects.filter(pk=row.pk).update(server_chat=sealing.seal(
         sealing.CHAT, _bound(case.pk), {"chat": value["chat"], "lang": value.get("lang", "ru")}))
+    chats.attach(row.bot, int(value["chat"]), case.pk)
     return True
+
+
+def disconnect(case: Case) -> bool:
+    """The case closed (or is being burned): the worker's copy of its chat id goes, and the
+    chat's state forgets the case, so chat id and case are no longer linked on the server.
+    False when there was no live link to undo (the worker's sweeps cover what is left)."""
+    row = CaseChat.objects.filter(case=case).select_related("bot").first()
+    if row is None or not row.server_chat:
+        return False
+    try:
+        chat_id = int(sealing.unseal(sealing.CHAT, _bound(case.pk), bytes(row.server_chat))["chat"])
+    except (VaultError, KeyError, TypeError, ValueError):
+        chat_id = None
+    CaseChat.objects.filter(pk=row.pk).update(server_chat=None)
+    return chat_id is not None and chats.detach(row.bot, chat_id, case.pk)
 
 
 def set_blocked(case_id: int, blocked: bool) -> None:

@@ -6,8 +6,9 @@
   processed (unique per bot), its body encrypted under a server key and emptied
   once processed. Rows are kept two days after processing so a redelivery
   (Telegram delivers at least once, for up to 24 hours) is recognised.
-- ``Chat``: how a chat is found again, by a keyed hash of the bot and chat ids;
-  its conversation state (language, menu position, linked case) is encrypted.
+- ``Chat``: how a chat is found again, by a slow keyed hash of the bot and chat ids
+  (``sealing.chat_key``); its conversation state (language, menu position, the
+  linked case while it is open) is encrypted.
   Deleted after a period of inactivity.
 - ``CaseChat``: where replies to a case go. See :mod:`haven.telegram.links`.
 - ``TrackedMessage``: message ids the bot may still delete for "clear this chat",
@@ -87,7 +88,7 @@ class Update(models.Model):
 
 
 class Chat(models.Model):
-    key = models.CharField(max_length=64, unique=True)  # pepper_hash("tg-chat", "bot:chat")
+    key = models.CharField(max_length=64, unique=True)  # sealing.chat_key(bot, chat)
     bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="+")
     state = models.BinaryField()  # encrypted JSON, bound to ``key``
     version = models.PositiveIntegerField(default=1)

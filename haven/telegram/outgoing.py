@@ -19,6 +19,7 @@ from haven import outbox
 from haven.cases.models import Channel
 from haven.outbox.models import Outbox
 
+from . import sealing
 from .models import Bot
 
 
@@ -60,7 +61,8 @@ class Out:
         """Write the outbox row (inside the caller's transaction); return its id."""
         if not self.ops:
             return None
-        payload = {"bot": self.bot.pk, "chat": self.chat_id, "ops": self.ops}
+        payload = {"bot": self.bot.pk, "chat": self.chat_id, "ops": self.ops,
+                   "key": sealing.chat_key(self.bot.telegram_id, self.chat_id)}
         row = Outbox.objects.create(organization_id=self.bot.organization_id, channel=Channel.TELEGRAM,
                                     payload=outbox.seal_payload(payload))
         return row.pk

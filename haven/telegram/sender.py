@@ -60,7 +60,7 @@ class TelegramHandler:
         done = int(payload.get("done") or 0)
         for index in range(done, len(ops)):
             try:
-                run(bot, int(payload["chat"]), ops[index])
+                run(bot, int(payload["chat"]), ops[index], payload.get("key"))
             except outbox.DeliveryError as exc:
                 if exc.permanent and row.case_id and "403" in exc.code:
                     links.set_blocked(row.case_id, True)
@@ -119,11 +119,17 @@ def _progress(row: Outbox, payload: dict[str, Any], done: int) -> None:
     Outbox.objects.filter(pk=row.pk).update(payload=outbox.seal_payload(payload))
 
 
-def run(bot: Bot, chat: int | str, op: dict[str, Any]) -> None:
-    """Carry out one operation, or raise DeliveryError."""
+def run(bot: Bot, chat: int | str, op: dict[str, Any], key: str | None = None) -> None:
+    """Carry out one operation, or raise DeliveryError.
+
+    ``key`` is the chat's key, computed when the row was queued (the slow hash is paid
+    there, by the request that knew the chat anyway), so the sending loop does not.
+    """
     method, params = _call_of(chat, op)
+    if method == "sendMessage" and not op.get("channel"):
+        key = key or sealing.chat_key(bot.telegram_id, int(chat))
     if method == "sendMessage":
-        _pace(bot, chat, op)
+        _pace(bot, key, op)
     try:
         with IN_FLIGHT:
             result = bots.api(bot).call(method, params)
@@ -133,7 +139,7 @@ def run(bot: Bot, chat: int | str, op: dict[str, Any]) -> None:
     if method == "sendMessage" and isinstance(result, dict) and not op.get("channel"):
         with transaction.atomic():
             pacing.no_fsync()  # an id lost in a crash only means one message /clear cannot remove
-            TrackedMessage.objects.create(chat_key=sealing.chat_key(bot.telegram_id, int(chat)),
+            TrackedMessage.objects.create(chat_key=str(key),
                                           message_id=int(result.get("message_id") or 0))
 
 
@@ -162,11 +168,10 @@ def _call_of(chat: int | str, op: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     raise outbox.DeliveryError(f"telegram: unknown operation {kind}", permanent=True)
 
 
-def _pace(bot: Bot, chat: int | str, op: dict[str, Any]) -> None:
+def _pace(bot: Bot, chat_key: str | None, op: dict[str, Any]) -> None:
     limits = [pacing.Limit(pacing.bot_key(bot.pk), pacing.BOT_RATE, pacing.BOT_BURST)]
-    if not op.get("channel"):
-        key = pacing.chat_key(sealing.chat_key(bot.telegram_id, int(chat)))
-        limits.append(pacing.Limit(key, pacing.CHAT_RATE, pacing.CHAT_BURST))
+    if chat_key is not None and not op.get("channel"):
+        limits.append(pacing.Limit(pacing.chat_key(chat_key), pacing.CHAT_RATE, pacing.CHAT_BURST))
     try:
         wait = pacing.reserve(limits, MAX_PACE_WAIT)
     except pacing.TooEarly as exc:

@@ -73,11 +73,13 @@ def telegram_autoclear() -> int:
 @periodic(every=300, purges=True)
 def telegram_housekeeping() -> int:
     """Old updates, expired chats (and their clearing), message ids past the deletion window,
-    closed cases' chats."""
+    closed cases' chats (the server copy of the chat id, and the chat's link to the case),
+    self-clearing chats still under the old fast key."""
     from django.utils import timezone
 
     from .dialog import DELETE_WINDOW
 
     tracked, _ = TrackedMessage.objects.filter(created__lt=timezone.now() - DELETE_WINDOW).delete()
     return (processing.purge_done() + chats.purge_expired() + tracked + pacing.purge()
-            + links.disconnect_closed() + autoclear.purge_stale())
+            + links.disconnect_closed() + chats.unlink_closed() + autoclear.purge_stale()
+            + chats.rekey_clearing())

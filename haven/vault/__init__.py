@@ -20,6 +20,7 @@ from .errors import (
 from .kdf import (
     KdfParams,
     WrappedKey,
+    slow_keyed_hash,
     unwrap_with_password,
     unwrap_with_token,
     wrap_with_password,
@@ -51,6 +52,7 @@ __all__ = [
     "purposes",
     "seal",
     "seal_text",
+    "slow_keyed_hash",
     "unpack_member_keys",
     "unwrap_with_password",
     "unwrap_with_token",

@@ -23,6 +23,7 @@ import nacl.utils
 
 from .box import KIND_WRAPPED, derive_subkey, secret_decrypt, secret_encrypt
 from .errors import TamperedCiphertext, UnknownKeyVersion, WrongPassword
+from .org import keyed_hash
 from .purposes import TOKEN_WRAP
 
 SALT_BYTES = nacl.pwhash.argon2id.SALTBYTES
@@ -153,3 +154,27 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+# What one slow lookup costs: Argon2id, 3 passes over 4 MiB, about 5-10 ms on one core
+# (bench/telegram.py prints it as chat_key_ms). Changing it changes every slow lookup
+# made with it: a new value goes with a new Lookup label.
+SLOW_LOOKUP = KdfParams(opslimit=3, memlimit=4 * 1024 * 1024)
+
+
+def slow_keyed_hash(key: bytes, purpose: str, value: str | bytes,
+                    params: KdfParams = SLOW_LOOKUP) -> str:
+    """A keyed lookup hash that also costs ``params`` of Argon2id for each value, as hex.
+
+    For lookups the server must make with no member present over values from a
+    small space (a Telegram chat id, about 2^33 of them): holding ``key`` (the
+    server pepper) still leaves a search of the whole space at one Argon2id per
+    guess. The HMAC binds key and purpose; the salt comes from them too, so equal
+    values give equal hashes (a lookup) and there is nothing to precompute
+    without the key. It does nothing against testing one suspected value.
+    """
+    mac = bytes.fromhex(keyed_hash(key, purpose, value))
+    salt = derive_subkey(key, purpose.encode("utf-8"))[:SALT_BYTES]
+    out = nacl.pwhash.argon2id.kdf(32, mac, salt, opslimit=params.opslimit,
+                                   memlimit=params.memlimit)
+    return bytes(out).hex()

@@ -18,7 +18,7 @@ from .box import (
     secret_encrypt,
 )
 from .errors import TamperedCiphertext
-from .purposes import ORG_KEYED, RECORDS, Lookup
+from .purposes import FINGERPRINT, ORG_KEYED, RECORDS, Lookup
 
 
 class OrgVault:
@@ -39,6 +39,7 @@ class OrgVault:
         self._record_key = derive_subkey(self._private, RECORDS.info)
         self._keyed_keys = {label: derive_subkey(self._private, purpose.info)
                             for label, purpose in ORG_KEYED.items()}
+        self._fingerprint_key = derive_subkey(self._private, FINGERPRINT.info)
 
     @property
     def private_key(self) -> bytes:
@@ -74,6 +75,12 @@ class OrgVault:
         if key is None:
             raise ValueError(f"{purpose!r} is not a keyed hash of an organization")
         return keyed_hash(key, purpose, value)
+
+    def fingerprint(self, kind: str, value: str) -> str:
+        """A requester identifier's keyed hash for duplicate detection, under the
+        :data:`~haven.vault.purposes.FINGERPRINT` key; ``kind`` (phone, telegram) is the label.
+        """
+        return keyed_hash(self._fingerprint_key, kind, value)
 
 
 def seal_text(public_key: bytes, text: str) -> bytes:

@@ -63,6 +63,10 @@ DONOR_REF = Purpose(b"haven/records/v1", "organization private key",
                     "Donor reference hashes (duplicate imports). Still the bytes of RECORDS: "
                     "stored hashes cannot be recomputed without re-hashing every donation "
                     "(not done yet, see docs/threat-model.md).")
+FINGERPRINT = Purpose(b"haven/fingerprint/v1", "organization private key",
+                      "Keyed hashes of requester identifiers (phone, Telegram username) for "
+                      "duplicate detection: computed with a member's key, never at intake, so "
+                      "the server's own secrets cannot test a guessed identifier.")
 
 # Keys derived from secrets that only the requester or the invitee holds.
 TOKEN_WRAP = Purpose(b"haven/token-wrap/v1", "a high-entropy token (invite link, codename key)",
@@ -90,8 +94,8 @@ LONG_SECRET = Purpose(b"haven/long-secret/v1", "any secret longer than 64 bytes"
 
 ALL: tuple[Purpose, ...] = (
     OUTBOX, INTAKE_STATE, BOT_TOKEN, TELEGRAM_CHAT, TELEGRAM_UPDATE, TELEGRAM_STATE,
-    TELEGRAM_AUTOCLEAR, PASSWORD_PEPPER, RECORDS, SEARCH_INDEX, TAGS, DONOR_REF, TOKEN_WRAP,
-    CODENAME_KEY, INTAKE_CODENAME, TOTP, RECOVERY_SHARE_CHECK, LONG_SECRET,
+    TELEGRAM_AUTOCLEAR, PASSWORD_PEPPER, RECORDS, SEARCH_INDEX, TAGS, DONOR_REF, FINGERPRINT,
+    TOKEN_WRAP, CODENAME_KEY, INTAKE_CODENAME, TOTP, RECOVERY_SHARE_CHECK, LONG_SECRET,
 )
 
 
@@ -100,7 +104,12 @@ class Lookup(StrEnum):
 
     # Under the server pepper (HAVEN_PEPPER), see haven.core.keys.pepper_hash.
     TG_CHAT = "tg-chat"
-    """A Telegram chat found again: ``"{bot id}:{chat id}"``."""
+    """A Telegram chat found again: ``"{bot id}:{chat id}"``. Superseded by TG_CHAT_SLOW;
+    still computed once for a chat whose rows were made before, to re-key them."""
+    TG_CHAT_SLOW = "tg-chat-slow"
+    """The same, through ``slow_pepper_hash`` (Argon2id, ``vault.kdf.SLOW_LOOKUP``), so the
+    whole chat-id space cannot be searched with the pepper. Also the chat's part of the
+    key of an unfinished bot intake (``"telegram:{chat key}"``)."""
     TG_WEBHOOK_SECRET = "tg-webhook-secret"  # noqa: S105 (a label, not a secret)
     """The webhook secret Telegram sends back with each call."""
     TG_CODENAME_TRIES = "tg-codename-tries"
@@ -123,7 +132,9 @@ class Lookup(StrEnum):
     """The handle of an unfinished intake conversation."""
     # Fingerprint kinds of identifiers (duplicate detection) are labels too:
     # they come from the questionnaire (haven.intake.questionnaire) and are
-    # hashed under the pepper with the kind as label.
+    # hashed under an organization's FINGERPRINT key (OrgVault.fingerprint) with
+    # the kind as label. Until 0002_ident_keyed_fingerprints they were hashed
+    # under the pepper; those rows were dropped.
 
     # Under an organization's key for that label (OrgVault.keyed, ORG_KEYED).
     SEARCH = "search"

@@ -65,7 +65,7 @@ CASE_WRITERS: dict[tuple[str, str], str] = {
     ("haven/cases/tasks.py", "Reminder"): "a deadline notice raised by the worker, not case state",
     ("haven/cases/tasks.py", "Deadline.reminded"):
         "the worker notes which reminder it raised, so each is raised once",
-    ("haven/intake/submit.py", "Reminder"):
+    ("haven/intake/fingerprints.py", "Reminder"):
         "a notice to the desk that a new case may duplicate an open one, not case state",
     ("haven/telegram/links.py", "Reminder"): "a notice to the desk about a chat, not case state",
 }

@@ -91,8 +91,10 @@ def test_a_stale_save_is_refused(alice: Persona) -> None:
 def test_the_demo_seed_makes_varied_cases(alice: Persona) -> None:
     from haven.cases.models import Deadline, Reminder
     from haven.intake.demo import seed_cases
+    from haven.intake.fingerprints import compute_pending
 
     cases = seed_cases(alice.org, count=12)
     assert len({c.category for c in cases}) == 7
     assert Deadline.objects.filter(case__in=cases, confirmed=False).count() >= 4
+    compute_pending(alice.vault(), alice.org.pk)  # the first member to open the desk
     assert Reminder.objects.filter(kind="possible_duplicate").count() == 1

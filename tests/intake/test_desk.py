@@ -76,16 +76,28 @@ def test_caseworkers_and_other_organizations_cannot_mark_fraud(
     assert not case.fraud_suspected
 
 
-def test_the_same_phone_number_flags_a_possible_duplicate(alice: Persona, charlie: Persona) -> None:
+def test_the_same_phone_number_flags_a_possible_duplicate_when_a_member_looks(
+    alice: Persona, alice_client: Client, charlie: Persona, charlie_client: Client,
+) -> None:
     complete(Visitor(alice.org.slug), MONEY, "money")
     again = [(k, "8 900 123 45 67" if k == "phone" else v) for k, v in MONEY]
     complete(Visitor(alice.org.slug), again, "money")
     complete(Visitor(charlie.org.slug), MONEY, "money")  # another organization: not a duplicate
+    # Intake has no member key: nothing is hashed or compared yet.
+    assert not Reminder.objects.exists()
+    assert set(CaseFingerprint.objects.values_list("hash", flat=True)) == {""}
     first, second = Case.objects.filter(organization=alice.org).order_by("number")
+    page = alice_client.get("/desk/").content.decode()
     reminder = Reminder.objects.get(kind="possible_duplicate")
     assert (reminder.case, reminder.detail) == (second, {"other": first.number})
-    hashes = CaseFingerprint.objects.values_list("hash", flat=True)
-    assert len(set(hashes)) == 1 and all("900" not in h for h in hashes)
+    assert f"may duplicate case #{first.number}" in page
+    charlie_client.get("/desk/")
+    assert Reminder.objects.count() == 1
+    rows = CaseFingerprint.objects.all()
+    assert all(r.sealed is None and r.hash for r in rows)  # the sealed copies are wiped
+    ours = {r.hash for r in rows if r.organization_id == alice.org.pk}
+    theirs = {r.hash for r in rows if r.organization_id == charlie.org.pk}
+    assert len(ours) == 1 and len(theirs) == 1 and ours != theirs  # no link across organizations
 
 
 def test_a_closed_case_is_not_a_duplicate(alice: Persona) -> None:
@@ -96,4 +108,5 @@ def test_a_closed_case_is_not_a_duplicate(alice: Persona) -> None:
     first = Case.objects.get()
     actions.set_status(alice.member, first, Status.CLOSED, first.version)
     complete(Visitor(alice.org.slug), MONEY, "money")
+    log_in(Client(), alice).get("/desk/")
     assert not Reminder.objects.filter(kind="possible_duplicate").exists()
