@@ -7,13 +7,16 @@ Each benchmark runs once per database in a fresh subprocess.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -78,3 +81,25 @@ def django_setup() -> str:
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)
     return os.environ.get("BENCH_DBNAME", "sqlite")
+
+
+def median_ms(fn: Callable[[], object], runs: int) -> float:
+    """The median time of ``runs`` calls of ``fn`` in milliseconds, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return round(statistics.median(times), 1)
+
+
+def child_or_per_database(script: str, parser: argparse.ArgumentParser,
+                          child: Callable[[argparse.Namespace], None]) -> None:
+    """Run ``child`` when called with --child, else this script once per database."""
+    parser.add_argument("--child", action="store_true")
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+    else:
+        run_per_database(script, [a for a in sys.argv[1:] if a != "--child"])

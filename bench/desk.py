@@ -12,14 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._setup import django_setup, emit, run_per_database
+from bench._setup import child_or_per_database, django_setup, emit, median_ms
 
 WORDS = ("повестка военкомат контракт отпуск госпиталь документы паспорт граница автобус "
          "мама сын брат часть комиссия заявление служба отказ юрист деньги билеты справка "
@@ -64,15 +63,6 @@ def _seed(org, vault, count: int, rare_every: int | None) -> list[int]:  # type:
     return ids
 
 
-def _median_ms(fn) -> float:  # type: ignore[no-untyped-def]
-    fn()  # warm-up
-    times = []
-    for _ in range(RUNS):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return round(statistics.median(times), 1)
-
 
 def child(args: argparse.Namespace) -> None:
     db = django_setup()
@@ -105,10 +95,10 @@ def child(args: argparse.Namespace) -> None:
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
 
-    emit("desk", "queue_ms", _median_ms(lambda: get("/desk/?queue=new")), "ms", db=db)
-    emit("desk", "case_ms", _median_ms(lambda: get(f"/desk/cases/{case.number}/")), "ms", db=db)
-    emit("desk", "search_ms", _median_ms(lambda: get(f"/desk/search/?q={RARE}")), "ms", db=db)
-    emit("desk", "search_common_ms", _median_ms(lambda: get("/desk/search/?q=паспорта")), "ms", db=db)
+    emit("desk", "queue_ms", median_ms(lambda: get("/desk/?queue=new"), RUNS), "ms", db=db)
+    emit("desk", "case_ms", median_ms(lambda: get(f"/desk/cases/{case.number}/"), RUNS), "ms", db=db)
+    emit("desk", "search_ms", median_ms(lambda: get(f"/desk/search/?q={RARE}"), RUNS), "ms", db=db)
+    emit("desk", "search_common_ms", median_ms(lambda: get("/desk/search/?q=паспорта"), RUNS), "ms", db=db)
     emit("desk", "reindex_case_ms", _reindex_ms(alice.org.pk, vault), "ms", db=db)
 
 
@@ -126,15 +116,10 @@ def _reindex_ms(org_id: int, vault) -> float:  # type: ignore[no-untyped-def]
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--child", action="store_true")
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--others", type=int, default=10)
     parser.add_argument("--other-cases", type=int, default=10_000)
-    args = parser.parse_args()
-    if args.child:
-        child(args)
-    else:
-        run_per_database(__file__, [a for a in sys.argv[1:] if a != "--child"])
+    child_or_per_database(__file__, parser, child)
 
 
 if __name__ == "__main__":

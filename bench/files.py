@@ -13,14 +13,12 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._setup import django_setup, emit, run_per_database
+from bench._setup import child_or_per_database, django_setup, emit, median_ms
 
 
 def _big_photo() -> bytes:
@@ -38,15 +36,6 @@ def _big_photo() -> bytes:
             return attachments.clean("photo.jpg", raw.getvalue()).data
     raise RuntimeError("no photo under the limit")
 
-
-def _median_ms(fn, runs: int) -> float:  # type: ignore[no-untyped-def]
-    fn()  # warm-up
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return round(statistics.median(times), 1)
 
 
 def child(args: argparse.Namespace) -> None:
@@ -69,21 +58,16 @@ def child(args: argparse.Namespace) -> None:
         assert response.status_code == 200, (how, response.status_code)
 
     size = round(len(data) / 2**20, 1)
-    emit("files", "image_first_byte_ms", _median_ms(lambda: get("view"), args.runs), "ms",
+    emit("files", "image_first_byte_ms", median_ms(lambda: get("view"), args.runs), "ms",
          db=db, mb=size)
-    emit("files", "thumbnail_ms", _median_ms(lambda: get("thumbnail"), args.runs), "ms",
+    emit("files", "thumbnail_ms", median_ms(lambda: get("thumbnail"), args.runs), "ms",
          db=db, mb=size)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--child", action="store_true")
     parser.add_argument("--runs", type=int, default=10)
-    args = parser.parse_args()
-    if args.child:
-        child(args)
-    else:
-        run_per_database(__file__, [a for a in sys.argv[1:] if a != "--child"])
+    child_or_per_database(__file__, parser, child)
 
 
 if __name__ == "__main__":

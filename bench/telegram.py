@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-from bench._setup import ROOT, django_setup, run_per_database
+from bench._setup import ROOT, child_or_per_database, django_setup
 
 SECRET = "bench-secret"  # noqa: S105 - a throw-away value for a throw-away database
 TOKEN = "123456789:AAEhBP0av28pmVbzT6dvoXgE9rAzeqkV-jY"  # noqa: S105 - only the fake accepts it
@@ -236,18 +236,13 @@ def child(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--child", action="store_true")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=8)  # = workers x threads (gthread keep-alive)
     parser.add_argument("--messages", type=int, default=600)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--skip-outbox", action="store_true")
-    args = parser.parse_args()
-    if args.child:
-        child(args)
-    else:
-        run_per_database(__file__, [a for a in sys.argv[1:] if a != "--child"])
+    child_or_per_database(__file__, parser, child)
 
 
 if __name__ == "__main__":

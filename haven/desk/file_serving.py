@@ -50,18 +50,11 @@ def _guarded(response: HttpResponse | StreamingHttpResponse) -> None:
     response["Cache-Control"] = "no-store"
 
 
-def image_response(data: bytes, kind: str, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=kind)
-    response["Content-Disposition"] = (content_disposition_header(False, safe_filename(name))
-                                       or "inline")
-    _guarded(response)
-    return response
-
-
-def download_response(data: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=DOWNLOAD)
-    response["Content-Disposition"] = (content_disposition_header(True, safe_filename(name))
-                                       or "attachment")
+def file_response(data: bytes, name: str, kind: str | None = None) -> HttpResponse:
+    """An image of ``kind`` shown inline, or (no kind) any file as a download."""
+    response = HttpResponse(data, content_type=kind or DOWNLOAD)
+    response["Content-Disposition"] = (content_disposition_header(kind is None, safe_filename(name))
+                                       or ("inline" if kind else "attachment"))
     _guarded(response)
     return response
 
@@ -123,11 +116,11 @@ def opened_response(opened: OpenedFile, how: str) -> HttpResponse | None:
         small = preview(opened.data)
         if small is None:
             return None
-        return image_response(small, attachments.JPEG, os.path.splitext(opened.name)[0] + ".jpg")
+        return file_response(small, os.path.splitext(opened.name)[0] + ".jpg", attachments.JPEG)
     shown = shown_image(opened.data) if how == "view" else None
     if shown is None:
-        return download_response(opened.data, opened.name)
-    return image_response(shown[0], shown[1], opened.name)
+        return file_response(opened.data, opened.name)
+    return file_response(shown[0], opened.name, shown[1])
 
 
 class _Sink(io.RawIOBase):
