@@ -180,6 +180,11 @@ HAVEN_INVITE_DAYS = envint("HAVEN_INVITE_DAYS", 7)
 HAVEN_LOGIN_LOCK_AFTER = envint("HAVEN_LOGIN_LOCK_AFTER", 10)
 HAVEN_LOGIN_LOCK_MINUTES = envint("HAVEN_LOGIN_LOCK_MINUTES", 15)
 HAVEN_CLIENT_ATTEMPTS = envint("HAVEN_CLIENT_ATTEMPTS", 30)
+# Throttling behind a proxy or on Tor (haven.core.clients): the proxies whose
+# X-Forwarded-For is believed (IPs or networks), and onion mode, where there is
+# no client address and limits are per account and per codename only.
+HAVEN_TRUSTED_PROXY = envlist("HAVEN_TRUSTED_PROXY", [])
+HAVEN_ONION = envbool("HAVEN_ONION", False)
 # Telegram: empty means the real Bot API; the demo and tests point at a fake one.
 HAVEN_TELEGRAM_API_URL = os.environ.get("HAVEN_TELEGRAM_API_URL", "").strip()
 HAVEN_TELEGRAM_CHAT_DAYS = envint("HAVEN_TELEGRAM_CHAT_DAYS", 14)
