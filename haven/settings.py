@@ -185,6 +185,10 @@ HAVEN_CLIENT_ATTEMPTS = envint("HAVEN_CLIENT_ATTEMPTS", 30)
 # no client address and limits are per account and per codename only.
 HAVEN_TRUSTED_PROXY = envlist("HAVEN_TRUSTED_PROXY", [])
 HAVEN_ONION = envbool("HAVEN_ONION", False)
+# Intake flood control (haven.intake.flood): new cases an hour per organization before
+# further ones are held; a real surge is about 1,000 an hour. Per organization: "slug=n,...".
+HAVEN_INTAKE_HOURLY_LIMIT = envint("HAVEN_INTAKE_HOURLY_LIMIT", 3000)
+HAVEN_INTAKE_HOURLY_LIMITS = envlist("HAVEN_INTAKE_HOURLY_LIMITS", [])
 # Telegram: empty means the real Bot API; the demo and tests point at a fake one.
 HAVEN_TELEGRAM_API_URL = os.environ.get("HAVEN_TELEGRAM_API_URL", "").strip()
 HAVEN_TELEGRAM_CHAT_DAYS = envint("HAVEN_TELEGRAM_CHAT_DAYS", 14)

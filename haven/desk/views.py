@@ -76,6 +76,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "rows": _rows(request, page), "params": params, "categories": categories.choices(),
         "statuses": Status.choices, "members": active_members(me), "reminders": reminders,
         "can_work": can(me, WORK),
+        "held": capped_count(queues.held_cases(me)) if can(me, MANAGE) else 0,
     })
 
 

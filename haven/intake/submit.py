@@ -4,7 +4,8 @@ One transaction: claim the conversation (so a replayed or doubled request
 creates nothing), create the case sealed to the organization, give the
 requester a codename and a key pair, record keyed fingerprints and flag
 possible duplicates, propose the legal deadlines the answers call for, and
-store cleaned attachments.
+store cleaned attachments. During a flood the case is held (haven.intake.flood);
+the requester is told nothing different.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from haven.cases.models import OPEN_STATUSES, Case, Channel, Reminder
 from haven.core.keys import pepper_hash
 
 from . import codename as codenames
-from . import conversations
+from . import conversations, flood
 from .attachments import CleanFile
 from .engine import Finished
 from .models import CaseFingerprint, IntakeConversation, Requester
@@ -64,6 +65,7 @@ def submit(
             case = actions.create_case(
                 org, category=finished.questionnaire.category, channel=channel,
                 summary=summary_line(finished), answers=finished.record(), lang=finished.lang,
+                held=flood.flooded(org),
             )
             code = _give_codename(case, finished.lang)
             _fingerprint(org, case, finished)
@@ -104,6 +106,8 @@ def _fingerprint(org: Organization, case: Case, finished: Finished) -> None:
             organization=org, hash=digest, case__status__in=OPEN_STATUSES, case__erased=False,
         ).exclude(case=case).values_list("case__number", flat=True))
         CaseFingerprint.objects.create(organization=org, case=case, kind=kind, hash=digest)
+    if case.held:
+        return  # a flood reusing one phone number must not fill the desk with reminders
     for number in sorted(others):
         Reminder.objects.create(organization=org, case=case, kind="possible_duplicate",
                                 detail={"other": number})
