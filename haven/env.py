@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from pathlib import Path
 
 
@@ -76,9 +77,34 @@ def data_dir() -> Path:
     return Path(value).expanduser().resolve() if value else default_data_dir()
 
 
+def private_dir(path: Path) -> Path:
+    """``path`` as a folder only its owner can enter (0700), tightened if it already exists (L-10)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _tighten(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> None:
+    """``path`` as a file only its owner can read (0600), created empty if missing (L-10).
+
+    SQLite gives its -wal and -shm files the database file's permissions.
+    """
+    private_dir(path.parent)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    _tighten(path, 0o600)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    try:
+        if stat.S_IMODE(path.stat().st_mode) & ~mode:
+            path.chmod(mode)
+    except PermissionError:
+        pass  # someone else's: the system check reports what is not writable
+
+
 def local_secret(folder: Path, name: str) -> str:
     """A secret kept in the data folder, generated on first use (demo and tests only)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     path = folder / "secrets" / name
     if not path.exists():
         path.parent.mkdir(mode=0o700, exist_ok=True)

@@ -22,6 +22,8 @@ from haven.env import (
     envint,
     envlist,
     local_secret,
+    private_dir,
+    private_file,
     recorded_site_url,
     secret,
 )
@@ -33,6 +35,10 @@ if MODE not in {"production", "demo", "test"}:
 PRODUCTION = MODE == "production"
 TESTING = MODE == "test"
 DATA_DIR = data_dir()
+try:
+    private_dir(DATA_DIR)  # 0700 (L-10)
+except OSError:
+    pass  # not writable: haven.E004 says so
 
 
 def _required_secret(name: str) -> str:
@@ -144,6 +150,13 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Opening SQLite and running the PRAGMAs on every request cost more than a
     # small request itself.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The data folder 0700 and the database file 0600 whatever the umask (L-10).
+    _sqlite_name = str(DATABASES["default"]["NAME"])
+    if _sqlite_name and _sqlite_name != ":memory:" and not _sqlite_name.startswith("file:"):
+        try:
+            private_file(Path(_sqlite_name))
+        except OSError:
+            pass  # not writable: haven.E004 says so
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache: throttling counters live here, never in the database ------------
