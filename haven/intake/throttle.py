@@ -13,6 +13,8 @@ At 84 bits guessing gains nothing anyway, so this mainly caps work.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
@@ -74,4 +76,4 @@ def failed(org: Organization, codename: str) -> None:
     tries = clients.hit(key, WINDOW_S)
     if tries > FREE_TRIES:
         delay = min(2 ** (tries - FREE_TRIES), WINDOW_S)
-        cache.set(key + ":until", timezone.now() + timezone.timedelta(seconds=delay), delay)
+        cache.set(key + ":until", timezone.now() + timedelta(seconds=delay), delay)
