@@ -23,7 +23,6 @@ from haven.env import (
     envlist,
     local_secret,
     private_dir,
-    private_file,
     recorded_site_url,
     secret,
 )
@@ -150,13 +149,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Opening SQLite and running the PRAGMAs on every request cost more than a
     # small request itself.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # The data folder 0700 and the database file 0600 whatever the umask (L-10).
-    _sqlite_name = str(DATABASES["default"]["NAME"])
-    if _sqlite_name and _sqlite_name != ":memory:" and not _sqlite_name.startswith("file:"):
-        try:
-            private_file(Path(_sqlite_name))
-        except OSError:
-            pass  # not writable: haven.E004 says so
+    # The database file and its -wal/-shm are made 0600 when a connection opens
+    # (haven.core.apps); the data folder around them is 0700 (L-10).
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache: throttling counters live here, never in the database ------------

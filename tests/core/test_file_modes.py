@@ -32,8 +32,13 @@ def test_a_fresh_data_folder_and_database_are_private(tmp_path: Path) -> None:
     data = tmp_path / "haven-data"
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(HAVEN_MODE="test", HAVEN_DATA=str(data), DJANGO_SETTINGS_MODULE="haven.settings")
-    code = "import os; os.umask(0o022); import django; django.setup()"
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=60)
+    code = ("import os; os.umask(0o022); import django; django.setup(); "
+            "from django.db import connection; connection.ensure_connection(); "
+            "connection.cursor().execute('CREATE TABLE t (x int)'); "
+            "print(oct(os.stat(connection.settings_dict['NAME'] + '-wal').st_mode & 0o777))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=60,
+                          capture_output=True, text=True)
+    assert done.stdout.strip() == "0o600"  # the -wal file, while open: SQLite gives it the database's mode
     assert _mode(data) == 0o700
     assert _mode(data / "haven.sqlite3") == 0o600
     assert _mode(data / "secrets") == 0o700
