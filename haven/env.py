@@ -80,24 +80,32 @@ def data_dir() -> Path:
 def private_dir(path: Path) -> Path:
     """``path`` as a folder only its owner can enter (0700), tightened if it already exists (L-10)."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _tighten(path, 0o700)
+    tighten(path, 0o700)
     return path
 
 
 def private_file(path: Path) -> None:
     """``path`` as a file only its owner can read (0600), created empty if missing (L-10).
 
-    SQLite gives its -wal and -shm files the database file's permissions.
+    An existing file is only chmod-ed, never opened: closing any descriptor of a
+    SQLite file would drop the POSIX locks this process's connections hold on it.
     """
     private_dir(path.parent)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-    _tighten(path, 0o600)
+    if not path.exists():
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+    tighten(path, 0o600)
 
 
-def _tighten(path: Path, mode: int) -> None:
+def tighten(path: Path, mode: int) -> None:
+    """Take away every permission bit of ``path`` outside ``mode`` (chmod only; never opens it)."""
     try:
         if stat.S_IMODE(path.stat().st_mode) & ~mode:
             path.chmod(mode)
+    except FileNotFoundError:
+        pass
     except PermissionError:
         pass  # someone else's: the system check reports what is not writable
 

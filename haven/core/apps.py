@@ -5,7 +5,7 @@ from typing import Any
 
 from django.apps import AppConfig
 
-from haven.env import private_file
+from haven.env import tighten
 
 
 class CoreConfig(AppConfig):
@@ -28,7 +28,6 @@ def _private_sqlite_files(sender: Any, connection: Any, **kwargs: Any) -> None:
     name = str(connection.settings_dict.get("NAME") or "")
     if not name or name == ":memory:" or name.startswith("file:"):
         return
+    # chmod only: opening and closing the files here would drop SQLite's POSIX locks.
     for suffix in ("", "-wal", "-shm"):
-        path = Path(name + suffix)
-        if path.exists():
-            private_file(path)
+        tighten(Path(name + suffix), 0o600)
