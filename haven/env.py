@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from pathlib import Path
 
 
@@ -76,9 +77,42 @@ def data_dir() -> Path:
     return Path(value).expanduser().resolve() if value else default_data_dir()
 
 
+def private_dir(path: Path) -> Path:
+    """``path`` as a folder only its owner can enter (0700), tightened if it already exists (L-10)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tighten(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> None:
+    """``path`` as a file only its owner can read (0600), created empty if missing (L-10).
+
+    An existing file is only chmod-ed, never opened: closing any descriptor of a
+    SQLite file would drop the POSIX locks this process's connections hold on it.
+    """
+    private_dir(path.parent)
+    if not path.exists():
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+    tighten(path, 0o600)
+
+
+def tighten(path: Path, mode: int) -> None:
+    """Take away every permission bit of ``path`` outside ``mode`` (chmod only; never opens it)."""
+    try:
+        if stat.S_IMODE(path.stat().st_mode) & ~mode:
+            path.chmod(mode)
+    except FileNotFoundError:
+        pass
+    except PermissionError:
+        pass  # someone else's: the system check reports what is not writable
+
+
 def local_secret(folder: Path, name: str) -> str:
     """A secret kept in the data folder, generated on first use (demo and tests only)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     path = folder / "secrets" / name
     if not path.exists():
         path.parent.mkdir(mode=0o700, exist_ok=True)

@@ -22,6 +22,7 @@ from haven.env import (
     envint,
     envlist,
     local_secret,
+    private_dir,
     recorded_site_url,
     secret,
 )
@@ -33,6 +34,10 @@ if MODE not in {"production", "demo", "test"}:
 PRODUCTION = MODE == "production"
 TESTING = MODE == "test"
 DATA_DIR = data_dir()
+try:
+    private_dir(DATA_DIR)  # 0700 (L-10)
+except OSError:
+    pass  # not writable: haven.E004 says so
 
 
 def _required_secret(name: str) -> str:
@@ -145,6 +150,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Opening SQLite and running the PRAGMAs on every request cost more than a
     # small request itself.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The database file and its -wal/-shm are made 0600 when a connection opens
+    # (haven.core.apps); the data folder around them is 0700 (L-10).
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache: throttling counters live here, never in the database ------------
@@ -187,6 +194,15 @@ HAVEN_LOGIN_LOCK_MINUTES = envint("HAVEN_LOGIN_LOCK_MINUTES", 15)
 HAVEN_CLIENT_ATTEMPTS = envint("HAVEN_CLIENT_ATTEMPTS", 30)
 # Admin actions need the password typed within this many minutes (login counts).
 HAVEN_STEP_UP_MINUTES = envint("HAVEN_STEP_UP_MINUTES", 15)
+# Throttling behind a proxy or on Tor (haven.core.clients): the proxies whose
+# X-Forwarded-For is believed (IPs or networks), and onion mode, where there is
+# no client address and limits are per account and per codename only.
+HAVEN_TRUSTED_PROXY = envlist("HAVEN_TRUSTED_PROXY", [])
+HAVEN_ONION = envbool("HAVEN_ONION", False)
+# Intake flood control (haven.intake.flood): new cases an hour per organization before
+# further ones are held; a real surge is about 1,000 an hour. Per organization: "slug=n,...".
+HAVEN_INTAKE_HOURLY_LIMIT = envint("HAVEN_INTAKE_HOURLY_LIMIT", 3000)
+HAVEN_INTAKE_HOURLY_LIMITS = envlist("HAVEN_INTAKE_HOURLY_LIMITS", [])
 # Telegram: empty means the real Bot API; the demo and tests point at a fake one.
 HAVEN_TELEGRAM_API_URL = os.environ.get("HAVEN_TELEGRAM_API_URL", "").strip()
 HAVEN_TELEGRAM_CHAT_DAYS = envint("HAVEN_TELEGRAM_CHAT_DAYS", 14)

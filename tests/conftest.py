@@ -12,6 +12,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 from django_otp.oath import totp
 from hypothesis import settings as hypothesis_settings
 
@@ -23,6 +24,15 @@ from haven.cases import actions
 from haven.cases.models import Case, Channel
 from haven.outbox.models import Outbox
 from haven.vault import OrgVault
+
+
+@pytest.fixture(autouse=True)
+def _no_language_left_active() -> Iterator[None]:
+    """A test that activates a language (a page request in Russian, a bot turn) leaves none
+    behind: the next test in the same process starts in the settings' language."""
+    yield
+    translation.deactivate()
+
 
 # Property tests explore new examples on every run on a developer's machine; CI
 # (HYPOTHESIS_PROFILE=ci, set by .ci/run) replays the same examples every time, so

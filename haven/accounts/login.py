@@ -2,7 +2,9 @@
 
 Two throttles: per account (in the database, so it holds across processes;
 ten failures lock the account for a while) and per client (a keyed hash of the
-client's address that lives only in the cache for a short while).
+client's address that lives only in the cache for a short while, see
+haven.core.clients). On an onion service there is no client address, so only
+the per-account lock applies: one attacker cannot lock every member out.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.utils.translation import ngettext
 
 from haven import vault
 from haven.audit import chain
+from haven.core import clients
 
 from .keys import MemberKeys, pepper_hash, unlock_member, upgrade_member_key
 from .models import Member
@@ -39,11 +42,9 @@ class LoginRefused(Exception):
     """The login did not succeed; the message is safe to show."""
 
 
-def client_key(request: HttpRequest) -> str:
-    """A keyed hash of the client's address for this hour; the address itself is dropped."""
-    hour = timezone.now().strftime("%Y%m%d%H")
-    address = request.META.get("REMOTE_ADDR", "")
-    return "login-client:" + pepper_hash(vault.purposes.Lookup.LOGIN_CLIENT, f"{hour}|{address}")
+def client_key(request: HttpRequest) -> str | None:
+    """A keyed hash of the client's address for this hour, or None on an onion service."""
+    return clients.client_hash(request, "login-client")
 
 
 def _username_key(username: str) -> str:
@@ -53,7 +54,9 @@ def _username_key(username: str) -> str:
 def login(request: HttpRequest, username: str, password: str, code: str) -> tuple[Member, MemberKeys]:
     """Check all three; return the member and unwrapped keys or raise LoginRefused."""
     ckey = client_key(request)
-    if cache.get(ckey, 0) >= settings.HAVEN_CLIENT_ATTEMPTS:
+    # Counted before the expensive check (atomic), taken back on success.
+    if ckey is not None and clients.hit(ckey, CLIENT_WINDOW_S) > settings.HAVEN_CLIENT_ATTEMPTS:
+        clients.undo(ckey)
         raise LoginRefused(_("Too many attempts from this connection. Wait 15 minutes and try again."))
     member = Member.objects.select_related("organization").filter(
         username__iexact=username.strip(), is_active=True
@@ -62,17 +65,19 @@ def login(request: HttpRequest, username: str, password: str, code: str) -> tupl
     if member is None or not member.check_password(password):
         if member is None:
             check_password(password, _DUMMY_HASH)
-        _failed(ckey, member, username, PASSWORD)
+        _failed(member, username, PASSWORD)
     if not check_second_factor(member, code):
-        _failed(ckey, member, username, SECOND_FACTOR)
+        _failed(member, username, SECOND_FACTOR)
     try:
         keys = unlock_member(member, password)
     except vault.VaultError:
-        _failed(ckey, member, username, PASSWORD)
+        _failed(member, username, PASSWORD)
     with transaction.atomic():
         Member.objects.filter(pk=member.pk).update(failed_logins=0, locked_until=None)
         upgrade_member_key(member, password, keys)
         chain.record(member.organization_id, "login.ok", actor_id=member.pk)
+    if ckey is not None:
+        clients.undo(ckey)
     return member, keys
 
 
@@ -101,12 +106,9 @@ def _refuse_if_locked(member: Member | None, username: str) -> None:
         ) % {"n": minutes})
 
 
-def _failed(ckey: str, member: Member | None, username: str, reason: str) -> NoReturn:
+def _failed(member: Member | None, username: str, reason: str) -> NoReturn:
+    """Count a failure against the account (the client's attempt is already counted)."""
     _record_failure(member, reason)
-    try:
-        cache.incr(ckey)
-    except ValueError:
-        cache.set(ckey, 1, CLIENT_WINDOW_S)
     limit = settings.HAVEN_LOGIN_LOCK_AFTER
     lock = timedelta(minutes=settings.HAVEN_LOGIN_LOCK_MINUTES)
     if member is not None:
@@ -119,9 +121,7 @@ def _failed(ckey: str, member: Member | None, username: str, reason: str) -> NoR
     else:
         # Unknown usernames lock the same way, so a lock says nothing about existence.
         ukey = _username_key(username) + ":n"
-        count = cache.get(ukey, 0) + 1
-        cache.set(ukey, count, CLIENT_WINDOW_S)
-        if count >= limit:
+        if clients.hit(ukey, CLIENT_WINDOW_S) >= limit:
             cache.set(_username_key(username), timezone.now() + lock, int(lock.total_seconds()))
             cache.delete(ukey)
     raise LoginRefused(_("Wrong username, password or code."))

@@ -50,8 +50,7 @@ def check_password(request: HttpRequest, member: Member, password: str) -> None:
         raise WrongPassword(str(exc)) from exc
     if not member.check_password(password):
         try:
-            login_service._failed(login_service.client_key(request), member, member.username,
-                                  login_service.PASSWORD)
+            login_service._failed(member, member.username, login_service.PASSWORD)
         except login_service.LoginRefused as exc:
             raise WrongPassword(_("The current password is wrong.")) from exc
 

@@ -96,11 +96,12 @@ def create_case(
     org: Organization, *, category: str, channel: str, summary: str,
     answers: dict[str, Any] | None = None, first_message: str = "",
     by: Member | None = None, vault: OrgVault | None = None,
-    priority: int = Priority.NORMAL, lang: str = "",
+    priority: int = Priority.NORMAL, lang: str = "", held: bool = False,
 ) -> Case:
     """Open a case. Without a member (intake) it is sealed to the organization's public key.
 
     ``lang`` is the language the requester wrote in, kept inside the encrypted summary.
+    ``held``: arrived during a flood, kept out of the queues (see release_held).
     """
     if category not in categories.all_categories():
         raise ActionError(_("Choose one of the listed categories."))
@@ -111,6 +112,7 @@ def create_case(
         case = Case.objects.create(
             organization=org, number=next_number(org), category=category, channel=channel,
             priority=priority, summary=seal(summaries.pack(summary.strip()[:200] or "—", lang)),
+            held=held,
         )
         if answers:
             CaseRecord.objects.create(case=case, kind=RecordKind.ANSWERS, author=by,
@@ -118,7 +120,10 @@ def create_case(
         if first_message:
             CaseRecord.objects.create(case=case, kind=RecordKind.INBOUND, author=by,
                                       body=seal(_clean_text(first_message, _("message"))))
-        _audit(case, by, "case.created", channel=channel, category=category)
+        if held:
+            _audit(case, by, "case.created", channel=channel, category=category, held=True)
+        else:
+            _audit(case, by, "case.created", channel=channel, category=category)
     return case
 
 
@@ -537,3 +542,30 @@ def set_retention(member: Member, days: int) -> None:
                                              defaults={"retention_days": days})
         chain.record(member.organization_id, "settings.retention", actor_id=member.pk,
                      detail={"days": days})
+
+
+def release_held(member: Member, numbers: list[int] | None = None) -> int:
+    """Put held cases (all, or those ``numbers``) into the queues; returns how many."""
+    require(member, MANAGE)
+    held = Case.objects.filter(organization_id=member.organization_id, held=True)
+    if numbers is not None:
+        held = held.filter(number__in=numbers)
+    with transaction.atomic():
+        cases = list(held.select_for_update())
+        Case.objects.filter(pk__in=[c.pk for c in cases]).update(held=False, updated=timezone.now())
+        for case in cases:
+            _audit(case, member, "case.released")
+    return len(cases)
+
+
+def discard_held(member: Member) -> int:
+    """Delete every held case with its content (a flood of fakes); returns how many."""
+    require(member, MANAGE)
+    with transaction.atomic():
+        cases = list(Case.objects.select_for_update().filter(
+            organization_id=member.organization_id, held=True))
+        for case in cases:
+            purge_content(case)
+            _audit(case, member, "case.discarded")
+            case.delete()
+    return len(cases)

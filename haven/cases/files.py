@@ -11,15 +11,16 @@ from typing import Any
 
 from django.conf import settings
 
+from haven.env import private_dir
 from haven.vault import OrgVault
 
 from .models import Attachment, Case
 
 
 def folder() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "attachments"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """The attachments folder, 0700 like the files folder above it (L-10)."""
+    private_dir(Path(settings.MEDIA_ROOT))
+    return private_dir(Path(settings.MEDIA_ROOT) / "attachments")
 
 
 def _path(storage_name: str) -> Path:

@@ -71,6 +71,9 @@ class Case(models.Model):
     indexed = models.BooleanField(default=False)  # search tokens written?
     fraud_suspected = models.BooleanField(default=False)
     erased = models.BooleanField(default=False)  # burned at the requester's request
+    # Arrived while the organization's intake was flooded (haven.intake.flood): kept out of
+    # the queues until a coordinator releases or discards it on /desk/held/.
+    held = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -85,6 +88,9 @@ class Case(models.Model):
             models.Index(fields=["organization", "next_due"]),
             models.Index(fields=["organization", "indexed"]),
             models.Index(fields=["organization", "-updated"]),
+            models.Index(fields=["organization", "created"], name="case_org_created_idx"),
+            models.Index(fields=["organization", "number"], condition=models.Q(held=True),
+                         name="case_held_idx"),
         ]
 
     def __str__(self) -> str:

@@ -137,7 +137,7 @@ def search(vault: OrgVault, organization_id: int, query: str) -> QuerySet[Case]:
     else:
         ids = (matches.values("case_id").annotate(n=Count("token", distinct=True))
                .filter(n=len(wanted)).values("case_id"))
-    return Case.objects.filter(organization_id=organization_id, pk__in=ids)
+    return Case.objects.filter(organization_id=organization_id, pk__in=ids, held=False)
 
 
 def query_tokens(vault: OrgVault, query: str) -> set[int]:

@@ -56,4 +56,27 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             hint="Set REDIS_URL so every web process shares them.",
             id="haven.W001",
         ))
-    return problems
+    return problems + _proxy_problems()
+
+
+def _proxy_problems() -> list[Any]:
+    """HAVEN_TRUSTED_PROXY must name addresses; behind a proxy without it, throttles share a bucket."""
+    from haven.core.clients import trusted_proxies
+
+    try:
+        trusted_proxies()
+    except ValueError:
+        return [Error(
+            "HAVEN_TRUSTED_PROXY must list IP addresses or networks (e.g. 127.0.0.1,::1).",
+            hint="Name the reverse proxy's own address, never a host name or a client range.",
+            id="haven.E006",
+        )]
+    if (settings.PRODUCTION and getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+            and not settings.HAVEN_TRUSTED_PROXY and not settings.HAVEN_ONION):
+        return [Warning(
+            "Behind a reverse proxy without HAVEN_TRUSTED_PROXY, every client shares one "
+            "login and codename throttle.",
+            hint="Set HAVEN_TRUSTED_PROXY to the proxy's address, or HAVEN_ONION=1 on an onion service.",
+            id="haven.W002",
+        )]
+    return []

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import audit_views, case_views, file_views, views
+from . import audit_views, case_views, file_views, held_views, views
 
 app_name = "desk"
 
@@ -15,6 +15,9 @@ urlpatterns = [
     path("reminders/<int:reminder_id>/dismiss/", views.dismiss_reminder, name="dismiss"),
     path("settings/", views.settings_view, name="settings"),
     path("audit/", audit_views.organization_audit, name="org_audit"),
+    path("held/", held_views.held, name="held"),
+    path("held/release/", held_views.release, name="held_release"),
+    path("held/discard/", held_views.discard, name="held_discard"),
     path("cases/new/", views.new_case, name="new_case"),
     path("cases/<int:number>/", case_views.case_page, name="case"),
     path("cases/<int:number>/deadline/propose/", case_views.propose_deadline, name="propose"),

@@ -82,6 +82,7 @@ def queue(request: MemberRequest) -> HttpResponse:
         "rows": _rows(request, page), "params": params, "categories": categories.choices(),
         "statuses": Status.choices, "members": active_members(me), "reminders": reminders,
         "can_work": can(me, WORK),
+        "held": capped_count(queues.held_cases(me)) if can(me, MANAGE) else 0,
     })
 
 

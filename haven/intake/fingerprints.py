@@ -80,6 +80,8 @@ def _compute(vault: OrgVault, row: CaseFingerprint) -> int:
             ).exclude(case=case).values_list("case__number", flat=True))
             CaseFingerprint.objects.create(organization_id=row.organization_id, case=case,
                                            kind=kind, hash=digest)
+        if case.held:
+            others.clear()  # a flood reusing one phone number must not fill the desk with reminders
         for number in sorted(others):
             Reminder.objects.create(organization_id=row.organization_id, case=case,
                                     kind="possible_duplicate", detail={"other": number})

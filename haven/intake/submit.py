@@ -5,7 +5,8 @@ creates nothing), create the case sealed to the organization, give the
 requester a codename and a key pair, seal the identifiers used for duplicate
 detection (a member's key hashes and compares them later, see
 :mod:`haven.intake.fingerprints`), propose the legal deadlines the answers call for, and
-store cleaned attachments.
+store cleaned attachments. During a flood the case is held
+(haven.intake.flood); the requester is told nothing different.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from haven.cases import actions, categories, files, rules
 from haven.cases.models import Case, Channel
 
 from . import codename as codenames
-from . import conversations, fingerprints
+from . import conversations, fingerprints, flood
 from .attachments import CleanFile
 from .engine import Finished
 from .models import IntakeConversation, Requester
@@ -64,6 +65,7 @@ def submit(
             case = actions.create_case(
                 org, category=finished.questionnaire.category, channel=channel,
                 summary=summary_line(finished), answers=finished.record(), lang=finished.lang,
+                held=flood.flooded(org),
             )
             code = _give_codename(case, finished.lang)
             fingerprints.queue(org, case, finished.fingerprints)

@@ -31,16 +31,20 @@ def follow_up(request: HttpRequest, slug: str) -> HttpResponse:
     org = organization(slug)
     if request.method == "GET":
         return _form(request, org)
-    if throttle.blocked(request):
+    codename = request.POST.get("codename", "")
+    if throttle.codename_wait(org, codename):
+        return _form(request, org, _("These words were tried too often. Wait a few minutes "
+                                     "and try again."), status=429)
+    if not throttle.begin(request):
         return _form(request, org, _("Too many wrong codenames from this connection. "
                                      "Wait 15 minutes and try again."), status=429)
-    codename = request.POST.get("codename", "")
     try:
         opened = followup.open_case(org, codename)
     except followup.NotFound:
-        throttle.failed(request)
+        throttle.failed(org, codename)
         return _form(request, org, _("No request matches this codename. Check the words "
                                      "and their order, and try again."), status=400)
+    throttle.succeeded(request)
     return _act(request, org, opened, codename, request.POST.get("action", "open"))
 
 

@@ -13,8 +13,10 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+from django.views.decorators.http import require_http_methods
 
 from haven.accounts.models import Organization
 from haven.core.langs import DEFAULT_LANG, LANGS, LANGUAGE_NAMES
@@ -64,24 +66,36 @@ def article(request: HttpRequest, lang: str, slug: str, org_slug: str | None = N
     })
 
 
+@require_http_methods(["GET", "POST"])
 def search(request: HttpRequest, org_slug: str | None = None) -> HttpResponse:
-    org, lang = _organization(org_slug), content_lang(request)
-    context: dict[str, Any] = {**_common(request, org, lang), "asked": "q" in request.GET}
-    if not context["asked"]:
+    """The question travels in a POST body, never in the address (I-7): out of browser
+    history and proxy logs. An old ``?q=`` link shows the form filled in, without searching."""
+    org = _organization(org_slug)
+    asked = request.method == "POST"
+    lang = (service.normalize_lang(request.POST.get("lang")) if asked else None) or content_lang(request)
+    context: dict[str, Any] = {**_common(request, org, lang), "asked": asked}
+    if not asked:
+        context["query"] = request.GET.get("q", "")[:500]
         return render(request, "knowledge/search.html", context)
-    query = request.GET.get("q", "")
+    query = request.POST.get("q", "")
     try:
         hits = service.search_articles(query, lang=lang, organization=org)
     except QueryError as error:
         shown = "" if error.code in ("binary", "too_long") else query
         context.update(error=service.query_error_message(error), query=shown)
-        return render(request, "knowledge/search.html", context, status=400)
+        return _private(render(request, "knowledge/search.html", context, status=400))
     rows = Article.objects.in_bulk([hit.article_id for hit in hits])
     states = reviews.states_for(org, rows.values(), public=True)
     context.update(query=query, results=[
         {**_item(rows[hit.article_id], org, states), "snippet": _snippet(rows[hit.article_id])}
         for hit in hits if hit.article_id in rows])
-    return render(request, "knowledge/search.html", context)
+    return _private(render(request, "knowledge/search.html", context))
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """Results name the reader's question: no cache keeps them."""
+    add_never_cache_headers(response)
+    return response
 
 
 def safe_body(found: Article) -> SafeString:

@@ -118,6 +118,8 @@ class Lookup(StrEnum):
     """The cache key throttling logins from one address in one hour."""
     LOGIN_USERNAME = "username"
     """The cache key throttling logins to one username."""
+    CODENAME_TRIES = "codename-tries"
+    """The cache key slowing down repeated tries of the same codename: ``"{org id}|{words}"``."""
     INVITE = "invite"
     """An invite or reset link's token."""
     BACKUP_CODE = "backup-code"

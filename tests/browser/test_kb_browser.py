@@ -39,3 +39,23 @@ def test_an_article_with_sources_and_an_undesirable_organization_fits_a_phone(
     assert _overflow(page) <= 0
     bounds = box.bounding_box()
     assert bounds is not None and bounds["x"] >= 0 and bounds["x"] + bounds["width"] <= 390
+
+
+def test_a_search_from_the_form_keeps_the_question_out_of_the_address(
+    new_context: NewContext, live_server: LiveServer
+) -> None:
+    Article.objects.create(
+        organization=None, lang="en", slug="summons-register", title="The summons register",
+        topic="military-service", tags=["summons"], sources=[],
+        body_markdown="A summons counts as delivered once it is in the register.\n\n"
+                      "*This is general information, not legal advice.*\n")
+    page = new_context(phone=True, javascript=False).new_page()
+    page.goto("/kb/?lang=en")
+    page.fill("#kb-q", "summons register")
+    page.select_option("#kb-lang", "en")
+    page.locator("form.kb-search button[type=submit]").click()
+    expect(page.locator("ol.kb-results")).to_contain_text("The summons register")
+    assert "summons" not in page.url and "?" not in page.url
+    page.goto("/kb/search/?q=summons+register&lang=en")  # an old link: the form, filled in
+    expect(page.locator("#kb-q")).to_have_value("summons register")
+    expect(page.locator("ol.kb-results")).to_have_count(0)

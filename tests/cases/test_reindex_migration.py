@@ -15,13 +15,13 @@ from haven.vault.purposes import RECORDS
 from tests.conftest import Persona, make_case
 
 BEFORE = [("cases", "0003_search_token_field")]
-AFTER = [("cases", "0004_index_reindex_free_text")]
 
 
-def _migrate(targets: list[tuple[str, str]]) -> None:
+def _migrate(targets: list[tuple[str, str]] | None = None) -> None:
+    """Migrate to ``targets``, or (None) forward to the newest migrations, through 0004."""
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
-    executor.migrate(targets)
+    executor.migrate(targets or executor.loader.graph.leaf_nodes())
 
 
 def _old_token(alice: Persona, stem: str) -> int:
@@ -32,7 +32,6 @@ def _old_token(alice: Persona, stem: str) -> int:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_reindex_migration_loses_no_case(alice: Persona, alice_client: Client) -> None:
-    _migrate(BEFORE)
     vault = alice.vault()
     by_message = make_case(alice, "x", first_message="Повестку вручили у метро")
     by_note = make_case(alice, "y", first_message="")
@@ -40,12 +39,13 @@ def test_the_reindex_migration_loses_no_case(alice: Persona, alice_client: Clien
     search.index_pending(vault, alice.org.pk)
     actions.add_note(alice.member, vault, by_note, "Адвокат перезвонит в четверг")
     actions.set_tags(alice.member, vault, tagged, ["срочно"], tagged.version)
+    _migrate(BEFORE)  # the cases are made with today's models, then the schema goes back
     # What the old index held besides: a word of the answers, under the record key.
     leaked = _old_token(alice, "кантемировк")
     SearchToken.objects.create(case=by_message, organization_id=alice.org.pk, token=leaked)
     records = CaseRecord.objects.count()
 
-    _migrate(AFTER)
+    _migrate()
     assert not SearchToken.objects.exists() and not CaseTag.objects.exists()
     assert not Case.objects.filter(indexed=True).exists()
     assert CaseRecord.objects.count() == records
@@ -64,7 +64,7 @@ def test_a_tag_filter_reindexes_first(alice: Persona, alice_client: Client) -> N
     tagged = make_case(alice, "z", first_message="")
     actions.set_tags(alice.member, alice.vault(), tagged, ["срочно"], tagged.version)
     _migrate(BEFORE)
-    _migrate(AFTER)
+    _migrate()
     page = alice_client.get("/desk/?queue=open&tag=срочно").content.decode()
     assert f">#{tagged.number}</a>" in page
 

@@ -33,3 +33,25 @@ def test_more_than_255_shares_is_refused_plainly(db: None) -> None:
     with pytest.raises(CommandError, match="--shares can be at most 255"):
         call_command("create_org", "big", "Big", "--admin", "alice", "--shares", "256", "--threshold", "2",
                      stdout=io.StringIO())
+
+
+def test_create_org_warns_on_stderr_not_to_run_it_unattended(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INVOCATION_ID", "0123abcd")  # as under systemd
+    out, err = io.StringIO(), io.StringIO()
+    call_command("create_org", "warned", "Warned", "--admin", "alice", stdout=out, stderr=err)
+    assert "never under systemd, cron or CI" in err.getvalue()
+    assert "unattended run (INVOCATION_ID is set)" in err.getvalue()
+    assert "RECOVERY KEY" in out.getvalue() and "never under" not in out.getvalue()
+
+
+def test_recover_org_warns_on_stderr_too(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("INVOCATION_ID", "JOURNAL_STREAM", "CI"):
+        monkeypatch.delenv(name, raising=False)
+    made = services.create_organization("rescue", "Rescue", "alice")
+    monkeypatch.setattr("sys.stdin", io.StringIO(made.recovery[0] + "\n"))
+    err = io.StringIO()
+    call_command("recover_org", "rescue", "--admin", "newadmin", stdout=io.StringIO(), stderr=err)
+    assert "never under systemd, cron or CI" in err.getvalue()
+    assert "unattended run" not in err.getvalue()

@@ -158,3 +158,32 @@ def test_opening_checks_the_organization_and_the_key(alice: Persona, sent: tuple
     assert opened.case == case
     with pytest.raises(followup.NotFound):
         followup.open_case(alice.org, "")
+
+
+@override_settings(HAVEN_ONION=True, HAVEN_CODENAME_ATTEMPTS=3)
+def test_on_an_onion_service_bad_guesses_slow_that_codename_only(
+    visitor: Visitor, sent: tuple[Case, str]
+) -> None:
+    _case, code = sent
+    for _ in range(4):  # three free tries, then the fourth starts a wait
+        assert visitor.post(visitor.url("follow-up/"), {"codename": "один два три"}).status_code == 400
+    slowed = visitor.post(visitor.url("follow-up/"), {"codename": "Один, два, три"})
+    assert slowed.status_code == 429
+    assert "слишком часто" in slowed.content.decode()
+    # Everyone arrives as 127.0.0.1, yet the real requester is not locked out.
+    other = Visitor(visitor.slug)
+    assert other.post(other.url("follow-up/"), {"codename": code}).status_code == 200
+
+
+@override_settings(HAVEN_TRUSTED_PROXY=["127.0.0.1"], HAVEN_CODENAME_ATTEMPTS=3)
+def test_behind_the_proxy_one_connections_wrong_codenames_do_not_block_another(
+    visitor: Visitor, sent: tuple[Case, str]
+) -> None:
+    _case, code = sent
+    for word in ("один", "два", "три"):
+        assert visitor.post(visitor.url("follow-up/"), {"codename": word},
+                            HTTP_X_FORWARDED_FOR="203.0.113.5").status_code == 400
+    assert visitor.post(visitor.url("follow-up/"), {"codename": code},
+                        HTTP_X_FORWARDED_FOR="203.0.113.5").status_code == 429
+    assert visitor.post(visitor.url("follow-up/"), {"codename": code},
+                        HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 200

@@ -78,7 +78,7 @@ def test_an_unknown_article_or_language_is_404(client: Client) -> None:
 
 
 def test_search_finds_russian_word_forms(client: Client) -> None:
-    response = client.get("/kb/search/", {"q": "не опоздал ли я с заявлением на АГС?", "lang": "ru"})
+    response = client.post("/kb/search/", {"q": "не опоздал ли я с заявлением на АГС?", "lang": "ru"})
     assert response.status_code == 200
     html = _html(response)
     results = html.split('class="kb-results"')[1]
@@ -88,10 +88,37 @@ def test_search_finds_russian_word_forms(client: Client) -> None:
 
 
 def test_search_answers_the_english_border_question(client: Client) -> None:
-    response = client.get("/kb/search/", {"q": "can I cross into the EU with only a birth certificate?",
+    response = client.post("/kb/search/", {"q": "can I cross into the EU with only a birth certificate?",
                                           "lang": "en"})
     links = re.findall(r'href="(/kb/[^"]+)"', _html(response).split('class="kb-results"')[1])
     assert links[0] == "/kb/en/ukrainian-documents/"
+
+
+def test_the_question_travels_in_a_post_body_never_in_the_address(client: Client) -> None:
+    form = _html(client.get("/kb/"))
+    assert re.search(r'<form method="post" action="/kb/search/" class="kb-search"', form)
+    assert 'name="csrfmiddlewaretoken"' in form
+    found = client.post("/kb/search/", {"q": "повестка", "lang": "ru"})
+    assert 'class="kb-results"' in _html(found)
+    assert "no-store" in found.headers["Cache-Control"]
+
+
+def test_an_old_search_link_shows_the_filled_in_form_without_searching(client: Client) -> None:
+    response = client.get("/kb/search/", {"q": "повестка", "lang": "ru"})
+    html = _html(response)
+    assert response.status_code == 200
+    assert 'class="kb-results"' not in html and "No article matches" not in html
+    assert 'name="q" value="повестка"' in html and 'method="post"' in html
+
+
+def test_a_search_through_a_real_form_needs_its_csrf_token(db: None) -> None:
+    strict = Client(enforce_csrf_checks=True)
+    html = _html(strict.get("/kb/"))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert token
+    found = strict.post("/kb/search/", {"q": "повестка", "csrfmiddlewaretoken": token.group(1)})
+    assert found.status_code == 200 and 'class="kb-results"' in _html(found)
+    assert strict.post("/kb/search/", {"q": "повестка"}).status_code == 403
 
 
 def test_search_without_a_question_shows_the_form(client: Client) -> None:
@@ -107,26 +134,28 @@ def test_search_without_a_question_shows_the_form(client: Client) -> None:
     ("abc\x00\x01def", "binary data"),
 ])
 def test_a_bad_query_gets_a_clear_message_not_an_error(client: Client, query: str, message: str) -> None:
-    response = client.get("/kb/search/", {"q": query})
+    response = client.post("/kb/search/", {"q": query})
     assert response.status_code == 400
     assert message in _html(response)
 
 
 def test_undecodable_bytes_in_a_query_are_refused_as_binary(client: Client) -> None:
-    response = client.get("/kb/search/?q=%FF%FE%00abc")
+    response = client.post("/kb/search/", "q=%FF%FE%00abc",
+                           content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400
     assert "binary data" in _html(response)
 
 
 def test_a_query_with_no_match_says_so(client: Client) -> None:
-    response = client.get("/kb/search/", {"q": "xyzzyqwv", "lang": "en"})
+    response = client.post("/kb/search/", {"q": "xyzzyqwv", "lang": "en"})
     assert response.status_code == 200
     assert "No article matches" in _html(response)
 
 
 def test_pages_have_no_inline_script_or_style(client: Client) -> None:
-    for url in ("/kb/", "/kb/ru/acs-deadlines/", "/kb/search/?q=повестка"):
-        html = _html(client.get(url))
+    for response in (client.get("/kb/"), client.get("/kb/ru/acs-deadlines/"),
+                     client.post("/kb/search/", {"q": "повестка"})):
+        html = _html(response)
         assert "<script" not in html
         assert "style=" not in html and "<style" not in html
         assert "/static/haven/knowledge.css" in html
@@ -159,10 +188,10 @@ def test_an_override_shows_for_its_organization_only(client: Client, alice: Pers
 def test_an_organizations_own_article_is_found_by_its_search_only(client: Client, alice: Persona,
                                                                   charlie: Persona) -> None:
     own_article(alice.org, title="Office hours of the first network", tags=["office", "hours"])
-    found = _html(client.get("/kb/o/first/search/", {"q": "office hours", "lang": "en"}))
+    found = _html(client.post("/kb/o/first/search/", {"q": "office hours", "lang": "en"}))
     assert "/kb/o/first/en/our-office/" in found
-    assert "our-office" not in _html(client.get("/kb/o/second/search/", {"q": "office hours"}))
-    assert "our-office" not in _html(client.get("/kb/search/", {"q": "office hours"}))
+    assert "our-office" not in _html(client.post("/kb/o/second/search/", {"q": "office hours"}))
+    assert "our-office" not in _html(client.post("/kb/search/", {"q": "office hours"}))
     assert client.get("/kb/o/second/en/our-office/").status_code == 404
 
 

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from haven.accounts import services
+from haven.core.management import secret_output
 
 
 class Command(BaseCommand):
@@ -20,6 +21,7 @@ class Command(BaseCommand):
                             help="how many shares are needed to recover")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        secret_output.warn(self.stderr, "the organization's recovery key and an administrator's link")
         shares, threshold = opts["shares"], opts["threshold"]
         if shares > 1 and not 2 <= threshold <= shares:
             raise CommandError("--threshold must be between 2 and --shares")

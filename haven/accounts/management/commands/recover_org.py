@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from haven import vault
 from haven.accounts import services
+from haven.core.management import secret_output
 
 
 class Command(BaseCommand):
@@ -19,6 +20,7 @@ class Command(BaseCommand):
                             help="username to (re)gain access; created if it does not exist")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        secret_output.warn(self.stderr, "a one-time administrator link")
         if sys.stdin.isatty():
             self.stderr.write("Paste the recovery key, or one share per line; end with Ctrl-D.")
         texts = [line.strip() for line in sys.stdin if line.strip()]
