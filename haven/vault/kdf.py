@@ -156,10 +156,10 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-# What one slow lookup costs: Argon2id, 3 passes over 4 MiB, about 5-10 ms on one core
+# What one slow lookup costs: Argon2id, 3 passes over 32 MiB, about 40 ms on one core
 # (bench/telegram.py prints it as chat_key_ms). Changing it changes every slow lookup
 # made with it: a new value goes with a new Lookup label.
-SLOW_LOOKUP = KdfParams(opslimit=3, memlimit=4 * 1024 * 1024)
+SLOW_LOOKUP = KdfParams(opslimit=3, memlimit=32 * 1024 * 1024)
 
 
 def slow_keyed_hash(key: bytes, purpose: str, value: str | bytes,
