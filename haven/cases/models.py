@@ -91,6 +91,11 @@ class Case(models.Model):
             models.Index(fields=["organization", "created"], name="case_org_created_idx"),
             models.Index(fields=["organization", "number"], condition=models.Q(held=True),
                          name="case_held_idx"),
+            # Cases waiting for the search index (a member's search indexes them): SQLite
+            # cannot use (organization, indexed) for Django's ``NOT indexed``, a partial
+            # index with the same condition it can; every search asks for these.
+            models.Index(fields=["organization"], condition=models.Q(indexed=False, erased=False),
+                         name="case_pending_idx"),
         ]
 
     def __str__(self) -> str:
