@@ -108,7 +108,10 @@ def index_case(vault: OrgVault, case: Case) -> None:
 
 def index_pending(vault: OrgVault, organization_id: int, limit: int | None = None) -> int:
     """Index cases that arrived with no member present. Returns how many."""
-    pending = Case.objects.filter(organization_id=organization_id, indexed=False, erased=False)
+    # Held cases (a flood, see actions.release_held) wait unindexed, so search needs no
+    # filter for them: they are indexed at the first search after their release.
+    pending = Case.objects.filter(organization_id=organization_id, indexed=False, erased=False,
+                                  held=False)
     count = 0
     for case in pending.order_by("pk")[:limit] if limit else pending.order_by("pk"):
         index_case(vault, case)
@@ -118,7 +121,8 @@ def index_pending(vault: OrgVault, organization_id: int, limit: int | None = Non
 
 def pending(organization_id: int) -> int:
     """How many cases of the organization are not in the index yet."""
-    return Case.objects.filter(organization_id=organization_id, indexed=False, erased=False).count()
+    return Case.objects.filter(organization_id=organization_id, indexed=False, erased=False,
+                               held=False).count()
 
 
 def search(vault: OrgVault, organization_id: int, query: str) -> QuerySet[Case]:
@@ -137,7 +141,7 @@ def search(vault: OrgVault, organization_id: int, query: str) -> QuerySet[Case]:
     else:
         ids = (matches.values("case_id").annotate(n=Count("token", distinct=True))
                .filter(n=len(wanted)).values("case_id"))
-    return Case.objects.filter(organization_id=organization_id, pk__in=ids, held=False)
+    return Case.objects.filter(organization_id=organization_id, pk__in=ids)
 
 
 def query_tokens(vault: OrgVault, query: str) -> set[int]:

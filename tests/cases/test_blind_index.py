@@ -173,3 +173,16 @@ def test_each_case_holds_a_padded_number_of_tokens(alice: Persona) -> None:
         SearchToken.objects.filter(case=twin).values_list("token", flat=True))
     assert shared == search.query_tokens(vault, "самолёт вокзал")
 
+
+
+def test_a_held_case_is_found_only_after_its_release(alice: Persona) -> None:
+    """A flood's cases wait unindexed (search needs no filter for them) and are
+    indexed at the first search after a coordinator releases them."""
+    vault = alice.vault()
+    held = make_case(alice, "x", first_message="Повестку вручили у метро", held=True)
+    kept = make_case(alice, "y", first_message="Повестку прислали на Госуслуги")
+    assert list(search.search(vault, alice.org.pk, "повестку")) == [kept]
+    assert not SearchToken.objects.filter(case=held).exists()
+    assert search.pending(alice.org.pk) == 0  # held cases are not "waiting" for the index
+    assert actions.release_held(alice.member, [held.number]) == 1
+    assert set(search.search(vault, alice.org.pk, "повестку")) == {held, kept}
