@@ -38,6 +38,8 @@ def test_more_than_255_shares_is_refused_plainly(db: None) -> None:
 def test_create_org_warns_on_stderr_not_to_run_it_unattended(
     db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for name in ("JOURNAL_STREAM", "CI"):  # CI itself sets CI: only systemd's variable here
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INVOCATION_ID", "0123abcd")  # as under systemd
     out, err = io.StringIO(), io.StringIO()
     call_command("create_org", "warned", "Warned", "--admin", "alice", stdout=out, stderr=err)
