@@ -55,29 +55,27 @@ def login(request: HttpRequest, username: str, password: str, code: str) -> tupl
     """Check all three; return the member and unwrapped keys or raise LoginRefused."""
     ckey = client_key(request)
     # Counted before the expensive check (atomic), taken back on success.
-    if ckey is not None and clients.hit(ckey, CLIENT_WINDOW_S) > settings.HAVEN_CLIENT_ATTEMPTS:
-        clients.undo(ckey)
+    if not clients.attempt(ckey, CLIENT_WINDOW_S, settings.HAVEN_CLIENT_ATTEMPTS):
         raise LoginRefused(_("Too many attempts from this connection. Wait 15 minutes and try again."))
     member = Member.objects.select_related("organization").filter(
         username__iexact=username.strip(), is_active=True
     ).first()
-    _refuse_if_locked(member, username)
+    refuse_if_locked(member, username)
     if member is None or not member.check_password(password):
         if member is None:
             check_password(password, _DUMMY_HASH)
-        _failed(member, username, PASSWORD)
+        count_failure(member, username, PASSWORD)
     if not check_second_factor(member, code):
-        _failed(member, username, SECOND_FACTOR)
+        count_failure(member, username, SECOND_FACTOR)
     try:
         keys = unlock_member(member, password)
     except vault.VaultError:
-        _failed(member, username, PASSWORD)
+        count_failure(member, username, PASSWORD)
     with transaction.atomic():
         Member.objects.filter(pk=member.pk).update(failed_logins=0, locked_until=None)
         upgrade_member_key(member, password, keys)
         chain.record(member.organization_id, "login.ok", actor_id=member.pk)
-    if ckey is not None:
-        clients.undo(ckey)
+    clients.undo(ckey)
     return member, keys
 
 
@@ -93,7 +91,7 @@ def _record_failure(member: Member | None, reason: str) -> None:
                          detail={"reason": reason})
 
 
-def _refuse_if_locked(member: Member | None, username: str) -> None:
+def refuse_if_locked(member: Member | None, username: str) -> None:
     now = timezone.now()
     until = member.locked_until if member is not None else cache.get(_username_key(username))
     if until is not None and until > now:
@@ -106,7 +104,7 @@ def _refuse_if_locked(member: Member | None, username: str) -> None:
         ) % {"n": minutes})
 
 
-def _failed(member: Member | None, username: str, reason: str) -> NoReturn:
+def count_failure(member: Member | None, username: str, reason: str) -> NoReturn:
     """Count a failure against the account (the client's attempt is already counted)."""
     _record_failure(member, reason)
     limit = settings.HAVEN_LOGIN_LOCK_AFTER

@@ -45,12 +45,12 @@ def is_fresh(request: HttpRequest) -> bool:
 def check_password(request: HttpRequest, member: Member, password: str) -> None:
     """Check the member's password against the login throttle; raise WrongPassword."""
     try:
-        login_service._refuse_if_locked(member, member.username)
+        login_service.refuse_if_locked(member, member.username)
     except login_service.LoginRefused as exc:
         raise WrongPassword(str(exc)) from exc
     if not member.check_password(password):
         try:
-            login_service._failed(member, member.username, login_service.PASSWORD)
+            login_service.count_failure(member, member.username, login_service.PASSWORD)
         except login_service.LoginRefused as exc:
             raise WrongPassword(_("The current password is wrong.")) from exc
 

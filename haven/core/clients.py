@@ -93,8 +93,22 @@ def count(key: str) -> int:
     return int(cache.get(key, 0))
 
 
-def undo(key: str) -> None:
-    """Take back one :func:`hit` (a request that turned out fine)."""
+def attempt(key: str | None, window_s: int, limit: int) -> bool:
+    """Count one attempt of a client (``key`` from :func:`client_hash`) before it is
+    checked; False, and not counted, when the client is over ``limit``. None (an
+    onion service: no client identity) is never limited here."""
+    if key is None:
+        return True
+    if hit(key, window_s) > limit:
+        undo(key)
+        return False
+    return True
+
+
+def undo(key: str | None) -> None:
+    """Take back one :func:`hit` (a request that turned out fine); None does nothing."""
+    if key is None:
+        return
     try:
         cache.decr(key)
     except ValueError:

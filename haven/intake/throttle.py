@@ -41,20 +41,12 @@ def _client_key(request: HttpRequest) -> str | None:
 
 def begin(request: HttpRequest) -> bool:
     """Count this attempt for the client; False when the client is over its limit."""
-    key = _client_key(request)
-    if key is None:
-        return True
-    if clients.hit(key, WINDOW_S) > limit():
-        clients.undo(key)
-        return False
-    return True
+    return clients.attempt(_client_key(request), WINDOW_S, limit())
 
 
 def succeeded(request: HttpRequest) -> None:
     """The codename was right: the attempt does not count against the client."""
-    key = _client_key(request)
-    if key is not None:
-        clients.undo(key)
+    clients.undo(_client_key(request))
 
 
 def _codename_key(org: Organization, codename: str) -> str:
