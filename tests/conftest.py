@@ -55,7 +55,8 @@ class Persona:
         return self.member.organization
 
     def vault(self) -> OrgVault:
-        return OrgVault(unlock_member(self.member, self.password).org_private)
+        """The member's key ring (organization key and team keys), as a request has it."""
+        return unlock_member(self.member, self.password).ring(self.member.pk)
 
     def code(self, offset: int = 0) -> str:
         return f"{totp(bytes.fromhex(self.totp_secret), drift=offset):06d}"
@@ -73,9 +74,15 @@ def make_org(slug: str, admin: str) -> tuple[Persona, services.CreatedOrganizati
     return _accept(made.admin_invite.token), made
 
 
-def add_member(admin: Persona, username: str, role: str) -> Persona:
-    issued = services.invite_member(admin.member, admin.vault().private_key, username,
-                                    username.title(), role)
+def add_member(admin: Persona, username: str, role: str, teams: list[Any] | None = None) -> Persona:
+    """A new member, in the organization's default team ("General") unless ``teams`` says
+    otherwise (a volunteer is in none)."""
+    ring = admin.vault()
+    org = Organization.objects.get(pk=admin.member.organization_id)
+    if teams is None:
+        teams = [org.default_team] if org.default_team else []
+    issued = services.invite_member(admin.member, ring.private_key, username,
+                                    username.title(), role, ring=ring, teams=teams)  # type: ignore[arg-type]
     return _accept(issued.token)
 
 

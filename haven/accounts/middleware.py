@@ -13,8 +13,6 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from haven.vault import OrgVault
-
 from .keys import read_key_session
 from .models import Member
 from .services import known_time_zones
@@ -36,7 +34,7 @@ def unlock_keys(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable
                 response = redirect(settings.LOGIN_URL)
                 response.delete_cookie(settings.HAVEN_KEY_COOKIE)
                 return response
-            request.org_vault = OrgVault(keys.org_private)  # type: ignore[attr-defined]
+            request.org_vault = keys.ring(user.pk)  # type: ignore[attr-defined]
         return get_response(request)
 
     return middleware

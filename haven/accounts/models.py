@@ -19,6 +19,8 @@ class Role(models.TextChoices):
     CASEWORKER = "caseworker", _("Caseworker")
     TREASURER = "treasurer", _("Treasurer")
     VIEWER = "viewer", _("Viewer")
+    # Sees only the cases assigned to them (each case's key is sealed to them); holds no team key.
+    VOLUNTEER = "volunteer", _("Volunteer")
 
 
 class Organization(models.Model):
@@ -33,6 +35,13 @@ class Organization(models.Model):
     locked_at = models.DateTimeField(null=True, blank=True)
     # The zone the desk shows times in, unless a member chose their own (an IANA name).
     time_zone = models.CharField(max_length=64, default="UTC")
+    # The recovery key's public half: team keys are sealed to it so the recovery key opens
+    # every team. Empty for organizations made before teams, until the recovery key is
+    # presented once (restore_access, ``haven teams-recovery``).
+    recovery_public_key = models.BinaryField(null=True)
+    # Where intake of a category no team claims goes.
+    default_team = models.ForeignKey("Team", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
 
     def __str__(self) -> str:
         return self.name
@@ -148,3 +157,46 @@ class BackupCode(models.Model):
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="backup_codes")
     code_hash = models.CharField(max_length=64)
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+class Team(models.Model):
+    """A group of members with a key of its own: its cases are sealed to its public key.
+
+    Membership is holding a :class:`TeamKey` (the team's private key sealed to the
+    member). The team's private key is also sealed to the organization's recovery key
+    (``recovery_sealed_key``), so a team that loses every member loses nothing.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=100)
+    # Intake category codes routed to this team (haven.cases.categories).
+    categories = models.JSONField(default=list, blank=True)
+    public_key = models.BinaryField()
+    recovery_sealed_key = models.BinaryField(null=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"],
+                                               name="team_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamKey(models.Model):
+    """A team's private key sealed to one member's public key (that member is in the team),
+    or, while an invite or password reset is pending, to the link's key pair (``invite``)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="keys")
+    member = models.ForeignKey(Member, null=True, on_delete=models.CASCADE,
+                               related_name="team_keys")
+    invite = models.ForeignKey(Invite, null=True, on_delete=models.CASCADE, related_name="+")
+    sealed_private_key = models.BinaryField()
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "member"], name="team_key_member_unique",
+                                    condition=models.Q(member__isnull=False)),
+        ]

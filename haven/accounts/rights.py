@@ -29,18 +29,22 @@ class Right(StrEnum):
     FUNDS_CONFIGURE = "funds.configure"  # funds, channels, the approval threshold
     KNOWLEDGE_EDIT = "knowledge.edit"  # articles and channel posts
     ORG_ADMIN = "org.admin"  # members, roles, bot, intake settings, organization
+    TEAM_MANAGE = "team.manage"  # teams, their categories, who is in them (adding needs the key)
 
 
 R = Right
 RIGHTS: dict[str, frozenset[Right]] = {
     Role.ADMIN: frozenset({R.CASE_READ, R.CASE_WORK, R.CASE_MANAGE, R.FUNDS_READ, R.FUNDS_MANAGE,
-                           R.FUNDS_CONFIGURE, R.KNOWLEDGE_EDIT, R.ORG_ADMIN}),
+                           R.FUNDS_CONFIGURE, R.KNOWLEDGE_EDIT, R.ORG_ADMIN,
+                           R.TEAM_MANAGE}),
     Role.COORDINATOR: frozenset({R.CASE_READ, R.CASE_WORK, R.CASE_MANAGE, R.FUNDS_READ,
                                  R.FUNDS_MANAGE, R.FUNDS_APPROVE, R.KNOWLEDGE_EDIT}),
     Role.CASEWORKER: frozenset({R.CASE_READ, R.CASE_WORK}),
     Role.TREASURER: frozenset({R.CASE_READ, R.FUNDS_READ, R.FUNDS_MANAGE, R.FUNDS_APPROVE,
                                R.FUNDS_CONFIGURE}),
     Role.VIEWER: frozenset({R.CASE_READ, R.FUNDS_READ}),
+    # Reads and works only the cases assigned to them (haven.cases.keys.readable_cases).
+    Role.VOLUNTEER: frozenset({R.CASE_READ, R.CASE_WORK}),
 }
 
 

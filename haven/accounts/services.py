@@ -22,8 +22,14 @@ from haven import vault
 from haven.audit import chain
 from haven.core.errors import Refusal
 
-from .keys import make_organization, open_with_recovery, pepper_hash, unwrap_member_key, wrap_member_key
-from .models import BackupCode, Invite, KeySession, Member, Organization, Role
+from .keys import (
+    make_organization,
+    pepper_hash,
+    recovery_private,
+    unwrap_member_key,
+    wrap_member_key,
+)
+from .models import BackupCode, Invite, KeySession, Member, Organization, Role, Team, TeamKey
 from .rights import Right, can
 
 BACKUP_CODES = 10
@@ -65,6 +71,15 @@ def create_organization(
     made = make_organization(slug, name, shares, threshold)
     invite = _issue(made.organization, made.org_private_key, None, admin_username,
                     admin_name, Role.ADMIN)
+    # The first team, "General", with a key of its own: sealed to the recovery key and,
+    # until the first admin accepts, to their link (then to their key).
+    team_keys = vault.generate_keypair()
+    team = Team.objects.create(organization=made.organization, name=GENERAL,
+                               public_key=team_keys.public,
+                               recovery_sealed_key=vault.seal(made.recovery_public, team_keys.private))
+    Organization.objects.filter(pk=made.organization.pk).update(default_team=team)
+    made.organization.default_team = team
+    _seal_teams_to_link(invite.invite, {team.pk: team_keys.private})
     chain.record(made.organization.pk, "org.created",
                  detail={"member": invite.invite.member_id, "shares": shares, "threshold": threshold})
     return CreatedOrganization(made.organization, made.recovery, invite)
@@ -72,16 +87,36 @@ def create_organization(
 
 @transaction.atomic
 def invite_member(
-    by: Member, org_private: bytes, username: str, display_name: str, role: str
+    by: Member, org_private: bytes, username: str, display_name: str, role: str,
+    ring: vault.KeyRing | None = None, teams: list[Team] | None = None,
 ) -> IssuedInvite:
-    """An admin invites a new member by a one-time link."""
+    """An admin invites a new member by a one-time link; ``teams`` whose keys the admin
+    holds (in ``ring``) travel with the link."""
     _require_admin(by)
     if role not in Role.values:
         raise AccountError(_("Choose one of the listed roles."))
     issued = _issue(by.organization, org_private, by, username, display_name, role)
     chain.record(by.organization_id, "member.invited", actor_id=by.pk,
                  detail={"member": issued.invite.member_id, "role": role})
+    if teams and ring is not None and role != Role.VOLUNTEER:
+        held = {t.pk: ring.team_private(t.pk) for t in teams
+                if t.organization_id == by.organization_id and ring.holds(t.pk)}
+        _seal_teams_to_link(issued.invite, held)
+        for team_id in sorted(held):
+            chain.record(by.organization_id, "team.member_added", actor_id=by.pk,
+                         detail={"team": team_id, "member": issued.invite.member_id, "by_link": True})
     return issued
+
+
+GENERAL = "General"
+
+
+def _seal_teams_to_link(invite: Invite, team_keys: dict[int, bytes]) -> None:
+    """Team keys travel with a link (sealed to its key pair) until it is accepted."""
+    TeamKey.objects.bulk_create(
+        TeamKey(team_id=team_id, invite=invite,
+                sealed_private_key=vault.seal(bytes(invite.public_key), private))
+        for team_id, private in team_keys.items())
 
 
 def _issue(
@@ -120,7 +155,8 @@ def _new_link(member: Member, org_private: bytes, by: Member | None, kind: str) 
 
 
 @transaction.atomic
-def rekey_member(by: Member, org_private: bytes, member: Member) -> IssuedInvite:
+def rekey_member(by: Member, org_private: bytes, member: Member,
+                 ring: vault.KeyRing | None = None) -> IssuedInvite:
     """An admin gives a member who lost the password a link to set a new one.
 
     The member gets a fresh key pair holding the organization key, so nothing
@@ -134,7 +170,13 @@ def rekey_member(by: Member, org_private: bytes, member: Member) -> IssuedInvite
                              "password on “My account”, or ask another administrator."))
     chain.record(by.organization_id, "member.rekeyed", actor_id=by.pk,
                  detail={"member": member.pk})
-    return _new_link(member, org_private, by, Invite.Kind.REKEY)
+    issued = _new_link(member, org_private, by, Invite.Kind.REKEY)
+    # The member's teams whose keys the admin holds go with the link; the others need a
+    # member of that team to add them again (their old copies are sealed to the lost key).
+    if ring is not None:
+        teams = TeamKey.objects.filter(member=member).values_list("team_id", flat=True)
+        _seal_teams_to_link(issued.invite, {t: ring.team_private(t) for t in teams if ring.holds(t)})
+    return issued
 
 
 def wipe_links(links: QuerySet[Invite], expire: bool = False) -> int:
@@ -149,6 +191,7 @@ def wipe_links(links: QuerySet[Invite], expire: bool = False) -> int:
     }
     if expire:
         fields["expires"] = timezone.now()
+    TeamKey.objects.filter(invite__in=links).delete()
     return links.update(**fields)
 
 
@@ -198,8 +241,14 @@ def choose_password(token: str, password: str) -> Enrolment:
     with transaction.atomic():
         invite = _locked_usable_invite(token)
         if invite.password_set_at is None:
+            link_private = vault.unwrap_with_token(bytes(invite.token_wrapped_key),
+                                                   token.encode("ascii"))
             invite.public_key, invite.sealed_org_key, invite.wrapped_private_key = _fresh_keys(
                 _org_key_of(invite, token), password)
+            for row in TeamKey.objects.filter(invite=invite):  # team keys to the fresh key too
+                TeamKey.objects.filter(pk=row.pk).update(sealed_private_key=vault.seal(
+                    bytes(invite.public_key), vault.open_sealed(link_private,
+                                                                bytes(row.sealed_private_key))))
             invite.token_wrapped_key = b""
             invite.password = make_password(password)
             invite.password_set_at = timezone.now()
@@ -273,6 +322,10 @@ def _move_keys(invite: Invite, member: Member) -> None:
     member.locked_until = None
     member.save()
     KeySession.objects.filter(member=member).delete()
+    if TeamKey.objects.filter(invite=invite).exists() or invite.kind == Invite.Kind.REKEY:
+        # Copies sealed to the member's earlier key open nothing any more.
+        TeamKey.objects.filter(member=member).delete()
+    TeamKey.objects.filter(invite=invite).update(member=member, invite=None)
 
 
 def _org_key_of(invite: Invite, token: str) -> bytes:
@@ -392,6 +445,7 @@ def deactivate(by: Member, member: Member) -> None:
     member.set_unusable_password()
     member.save(update_fields=["is_active", "sealed_org_key", "wrapped_private_key", "password"])
     KeySession.objects.filter(member=member).delete()
+    TeamKey.objects.filter(member=member).delete()
     Invite.objects.filter(member=member, used_at__isnull=True).delete()
     TOTPDevice.objects.filter(user=member).delete()
     BackupCode.objects.filter(member=member).delete()
@@ -439,13 +493,17 @@ def restore_access(slug: str, recovery_texts: list[str], admin_username: str) ->
     org = Organization.objects.filter(slug=slug).first()
     if org is None:
         raise AccountError(_("No organization has this short name."))
-    org_private = open_with_recovery(org, recovery_texts)
+    raw = recovery_private(org, recovery_texts)
+    org_private = vault.open_sealed(raw, bytes(org.recovery_sealed_key))
+    remember_recovery_public(org, raw)
     existing = Member.objects.filter(organization=org, username__iexact=admin_username).first()
     if existing is None:
         issued = _issue(org, org_private, None, admin_username, "", Role.ADMIN)
     else:
         Member.objects.filter(pk=existing.pk).update(role=Role.ADMIN)
         issued = _new_link(existing, org_private, None, Invite.Kind.REKEY)
+    # The recovery key opens every team: the new administrator gets them all.
+    _seal_teams_to_link(issued.invite, teams_by_recovery(org, raw))
     chain.record(org.pk, "org.recovered", detail={
         "member": issued.invite.member_id, "created": existing is None, "shares_used": len(recovery_texts)})
     return issued
@@ -477,3 +535,20 @@ def _keep_an_admin(by: Member, target: Member) -> None:
                                    is_active=True).exclude(pk=target.pk)
     if not others.exists():
         raise AccountError(_("You are the last administrator; make someone else administrator first."))
+
+
+def remember_recovery_public(org: Organization, raw: bytes) -> None:
+    """Keep the recovery key's public half (organizations made before teams lack it), so new
+    teams and restricted cases can be sealed to it."""
+    if not org.recovery_public_key:
+        org.recovery_public_key = vault.public_of(raw)
+        Organization.objects.filter(pk=org.pk).update(recovery_public_key=org.recovery_public_key)
+
+
+def teams_by_recovery(org: Organization, raw: bytes) -> dict[int, bytes]:
+    """Every team's private key, opened with the recovery key."""
+    keys = {}
+    for team in Team.objects.filter(organization=org):
+        if team.recovery_sealed_key:
+            keys[team.pk] = vault.open_sealed(raw, bytes(team.recovery_sealed_key))
+    return keys

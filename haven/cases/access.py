@@ -7,6 +7,7 @@ from django.http import Http404
 from haven.accounts.models import Member
 from haven.accounts.rights import NotAllowed, Right, can, require
 
+from .keys import readable_cases
 from .models import Case
 
 __all__ = ["MANAGE", "READ", "WORK", "NotAllowed", "access_case_by_number", "can", "require"]
@@ -19,10 +20,11 @@ MANAGE = Right.CASE_MANAGE  # assign anyone, burn, audit, saved replies, retenti
 
 
 def access_case_by_number(member: Member, number: int) -> Case:
-    """The member's organization's case, or 404 whether it exists elsewhere or not."""
+    """The member's organization's case if the member may read it (their team's, or sealed
+    to them), or 404 whether it exists elsewhere, in another team, or not at all."""
     if not can(member, READ):
         raise Http404
-    case = Case.objects.filter(organization_id=member.organization_id, number=number).first()
+    case = readable_cases(member).filter(number=number).first()
     if case is None:
         raise Http404
     return case

@@ -18,18 +18,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haven import outbox
-from haven.accounts.models import Member, Organization
+from haven import vault as vaults
+from haven.accounts.models import Member, Organization, Role, Team
 from haven.audit import chain
 from haven.core.errors import Refusal
-from haven.vault import OrgVault
+from haven.vault import CaseVault, KeyRing, OrgVault
 from haven.vault.purposes import Lookup
 
 from . import categories, files, search, signals, summaries
 from .access import MANAGE, READ, WORK, NotAllowed, require
+from .keys import case_public_key, case_vault, open_cases, try_case_vault
 from .models import (
     TRANSITIONS,
     Attachment,
     Case,
+    CaseKey,
     CaseRecord,
     CaseTag,
     Deadline,
@@ -97,9 +100,14 @@ def create_case(
     answers: dict[str, Any] | None = None, first_message: str = "",
     by: Member | None = None, vault: OrgVault | None = None,
     priority: int = Priority.NORMAL, lang: str = "", held: bool = False,
+    team: Team | None = None,
 ) -> Case:
-    """Open a case. Without a member (intake) it is sealed to the organization's public key.
+    """Open a case with a key of its own, sealed to its team (and the recovery key).
 
+    Without a member (intake) its records are sealed to the case's public key; the team is
+    the one that takes ``category`` (haven.cases.teams.team_for_category). A member on the
+    desk may name a ``team`` they are in; by default the category's team if they hold its
+    key, else their first team.
     ``lang`` is the language the requester wrote in, kept inside the encrypted summary.
     ``held``: arrived during a flood, kept out of the queues (see release_held).
     """
@@ -107,13 +115,19 @@ def create_case(
         raise ActionError(_("Choose one of the listed categories."))
     if by is not None:
         require(by, WORK)
-    seal = _sealer(org, vault)
+    team = _team_for_new_case(org, category, by, vault, team)
+    keys = vaults.generate_keypair()
+    case_vault_ = CaseVault(keys.private, 0)
+    # The case's key pair is made here, so its records go straight under its record key
+    # (faster to open than sealed boxes); only the sealed copies of the key are kept.
+    seal = case_vault_.encrypt_text
     with transaction.atomic():
         case = Case.objects.create(
             organization=org, number=next_number(org), category=category, channel=channel,
             priority=priority, summary=seal(summaries.pack(summary.strip()[:200] or "—", lang)),
-            held=held,
+            held=held, team=team, public_key=keys.public,
         )
+        _seal_case_key(case, keys.private, team=team)
         if answers:
             CaseRecord.objects.create(case=case, kind=RecordKind.ANSWERS, author=by,
                                       body=seal(json.dumps(answers, ensure_ascii=False)))
@@ -127,18 +141,61 @@ def create_case(
     return case
 
 
-def _sealer(org: Organization, vault: OrgVault | None) -> Any:
-    if vault is not None:
-        return vault.encrypt_text
+def _sealer(public: bytes) -> Any:
     from haven.vault import seal_text
 
-    public = bytes(org.public_key)
     return lambda text: seal_text(public, text)
+
+
+def _team_for_new_case(org: Organization, category: str, by: Member | None,
+                       vault: OrgVault | None, team: Team | None) -> Team | None:
+    from .teams import team_for_category
+
+    if team is not None:
+        if team.organization_id != org.pk:
+            raise ActionError(_("Choose one of your teams."))
+        if by is not None and not (isinstance(vault, KeyRing) and vault.holds(team.pk)):
+            raise ActionError(_("You can open a case only in a team you are in."))
+        return team
+    routed = team_for_category(org, category)
+    if by is None or routed is None or not isinstance(vault, KeyRing) or vault.holds(routed.pk):
+        return routed
+    mine = sorted(vault.team_ids)
+    if not mine:
+        raise ActionError(_("You are in no team, so a case you open would be readable by "
+                            "nobody; ask an administrator to add you to a team."))
+    return Team.objects.get(pk=mine[0])
+
+
+def _recovery_public(case: Case) -> bytes | None:
+    org = case.organization
+    return bytes(org.recovery_public_key) if org.recovery_public_key else None
+
+
+def _seal_case_key(case: Case, private: bytes, *, team: Team | None,
+                   members: Iterable[Member] = ()) -> None:
+    """Write the case's sealed keys: to ``team`` (none for a restricted case), to each of
+    ``members`` and to the recovery key. Earlier copies are replaced."""
+    CaseKey.objects.filter(case=case).delete()
+    rows = []
+    if team is not None:
+        rows.append(CaseKey(case=case, team=team,
+                            sealed_private_key=vaults.seal(bytes(team.public_key), private)))
+    for person in members:
+        if person.public_key:
+            rows.append(CaseKey(case=case, member=person,
+                                sealed_private_key=vaults.seal(bytes(person.public_key), private)))
+    recovery = _recovery_public(case)
+    if recovery is not None:
+        rows.append(CaseKey(case=case, recovery=True,
+                            sealed_private_key=vaults.seal(recovery, private)))
+    CaseKey.objects.bulk_create(rows)
 
 
 def read_case(member: Member, vault: OrgVault, case: Case) -> list[dict[str, Any]]:
     """Decrypt a case's records for a member; the decryption is audited."""
     require(member, READ)
+    vault = case_vault(vault, case)
     with transaction.atomic():
         _audit(case, member, "case.read")
     records = []
@@ -158,6 +215,7 @@ def open_file(member: Member, vault: OrgVault, case: Case, attachment: Attachmen
     require(member, READ)
     if attachment.record.case_id != case.pk or how not in FILE_OPENINGS:
         raise NotAllowed(READ)
+    vault = case_vault(vault, case)
     with transaction.atomic():
         _audit(case, member, "case.file_opened", record=attachment.record_id, how=how)
     return files.open_file(vault, attachment)
@@ -167,6 +225,7 @@ def open_all_files(member: Member, vault: OrgVault, case: Case) -> Iterator[file
     """Every attachment of ``case``, decrypted one at a time as the caller iterates (an
     archive streams them); the opening of all of them is audited before the first."""
     require(member, READ)
+    vault = case_vault(vault, case)
     found = files.attachments_of(case)
     with transaction.atomic():
         _audit(case, member, "case.files_archived", count=len(found))
@@ -192,7 +251,10 @@ def set_status(member: Member, case: Case, status: str, version: int | None,
         signals.reopened.send(sender=Case, case=case, vault=vault)
 
 
-def assign(member: Member, case: Case, assignee: Member | None, version: int | None) -> None:
+def assign(member: Member, case: Case, assignee: Member | None, version: int | None,
+           ring: OrgVault | None = None) -> None:
+    """Assign a case. A volunteer (or anyone, on a restricted case) reads it through the
+    case's key sealed to them, so assigning them needs the assigner's ``ring``."""
     require(member, WORK)
     if assignee is not None:
         if assignee.organization_id != case.organization_id or not assignee.is_active:
@@ -201,9 +263,25 @@ def assign(member: Member, case: Case, assignee: Member | None, version: int | N
             require(member, MANAGE)
     elif case.assignee_id not in (None, member.pk):
         require(member, MANAGE)
+    needs_key = assignee is not None and (assignee.role == Role.VOLUNTEER or case.restricted)
+    opened: CaseVault | None = None
+    if needs_key:
+        opened = try_case_vault(ring, case) if ring is not None else None
+        if opened is None or not case.public_key:
+            opened = _adopted(member, ring, case)
     with transaction.atomic():
+        previous = case.assignee_id
         _bump(case, version, assignee=assignee)
-        _audit(case, member, "case.assigned", assignee=assignee.pk if assignee else None)
+        if opened is not None and assignee is not None and assignee.public_key:
+            CaseKey.objects.filter(case=case, member=assignee).delete()
+            CaseKey.objects.create(case=case, member=assignee, sealed_private_key=vaults.seal(
+                bytes(assignee.public_key), opened.private_key))
+        if previous and previous != (assignee.pk if assignee else None) and not case.restricted:
+            # A volunteer who is no longer assigned no longer reads the case.
+            CaseKey.objects.filter(case=case, member_id=previous,
+                                   member__role=Role.VOLUNTEER).delete()
+        _audit(case, member, "case.assigned", assignee=assignee.pk if assignee else None,
+               key_sealed=opened is not None)
 
 
 def set_priority(member: Member, case: Case, priority: int, version: int | None) -> None:
@@ -229,8 +307,9 @@ def set_tags(member: Member, vault: OrgVault, case: Case, tags: list[str], versi
     clean = clean_tags(tags)
     if len(clean) > MAX_TAGS:
         raise ActionError(_("A case can have at most %(n)d tags.") % {"n": MAX_TAGS})
+    sealer = case_vault(vault, case)
     with transaction.atomic():
-        _bump(case, version, tags=vault.encrypt_text(json.dumps(clean, ensure_ascii=False)))
+        _bump(case, version, tags=sealer.encrypt_text(json.dumps(clean, ensure_ascii=False)))
         _write_tag_hashes(vault, case, clean)
         _audit(case, member, "case.tags", count=len(clean))
 
@@ -248,7 +327,8 @@ def rekey_tags(vault: OrgVault, case: Case) -> None:
 
     Run with the re-indexing of a case; neither the version nor the audit trail
     changes, since the tags themselves do not."""
-    tags = json.loads(vault.decrypt_text(bytes(case.tags))) if case.tags else []
+    opener = case_vault(vault, case)
+    tags = json.loads(opener.decrypt_text(bytes(case.tags))) if case.tags else []
     _write_tag_hashes(vault, case, tags)
 
 
@@ -258,6 +338,10 @@ def clean_tags(tags: list[str]) -> list[str]:
 
 
 def tag_hash(vault: OrgVault, tag: str) -> str:
+    """Under the organization key (a CaseVault is not: tags stay organization-wide, see
+    docs/threat-model.md, "Teams")."""
+    if isinstance(vault, CaseVault):
+        raise TypeError("tag hashes are under the organization key")
     return vault.keyed(Lookup.TAG, tag.strip().lower())
 
 
@@ -266,7 +350,7 @@ def add_note(member: Member, vault: OrgVault, case: Case, text: str) -> CaseReco
     text = _clean_text(text, _("note"))
     with transaction.atomic():
         rec = CaseRecord.objects.create(case=case, kind=RecordKind.NOTE, author=member,
-                                        body=vault.encrypt_text(text))
+                                        body=case_vault(vault, case).encrypt_text(text))
         _bump(case, None)
         search.index_text(vault, case, text, SearchField.NOTE)
         _audit(case, member, "case.note", record=rec.pk)
@@ -286,7 +370,8 @@ def reply(member: Member, vault: OrgVault, case: Case, text: str) -> CaseRecord:
     handler.check(text)
     with transaction.atomic():
         rec = CaseRecord.objects.create(case=case, kind=RecordKind.OUTBOUND, author=member,
-                                        body=vault.encrypt_text(text), delivery=Delivery.QUEUED)
+                                        body=case_vault(vault, case).encrypt_text(text),
+                                        delivery=Delivery.QUEUED)
         changes: dict[str, Any] = {}
         if case.first_reply_at is None:
             changes["first_reply_at"] = timezone.now()
@@ -309,7 +394,7 @@ def add_inbound(case: Case, text: str, *, kind: str = RecordKind.INBOUND) -> Cas
     text = _clean_text(text, _("message"))
     with transaction.atomic():
         rec = CaseRecord.objects.create(case=case, kind=kind,
-                                        body=seal_text(bytes(case.organization.public_key), text))
+                                        body=seal_text(case_public_key(case), text))
         changes: dict[str, Any] = {"indexed": False}
         if case.status == Status.WAITING:
             changes["status"] = Status.IN_PROGRESS
@@ -327,9 +412,10 @@ def add_deadline(
     owner = owner or member
     if owner.organization_id != case.organization_id:
         raise ActionError(_("Choose a member of your organization."))
+    sealer = case_vault(vault, case)
     with transaction.atomic():
-        deadline = Deadline.objects.create(case=case, due=due, sealed_rule=vault.encrypt_text(
-            padded_rule(rule)), owner=owner, reason=vault.encrypt_text(reason), confirmed=confirmed)
+        deadline = Deadline.objects.create(case=case, due=due, sealed_rule=sealer.encrypt_text(
+            padded_rule(rule)), owner=owner, reason=sealer.encrypt_text(reason), confirmed=confirmed)
         _refresh_next_due(case)
         # Neither the rule nor the date: together they give back an answer's date (L-2).
         _audit(case, member, "deadline.added", deadline=deadline.pk, confirmed=confirmed)
@@ -351,14 +437,14 @@ def deadline_rule(vault: OrgVault, deadline: Deadline) -> str:
     """The legal rule a deadline came from ("" for one a member set by hand)."""
     if not deadline.sealed_rule:
         return ""
-    return vault.decrypt_text(bytes(deadline.sealed_rule)).rstrip(" ")
+    return case_vault(vault, deadline.case).decrypt_text(bytes(deadline.sealed_rule)).rstrip(" ")
 
 
 def propose_deadline(case: Case, due: datetime, reason: str, rule: str) -> Deadline:
     """A deadline proposed by a rule (intake): sealed, waiting for a caseworker."""
     from haven.vault import seal_text
 
-    public = bytes(case.organization.public_key)
+    public = case_public_key(case)
     with transaction.atomic():
         deadline = Deadline.objects.create(
             case=case, due=due, confirmed=False, sealed_rule=seal_text(public, padded_rule(rule)),
@@ -438,7 +524,7 @@ def add_attachment(case: Case, *, name: str, kind: str, data: bytes, channel: st
     recorded on the case and audited. The file is removed again if the transaction fails."""
     from haven.vault import padded_length, seal, seal_text
 
-    public = bytes(case.organization.public_key)
+    public = case_public_key(case)
     storage = files.write(seal(public, data))
     # The exact size is sealed in the record; the clear column keeps only the size class.
     meta = {"name": name, "type": kind, "size": len(data), "storage": storage}
@@ -475,6 +561,7 @@ def reseal(vault: OrgVault, case: Case) -> None:
     content does not change, so neither the version nor the audit trail does.
     """
     reseal_cases(vault, [case])
+    vault = case_vault(vault, case)
     for rec in CaseRecord.objects.filter(case=case).only("pk", "body"):
         if vault.is_sealed(bytes(rec.body)):
             CaseRecord.objects.filter(pk=rec.pk).update(body=vault.encrypt(vault.decrypt(bytes(rec.body))))
@@ -482,9 +569,12 @@ def reseal(vault: OrgVault, case: Case) -> None:
 
 def reseal_cases(vault: OrgVault, cases: Iterable[Case]) -> None:
     """Re-encrypt sealed summaries of cases about to be shown (see reseal)."""
+    cases = list(cases)
+    opened = open_cases(vault, cases)
     for case in cases:
-        if case.summary and vault.is_sealed(bytes(case.summary)):
-            case.summary = vault.encrypt(vault.decrypt(bytes(case.summary)))
+        sealer = opened.get(case.pk)
+        if sealer is not None and case.summary and sealer.is_sealed(bytes(case.summary)):
+            case.summary = sealer.encrypt(sealer.decrypt(bytes(case.summary)))
             Case.objects.filter(pk=case.pk).update(summary=case.summary)
 
 
@@ -569,3 +659,139 @@ def discard_held(member: Member) -> int:
             _audit(case, member, "case.discarded")
             case.delete()
     return len(cases)
+
+
+# --- Teams: moving and restricting a case re-seals its one key (docs/threat-model.md) ---
+
+# Re-exported: every action is reached from here.
+from .teams import TeamError as TeamError  # noqa: E402
+from .teams import add_team_member as add_team_member  # noqa: E402
+from .teams import create_team as create_team  # noqa: E402
+from .teams import remove_team_member as remove_team_member  # noqa: E402
+from .teams import set_default_team as set_default_team  # noqa: E402
+from .teams import update_team as update_team  # noqa: E402
+
+
+def _adopted(member: Member, ring: OrgVault | None, case: Case) -> CaseVault:
+    """The case's own vault; a case made before teams (under its team's key) is first given
+    a key of its own, its content re-encrypted under it (once per case)."""
+    opened = try_case_vault(ring, case) if ring is not None else None
+    if opened is None:
+        raise ActionError(_("You cannot read this case, so you cannot change who reads it; "
+                            "ask a member of its team."))
+    if case.public_key:
+        return opened
+    keys = vaults.generate_keypair()
+    new = CaseVault(keys.private, case.pk)
+    old_files: list[str] = []
+
+    def again(blob: Any) -> bytes | None:
+        return new.encrypt(opened.decrypt(bytes(blob))) if blob else None
+
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if locked.public_key:  # adopted meanwhile by someone else
+            case.refresh_from_db()
+            return case_vault(ring, case)
+        Case.objects.filter(pk=case.pk).update(public_key=keys.public,
+                                               summary=again(locked.summary) or b"",
+                                               tags=again(locked.tags))
+        for rec in CaseRecord.objects.filter(case=case).select_related("file"):
+            body = opened.decrypt(bytes(rec.body))
+            attachment = getattr(rec, "file", None)
+            if rec.kind == RecordKind.ATTACHMENT and attachment is not None:
+                meta = json.loads(body)
+                storage = files.write(new.encrypt(opened.decrypt(files.read(attachment.storage_name))))
+                transaction.on_commit(lambda name=attachment.storage_name: files.discard(name))
+                old_files.append(attachment.storage_name)
+                meta["storage"] = storage
+                Attachment.objects.filter(pk=attachment.pk).update(storage_name=storage)
+                body = json.dumps(meta, ensure_ascii=False).encode("utf-8")
+            CaseRecord.objects.filter(pk=rec.pk).update(body=new.encrypt(body))
+        for d in Deadline.objects.filter(case=case):
+            Deadline.objects.filter(pk=d.pk).update(reason=again(d.reason) or b"",
+                                                    sealed_rule=again(d.sealed_rule))
+        case.refresh_from_db()
+        team = Team.objects.filter(pk=case.team_id).first()
+        keep = _member_holders(case)
+        _seal_case_key(case, keys.private, team=None if case.restricted else team, members=keep)
+        _audit(case, member, "case.rekeyed", files=len(old_files))
+    if isinstance(ring, KeyRing):
+        ring.forget_case(case.pk)
+    return new
+
+
+def _member_holders(case: Case) -> list[Member]:
+    ids = CaseKey.objects.filter(case=case, member__isnull=False).values_list("member_id", flat=True)
+    return list(Member.objects.filter(pk__in=list(ids), is_active=True))
+
+
+def _lock_team_members(team: Team) -> int:
+    from haven.accounts.models import TeamKey
+
+    return TeamKey.objects.filter(team=team, member__isnull=False, member__is_active=True).count()
+
+
+def move_case(member: Member, ring: OrgVault, case: Case, team: Team, version: int | None) -> None:
+    """Hand a case to another team: its key is sealed to that team's key instead (its
+    records stay as they are). The mover must be able to read it; a team nobody is in is
+    refused, since nobody could read the case there."""
+    require(member, MANAGE)
+    if team.organization_id != case.organization_id:
+        raise ActionError(_("Choose one of your organization's teams."))
+    if team.pk == case.team_id:
+        raise ActionError(_("The case is in this team already."))
+    if case.erased:
+        raise ActionError(_("The requester erased this case; there is nothing to move."))
+    opened = _adopted(member, ring, case)
+    if not _lock_team_members(team):
+        raise ActionError(_("Nobody is in the team “%(team)s” yet, so nobody could read the "
+                            "case there. Add a member to that team first.") % {"team": team.name})
+    old_team = case.team_id
+    with transaction.atomic():
+        # The version check and the row lock first: of two concurrent moves one is
+        # refused, and the keys below are rewritten by the one that won.
+        _bump(case, version, team=team, indexed=False)
+        search.forget(case)
+        _seal_case_key(case, opened.private_key, team=None if case.restricted else team,
+                       members=_member_holders(case))
+        _audit(case, member, "case.moved", old_team=old_team, new_team=team.pk)
+
+
+def restrict_case(member: Member, ring: OrgVault, case: Case, member_ids: Iterable[int],
+                  version: int | None) -> None:
+    """Only the assignee and the chosen members read the case: its key is sealed to them
+    (and the recovery key) and no longer to its team."""
+    require(member, MANAGE)
+    if not case.organization.recovery_public_key:
+        raise ActionError(_("A restricted case must stay open to the recovery key: enter the "
+                            "recovery key once first (“haven teams-recovery %(slug)s” on the "
+                            "server).") % {"slug": case.organization.slug})
+    ids = {int(i) for i in member_ids}
+    if case.assignee_id:
+        ids.add(case.assignee_id)
+    chosen = list(Member.objects.filter(pk__in=ids, organization_id=case.organization_id,
+                                        is_active=True).exclude(public_key=None))
+    if len(chosen) != len(ids) or not chosen:
+        raise ActionError(_("Choose at least one active member of your organization who may "
+                            "read the case."))
+    opened = _adopted(member, ring, case)
+    with transaction.atomic():
+        _bump(case, version, restricted=True)
+        _seal_case_key(case, opened.private_key, team=None, members=chosen)
+        _audit(case, member, "case.restricted", members=sorted(m.pk for m in chosen))
+
+
+def unrestrict_case(member: Member, ring: OrgVault, case: Case, version: int | None) -> None:
+    """The case's team reads it again (its key is sealed to the team once more)."""
+    require(member, MANAGE)
+    if not case.restricted:
+        raise ActionError(_("The case is not restricted."))
+    opened = _adopted(member, ring, case)
+    team = Team.objects.filter(pk=case.team_id).first()
+    with transaction.atomic():
+        _bump(case, version, restricted=False)
+        volunteer = [m for m in _member_holders(case)
+                     if m.role == Role.VOLUNTEER and m.pk == case.assignee_id]
+        _seal_case_key(case, opened.private_key, team=team, members=volunteer)
+        _audit(case, member, "case.unrestricted", team=case.team_id)

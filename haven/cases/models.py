@@ -74,6 +74,15 @@ class Case(models.Model):
     # Arrived while the organization's intake was flooded (haven.intake.flood): kept out of
     # the queues until a coordinator releases or discards it on /desk/held/.
     held = models.BooleanField(default=False)
+    # The team whose members read it (null: none yet, readable by nobody but recovery).
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="cases")
+    # Only the assignee and chosen members (CaseKey rows) read it, not the whole team.
+    restricted = models.BooleanField(default=False)
+    # The case's own public key: its records are sealed to it and its private key is
+    # sealed to the team (CaseKey). Empty for cases made before teams: those stay under
+    # their team's key (the organization key for the migrated "General" team).
+    public_key = models.BinaryField(null=True)
 
     class Meta:
         constraints = [
@@ -104,6 +113,26 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status != Status.CLOSED
+
+
+class CaseKey(models.Model):
+    """A case's private key sealed to one holder: its team's public key, a named member's
+    (restricted and volunteer-assigned cases) or the organization's recovery key.
+
+    Moving or restricting a case re-seals this one small key, not its records. A later
+    referral hands a case to another organization by one more row like these.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="keys")
+    team = models.ForeignKey("accounts.Team", null=True, on_delete=models.CASCADE,
+                             related_name="+")
+    member = models.ForeignKey("accounts.Member", null=True, on_delete=models.CASCADE,
+                               related_name="+")
+    recovery = models.BooleanField(default=False)
+    sealed_private_key = models.BinaryField()
+
+    class Meta:
+        indexes = [models.Index(fields=["member", "case"])]
 
 
 class RecordKind(models.TextChoices):

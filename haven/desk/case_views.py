@@ -23,6 +23,7 @@ from haven.accounts.pages import MemberRequest, member_view
 from haven.audit.models import AuditEntry
 from haven.cases import actions, categories, rules
 from haven.cases.access import MANAGE, READ, WORK, access_case_by_number, can
+from haven.cases.keys import case_vault
 from haven.cases.models import (
     Case,
     Channel,
@@ -41,7 +42,7 @@ from .forms import CaseForm, DeadlineForm, RuleForm, TextForm
 
 
 def _deadlines(request: MemberRequest, case: Case) -> list[dict[str, Any]]:
-    org_vault = request.org_vault
+    org_vault = case_vault(request.org_vault, case)
     rows = []
     for d in case.deadlines.select_related("owner").order_by("done_at", "due"):
         rule = actions.deadline_rule(org_vault, d)
@@ -131,7 +132,7 @@ def _set_assignee(request: MemberRequest, me: Member, case: Case, chosen: Any, v
     assignee = next((m for m in active_members(me) if m.pk == chosen), None) if chosen else None
     if chosen and assignee is None:
         raise actions.ActionError(_("Choose a member of your organization."))
-    actions.assign(me, case, assignee, version)
+    actions.assign(me, case, assignee, version, request.org_vault)
 
 
 FIELD_NAMES = {"status": pgettext_lazy("saved", "status"),

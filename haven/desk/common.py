@@ -12,8 +12,9 @@ from django.http.response import HttpResponseBase
 
 from haven.accounts.models import Member
 from haven.cases import summaries
+from haven.cases.keys import try_case_vault
 from haven.cases.models import Case
-from haven.vault import OrgVault, VaultError
+from haven.vault import CaseVault, OrgVault, VaultError
 
 View = Callable[..., HttpResponseBase]  # pages, and streamed downloads
 PAGE_SIZE = 50
@@ -24,24 +25,36 @@ def active_members(me: Member) -> list[Member]:
     return list(Member.objects.filter(organization_id=me.organization_id, is_active=True))
 
 
-def summary_of(org_vault: OrgVault, case: Case) -> str:
+def summary_of(org_vault: OrgVault | None, case: Case) -> str:
     return summary_parts(org_vault, case).text
 
 
-def summary_parts(org_vault: OrgVault, case: Case) -> summaries.Summary:
-    """The summary and its language ("" when not known); empty for a burned case."""
+def _opened(vault: OrgVault | None, case: Case) -> CaseVault | None:
+    """The case's vault from the member's key ring (or the case's vault itself)."""
+    if vault is None:
+        return None
+    return try_case_vault(vault, case)
+
+
+def summary_parts(org_vault: OrgVault | None, case: Case) -> summaries.Summary:
+    """The summary and its language ("" when not known); empty for a burned case, "?"
+    for one the member holds no key of."""
     if not case.summary:
         return summaries.Summary("")
+    vault = _opened(org_vault, case)
+    if vault is None:
+        return summaries.Summary("?")
     try:
-        return summaries.unpack(org_vault.decrypt_text(bytes(case.summary)), case.category)
+        return summaries.unpack(vault.decrypt_text(bytes(case.summary)), case.category)
     except VaultError:
         return summaries.Summary("?")
 
 
-def tags_of(org_vault: OrgVault, case: Case) -> list[str]:
-    if not case.tags:
+def tags_of(org_vault: OrgVault | None, case: Case) -> list[str]:
+    vault = _opened(org_vault, case)
+    if not case.tags or vault is None:
         return []
-    return list(json.loads(org_vault.decrypt_text(bytes(case.tags))))
+    return list(json.loads(vault.decrypt_text(bytes(case.tags))))
 
 
 COUNT_CAP = 999

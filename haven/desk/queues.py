@@ -11,6 +11,7 @@ from django.utils.functional import Promise
 from django.utils.translation import pgettext_lazy
 
 from haven.accounts.models import Member
+from haven.cases.keys import readable_cases
 from haven.cases.models import OPEN_STATUSES, Case, Status
 
 
@@ -49,8 +50,7 @@ def queue_filter(slug: str, member: Member) -> Q:
 
 
 def queue_cases(member: Member, slug: str) -> QuerySet[Case]:
-    cases = Case.objects.filter(organization_id=member.organization_id, held=False).filter(
-        queue_filter(slug, member))
+    cases = readable_cases(member).filter(held=False).filter(queue_filter(slug, member))
     if slug in ("due", "overdue"):
         return cases.order_by("next_due", "pk")
     return cases.order_by("-priority", "-created", "-pk")
@@ -58,11 +58,11 @@ def queue_cases(member: Member, slug: str) -> QuerySet[Case]:
 
 def held_cases(member: Member) -> QuerySet[Case]:
     """Cases that arrived during a flood and wait for a coordinator (haven.intake.flood)."""
-    return Case.objects.filter(organization_id=member.organization_id, held=True).order_by("created", "pk")
+    return readable_cases(member).filter(held=True).order_by("created", "pk")
 
 
 def counts(member: Member, cap: int = 999) -> dict[str, int]:
     """How many cases each queue holds, counted up to ``cap`` + 1 (shown as "999+")."""
-    base = Case.objects.filter(organization_id=member.organization_id, held=False)
+    base = readable_cases(member).filter(held=False)
     return {q.slug: base.filter(queue_filter(q.slug, member))[: cap + 1].count()
             for q in QUEUES if q.slug != "closed"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Count
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -25,12 +25,19 @@ def _start(weeks: list[date]) -> datetime:
     return datetime.combine(weeks[0], time(0), tzinfo=UTC)
 
 
+
+def _cases(org_id: int, within: Q | None) -> QuerySet[Case]:
+    """The organization's cases, within what the member may read (their teams)."""
+    cases = Case.objects.filter(organization_id=org_id)
+    return cases.filter(within) if within is not None else cases
+
+
 def _week_index(weeks: list[date], day: date) -> int:
     return (day - weeks[0]).days // 7
 
 
-def new_by_category(org_id: int, weeks: list[date]) -> dict[str, list[float]]:
-    rows = (Case.objects.filter(organization_id=org_id, created__gte=_start(weeks))
+def new_by_category(org_id: int, weeks: list[date], within: Q | None = None) -> dict[str, list[float]]:
+    rows = (_cases(org_id, within).filter(created__gte=_start(weeks))
             .annotate(day=TruncDate("created")).values("day", "category")
             .annotate(n=Count("pk")))
     series: dict[str, list[float]] = {}
@@ -43,14 +50,14 @@ def new_by_category(org_id: int, weeks: list[date]) -> dict[str, list[float]]:
     return series
 
 
-def open_by_status(org_id: int) -> list[tuple[str, float]]:
-    counted = dict(Case.objects.filter(organization_id=org_id, status__in=OPEN_STATUSES)
+def open_by_status(org_id: int, within: Q | None = None) -> list[tuple[str, float]]:
+    counted = dict(_cases(org_id, within).filter(status__in=OPEN_STATUSES)
                    .values_list("status").annotate(n=Count("pk")))
     return [(str(Status(s).label), float(counted.get(s, 0))) for s in OPEN_STATUSES]
 
 
-def median_first_reply_hours(org_id: int, weeks: list[date]) -> list[float | None]:
-    rows = Case.objects.filter(organization_id=org_id, created__gte=_start(weeks),
+def median_first_reply_hours(org_id: int, weeks: list[date], within: Q | None = None) -> list[float | None]:
+    rows = _cases(org_id, within).filter(created__gte=_start(weeks),
                                first_reply_at__isnull=False).values_list("created", "first_reply_at")
     per_week: list[list[float]] = [[] for _ in weeks]
     for created, replied in rows.iterator(chunk_size=5000):

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from haven.accounts.pages import MemberRequest, member_view
 from haven.cases import actions, categories, search, signals
 from haven.cases.access import MANAGE, READ, WORK, can
+from haven.cases.keys import open_cases, readable_q
 from haven.cases.models import Case, OrgSettings, Reminder, SavedReply, SearchField, Status
 from haven.core.ids import row_id
 from haven.core.redirects import redirect_back
@@ -36,10 +37,11 @@ from .forms import NewCaseForm, RetentionForm, SavedReplyForm
 
 
 def _rows(request: MemberRequest, page: Any) -> list[dict[str, Any]]:
-    org_vault = request.org_vault
     cases = page.object_list
     actions.read_queue(request.user, cases)
-    return [{"case": c, "summary": summary_parts(org_vault, c), "tags": tags_of(org_vault, c),
+    opened = open_cases(request.org_vault, cases)  # one query for the page's case keys
+    return [{"case": c, "summary": summary_parts(opened.get(c.pk), c),
+             "tags": tags_of(opened.get(c.pk), c),
              "category": categories.get(c.category)} for c in cases]
 
 
@@ -102,7 +104,8 @@ def search_view(request: MemberRequest) -> HttpResponse:
     found = 0
     if query:
         me = request.user
-        results = search.search(request.org_vault, me.organization_id, query).order_by("-created", "-pk")
+        results = search.search(request.org_vault, me.organization_id, query, me).order_by(
+            "-created", "-pk")
         page = paginate(request, results.select_related("assignee"))
         rows = _rows(request, page)
         _add_matched(rows, search.matched_fields(request.org_vault, me.organization_id, query,
@@ -120,9 +123,10 @@ def charts_view(request: MemberRequest) -> HttpResponse:
     org_id = request.user.organization_id
     weeks = stats.week_starts()
     columns = [w.strftime("%d.%m") for w in weeks]
-    new_series = stats.new_by_category(org_id, weeks)
-    open_items = stats.open_by_status(org_id)
-    medians = stats.median_first_reply_hours(org_id, weeks)
+    within = readable_q(request.user)  # the charts of the member's own teams
+    new_series = stats.new_by_category(org_id, weeks, within)
+    open_items = stats.open_by_status(org_id, within)
+    medians = stats.median_first_reply_hours(org_id, weeks, within)
     return render(request, "desk/charts.html", {
         "new_chart": charts.stacked_bars(_("New cases per week by category"), columns, new_series),
         "open_chart": charts.bars(_("Open cases by status"), open_items),

@@ -27,10 +27,12 @@ import logging
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import Q
 
 from haven.accounts.models import Organization
 from haven.cases.models import OPEN_STATUSES, Case, CaseRecord, RecordKind, Reminder, Status
-from haven.vault import OrgVault, VaultError, seal_text
+from haven.cases.keys import try_case_vault
+from haven.vault import KeyRing, OrgVault, VaultError, seal_text
 
 from . import fields, registry
 from .models import CaseFingerprint
@@ -60,6 +62,10 @@ PER_VISIT = 200  # rows done on one page view, oldest first, so a backlog never 
 def compute_pending(vault: OrgVault, organization_id: int, limit: int | None = None) -> int:
     """With a member's key: hash what intake sealed and flag duplicates. Returns rows done."""
     pending = CaseFingerprint.objects.filter(organization_id=organization_id, hash="")
+    if isinstance(vault, KeyRing):
+        # Rows read from a case's answers wait for a member who can read that case.
+        pending = pending.filter(Q(case__team_id__in=list(vault.team_ids), case__restricted=False)
+                                 | ~Q(kind=FROM_ANSWERS))
     rows = pending.select_related("case").order_by("pk")
     return sum(_compute(vault, row) for row in (rows[:limit] if limit else rows))
 
@@ -101,8 +107,10 @@ def _identifiers(vault: OrgVault, row: CaseFingerprint) -> list[tuple[str, str]]
 def _from_answers(vault: OrgVault, case: Case) -> Iterable[tuple[str, str]]:
     """The identifiers in a case's answers record, as intake would have fingerprinted them."""
     questionnaire = registry.get(case.category)
-    if questionnaire is None:
+    opened = try_case_vault(vault, case)
+    if questionnaire is None or opened is None:
         return
+    vault = opened
     for record in CaseRecord.objects.filter(case=case, kind=RecordKind.ANSWERS):
         answers = json.loads(vault.decrypt_text(bytes(record.body)))
         for item in answers.get("items") or []:

@@ -26,15 +26,19 @@ from .kdf import (
     wrap_with_password,
     wrap_with_token,
 )
+from .keyring import CaseVault, KeyRing, NoKey
 from .org import OrgVault, keyed_hash, seal_text
 from .server import Envelope, ServerBox
-from .session import pack_member_keys, unpack_member_keys
+from .session import pack_member_keys, pack_ring, unpack_member_keys, unpack_ring
 
 __all__ = [
     "BadRecoveryKey",
+    "CaseVault",
     "Envelope",
     "KdfParams",
     "KeyPair",
+    "KeyRing",
+    "NoKey",
     "OrgVault",
     "ServerBox",
     "TamperedCiphertext",
@@ -47,6 +51,7 @@ __all__ = [
     "keyed_hash",
     "open_sealed",
     "pack_member_keys",
+    "pack_ring",
     "padded_length",
     "public_of",
     "purposes",
@@ -54,6 +59,7 @@ __all__ = [
     "seal_text",
     "slow_keyed_hash",
     "unpack_member_keys",
+    "unpack_ring",
     "unwrap_with_password",
     "unwrap_with_token",
     "wrap_with_password",
