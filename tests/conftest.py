@@ -58,6 +58,12 @@ class Persona:
         """The member's key ring (organization key and team keys), as a request has it."""
         return unlock_member(self.member, self.password).ring(self.member.pk)
 
+    def case_vault(self, case: Case) -> OrgVault:
+        """The vault of one case, opened as this member's request would (404 otherwise)."""
+        from haven.cases.keys import case_vault
+
+        return case_vault(self.vault(), case)
+
     def code(self, offset: int = 0) -> str:
         return f"{totp(bytes.fromhex(self.totp_secret), drift=offset):06d}"
 
@@ -186,3 +192,62 @@ def ledger_rows_removed(transactional_db: None) -> Iterator[None]:
         for sql in migration._statements("sqlite"):
             cursor.execute(sql)
         cursor.execute("PRAGMA foreign_keys = ON")
+
+
+def to_legacy(persona: Persona, case: Case) -> Case:
+    """Rewrite ``case`` as a case made before teams: no key of its own, its content under its
+    team's key (what cases 0008_teams leaves). For tests that migrate back past 0008."""
+    from haven.cases import files
+    from haven.cases.models import CaseKey, CaseRecord, Deadline
+
+    old = persona.case_vault(case)
+    team = persona.vault().team_vault(case.team_id)  # type: ignore[attr-defined]
+
+    def again(blob: Any) -> Any:
+        return team.encrypt(old.decrypt(bytes(blob))) if blob else blob
+
+    for rec in CaseRecord.objects.filter(case=case):
+        CaseRecord.objects.filter(pk=rec.pk).update(body=again(rec.body))
+        attachment = getattr(rec, "file", None)
+        if attachment is not None:
+            path = files._path(attachment.storage_name)
+            path.write_bytes(again(path.read_bytes()))
+    for d in Deadline.objects.filter(case=case):
+        Deadline.objects.filter(pk=d.pk).update(reason=again(d.reason), sealed_rule=again(d.sealed_rule))
+    Case.objects.filter(pk=case.pk).update(summary=again(case.summary), tags=again(case.tags),
+                                           public_key=None)
+    CaseKey.objects.filter(case=case).delete()
+    return Case.objects.get(pk=case.pk)
+
+
+def pre_teams(persona: Persona) -> None:
+    """Make ``persona``'s organization look as accounts 0005_teams leaves one made before
+    teams: its "General" team under the organization key, every case without a key of its
+    own (content under the organization key)."""
+    from haven.accounts.models import Member, Team, TeamKey
+
+    org = Organization.objects.get(pk=persona.org.pk)
+    cases = list(Case.objects.filter(organization=org, public_key__isnull=False))
+    for case in cases:
+        to_legacy(persona, case)  # under General's own key first
+    general = Team.objects.get(pk=org.default_team_id)
+    ring = persona.vault()
+    old_team = ring.team_vault(general.pk)  # type: ignore[attr-defined]
+    org_vault = OrgVault(ring.private_key)
+    from haven.cases.models import CaseRecord, Deadline
+
+    def again(blob: Any) -> Any:
+        return org_vault.encrypt(old_team.decrypt(bytes(blob))) if blob else blob
+
+    for case in Case.objects.filter(organization=org):
+        for rec in CaseRecord.objects.filter(case=case):
+            CaseRecord.objects.filter(pk=rec.pk).update(body=again(rec.body))
+        for d in Deadline.objects.filter(case=case):
+            Deadline.objects.filter(pk=d.pk).update(reason=again(d.reason),
+                                                    sealed_rule=again(d.sealed_rule))
+        Case.objects.filter(pk=case.pk).update(summary=again(case.summary), tags=again(case.tags))
+    Team.objects.filter(pk=general.pk).update(public_key=bytes(org.public_key),
+                                              recovery_sealed_key=bytes(org.recovery_sealed_key))
+    TeamKey.objects.filter(team=general).delete()
+    for m in Member.objects.filter(organization=org).exclude(sealed_org_key=None):
+        TeamKey.objects.create(team=general, member=m, sealed_private_key=bytes(m.sealed_org_key))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -702,7 +703,7 @@ def _adopted(member: Member, ring: OrgVault | None, case: Case) -> CaseVault:
             if rec.kind == RecordKind.ATTACHMENT and attachment is not None:
                 meta = json.loads(body)
                 storage = files.write(new.encrypt(opened.decrypt(files.read(attachment.storage_name))))
-                transaction.on_commit(lambda name=attachment.storage_name: files.discard(name))
+                transaction.on_commit(partial(files.discard, attachment.storage_name))
                 old_files.append(attachment.storage_name)
                 meta["storage"] = storage
                 Attachment.objects.filter(pk=attachment.pk).update(storage_name=storage)
@@ -712,7 +713,7 @@ def _adopted(member: Member, ring: OrgVault | None, case: Case) -> CaseVault:
             Deadline.objects.filter(pk=d.pk).update(reason=again(d.reason) or b"",
                                                     sealed_rule=again(d.sealed_rule))
         case.refresh_from_db()
-        team = Team.objects.filter(pk=case.team_id).first()
+        team = Team.objects.filter(pk=case.team_id).first() if case.team_id else None
         keep = _member_holders(case)
         _seal_case_key(case, keys.private, team=None if case.restricted else team, members=keep)
         _audit(case, member, "case.rekeyed", files=len(old_files))
@@ -788,7 +789,7 @@ def unrestrict_case(member: Member, ring: OrgVault, case: Case, version: int | N
     if not case.restricted:
         raise ActionError(_("The case is not restricted."))
     opened = _adopted(member, ring, case)
-    team = Team.objects.filter(pk=case.team_id).first()
+    team = Team.objects.filter(pk=case.team_id).first() if case.team_id else None
     with transaction.atomic():
         _bump(case, version, restricted=False)
         volunteer = [m for m in _member_holders(case)

@@ -58,7 +58,7 @@ def case_public_key(case: Case) -> bytes:
     teams its team's (the organization's) key."""
     if case.public_key:
         return bytes(case.public_key)
-    if case.team_id is not None:
+    if case.team is not None:
         return bytes(case.team.public_key)
     return bytes(case.organization.public_key)
 
@@ -87,7 +87,7 @@ def try_case_vault(ring: OrgVault, case: Case) -> CaseVault | None:
     if not isinstance(ring, KeyRing):
         # A bare organization vault (tools, older callers): opens only cases made before
         # teams under a team whose key is still the organization key.
-        if case.public_key or (case.team_id is not None
+        if case.public_key or (case.team is not None
                                and bytes(case.team.public_key) != ring.public_key):
             return None
         return CaseVault(ring.private_key, case.pk)

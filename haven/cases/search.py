@@ -7,7 +7,8 @@ Only a member holding the team's key can compute the tokens of a query, and one
 team's tokens say nothing about another's (a search looks with each key the
 member holds, and returns only cases the member may read); the server's disk
 holds no words, only which cases share a token. Cases that arrive while no
-member is present (intake) are indexed the next time a member searches. The trade-off is described in docs/threat-model.md.
+member is present (intake) are indexed the next time a member of the team
+searches. The trade-off is described in docs/threat-model.md.
 
 Only free text is indexed: messages, replies, notes, tags and summaries a
 member wrote on the desk. Never the questionnaire answers (question texts,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from haven import vault
@@ -29,7 +30,7 @@ class TeamError(Refusal):
     """A refusal about teams; the message says what to do."""
 
 
-def _org_teams(member: Member) -> Iterable[Team]:
+def _org_teams(member: Member) -> QuerySet[Team]:
     return Team.objects.filter(organization_id=member.organization_id)
 
 
@@ -48,7 +49,10 @@ def _clean_categories(member: Member, wanted: Iterable[str], team: Team | None) 
     for code in clean:
         if code not in known:
             raise TeamError(_("Choose categories from the list."))
-    for other in _org_teams(member).exclude(pk=team.pk if team else None):
+    others = _org_teams(member)
+    if team is not None:
+        others = others.exclude(pk=team.pk)
+    for other in others:
         taken = set(other.categories or []) & set(clean)
         if taken:
             raise TeamError(_("The category “%(category)s” already goes to the team "

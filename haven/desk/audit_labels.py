@@ -91,6 +91,16 @@ EVENTS: dict[str, Promise] = {
     "password.changed": _lazy("Password changed"),
     "login.ok": _lazy("Logged in"),
     "login.failed": _lazy("Login refused"),
+    # Teams: every change of who can read what.
+    "case.moved": _lazy("Case moved to another team"),
+    "case.rekeyed": _lazy("Case given a key of its own"),
+    "case.restricted": _lazy("Case restricted to chosen members"),
+    "case.unrestricted": _lazy("Case opened to its team again"),
+    "team.created": _lazy("Team created"),
+    "team.updated": _lazy("Team changed"),
+    "team.default": _lazy("Default team chosen"),
+    "team.member_added": _lazy("Member added to a team"),
+    "team.member_removed": _lazy("Member removed from a team"),
 }
 
 DETAILS: dict[str, Promise] = {
@@ -122,6 +132,10 @@ DETAILS: dict[str, Promise] = {
     "created": _lazy("new account"), "sessions": _lazy("sessions ended"),
     "shares": _lazy("recovery key shares"), "threshold": _lazy("shares needed"),
     "shares_used": _lazy("shares given"),
+    "by_link": _lazy("with the invitation link"), "categories": _lazy("categories"),
+    "files": _lazy("files"), "key_sealed": _lazy("key given to the assignee"),
+    "members": _lazy("members"), "new_team": _lazy("new team"), "old_team": _lazy("team before"),
+    "team": _lazy("team"),
 }
 
 

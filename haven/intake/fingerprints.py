@@ -30,8 +30,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from haven.accounts.models import Organization
-from haven.cases.models import OPEN_STATUSES, Case, CaseRecord, RecordKind, Reminder, Status
 from haven.cases.keys import try_case_vault
+from haven.cases.models import OPEN_STATUSES, Case, CaseRecord, RecordKind, Reminder, Status
 from haven.vault import KeyRing, OrgVault, VaultError, seal_text
 
 from . import fields, registry

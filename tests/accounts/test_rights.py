@@ -20,12 +20,13 @@ R = Right
 # The table as a coordinator reads it; it is what the five per-package tables said before.
 EXPECTED = {
     Role.ADMIN: {R.CASE_READ, R.CASE_WORK, R.CASE_MANAGE, R.FUNDS_READ, R.FUNDS_MANAGE,
-                 R.FUNDS_CONFIGURE, R.KNOWLEDGE_EDIT, R.ORG_ADMIN},
+                 R.FUNDS_CONFIGURE, R.KNOWLEDGE_EDIT, R.ORG_ADMIN, R.TEAM_MANAGE},
     Role.COORDINATOR: {R.CASE_READ, R.CASE_WORK, R.CASE_MANAGE, R.FUNDS_READ, R.FUNDS_MANAGE,
                        R.FUNDS_APPROVE, R.KNOWLEDGE_EDIT},
     Role.CASEWORKER: {R.CASE_READ, R.CASE_WORK},
     Role.TREASURER: {R.CASE_READ, R.FUNDS_READ, R.FUNDS_MANAGE, R.FUNDS_APPROVE, R.FUNDS_CONFIGURE},
     Role.VIEWER: {R.CASE_READ, R.FUNDS_READ},
+    Role.VOLUNTEER: {R.CASE_READ, R.CASE_WORK},  # only the cases assigned to them (teams)
 }
 
 # A page per right, and who of alice (admin), cora (coordinator), bob (caseworker) gets it.

@@ -119,7 +119,7 @@ def test_a_requester_completes_an_intake_in_english_with_javascript(
     codename = _intake(page, EN, "I got a summons yesterday.")
     case = Case.objects.get(organization=alice.org)
     record = CaseRecord.objects.get(case=case, kind=RecordKind.ANSWERS)
-    assert "I got a summons yesterday." in alice.vault().decrypt_text(bytes(record.body))
+    assert "I got a summons yesterday." in alice.case_vault(record.case).decrypt_text(bytes(record.body))
     _desk_replies(alice, "Please do not go before we talk.")
     page.goto("/o/first/follow-up/")
     _follow_up(page, EN, codename, "Please do not go before we talk.", "Thank you.")

@@ -12,7 +12,7 @@ from haven.cases.models import Case, CaseRecord, CaseTag, SearchToken
 from haven.vault.box import derive_subkey
 from haven.vault.org import keyed_hash
 from haven.vault.purposes import RECORDS
-from tests.conftest import Persona, make_case
+from tests.conftest import Persona, log_in, make_case, pre_teams
 
 BEFORE = [("cases", "0003_search_token_field")]
 
@@ -39,6 +39,9 @@ def test_the_reindex_migration_loses_no_case(alice: Persona, alice_client: Clien
     search.index_pending(vault, alice.org.pk)
     actions.add_note(alice.member, vault, by_note, "Адвокат перезвонит в четверг")
     actions.set_tags(alice.member, vault, tagged, ["срочно"], tagged.version)
+    pre_teams(alice)  # cases as they were before teams (under the organization key)
+    vault = alice.vault()
+    alice_client = log_in(Client(), alice)  # a session holding the General key as it is now
     _migrate(BEFORE)  # the cases are made with today's models, then the schema goes back
     # What the old index held besides: a word of the answers, under the record key.
     leaked = _old_token(alice, "кантемировк")
@@ -63,6 +66,8 @@ def test_the_reindex_migration_loses_no_case(alice: Persona, alice_client: Clien
 def test_a_tag_filter_reindexes_first(alice: Persona, alice_client: Client) -> None:
     tagged = make_case(alice, "z", first_message="")
     actions.set_tags(alice.member, alice.vault(), tagged, ["срочно"], tagged.version)
+    pre_teams(alice)
+    alice_client = log_in(Client(), alice)
     _migrate(BEFORE)
     _migrate()
     page = alice_client.get("/desk/?queue=open&tag=срочно").content.decode()

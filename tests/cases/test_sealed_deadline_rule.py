@@ -13,7 +13,7 @@ from django.utils import timezone
 from haven.audit.models import AuditEntry
 from haven.cases import actions
 from haven.cases.models import Deadline
-from tests.conftest import Persona, make_case
+from tests.conftest import Persona, make_case, pre_teams
 
 RULES = ("summons-served", "regional-appeal", "acs-after-deferment")
 
@@ -50,6 +50,7 @@ def test_a_rule_too_long_or_with_spaces_is_refused(alice: Persona) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_seals_the_rules_already_stored(alice: Persona) -> None:
     case = make_case(alice)
+    pre_teams(alice)  # a case as it was before teams: under the organization key
     executor = MigrationExecutor(connection)
     executor.migrate([("cases", "0004_index_reindex_free_text")])
     old = executor.loader.project_state([("cases", "0004_index_reindex_free_text")]).apps
@@ -60,9 +61,9 @@ def test_the_migration_seals_the_rules_already_stored(alice: Persona) -> None:
                                     confirmed=False)
     executor = MigrationExecutor(connection)
     executor.migrate([("cases", "0005_index_seal_deadline_rule")])
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())  # the newest schema (cases 0008_teams)
     vault = alice.vault()
     assert sorted(actions.deadline_rule(vault, d) for d in Deadline.objects.all()) == [
         "", "summons-served"]
     assert all(b"summons" not in bytes(d.sealed_rule) for d in Deadline.objects.all())
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())  # the newest schema for later tests

@@ -27,7 +27,7 @@ def _tell(client: Client, case: Case, deadline: Deadline) -> object:
 
 
 def _sent(persona: Persona, case: Case) -> list[str]:
-    return [persona.vault().decrypt_text(bytes(r.body))
+    return [persona.case_vault(r.case).decrypt_text(bytes(r.body))
             for r in CaseRecord.objects.filter(case=case, kind=RecordKind.OUTBOUND)]
 
 

@@ -201,7 +201,7 @@ def test_the_queue_does_not_repeat_the_category_in_the_summary(
     # already stored are plain text sealed to the organization.
     case = make_case(alice)
     old = "Повестки и мобилизация — Электронную (в реестре / Госуслугах)"
-    Case.objects.filter(pk=case.pk).update(summary=seal_text(bytes(alice.org.public_key), old))
+    Case.objects.filter(pk=case.pk).update(summary=seal_text(bytes(case.public_key), old))
     page = alice_client.get("/desk/").content.decode()
     assert '">Электронную (в реестре / Госуслугах)</a>' in page
     assert "Повестки и мобилизация —" not in page
@@ -239,7 +239,7 @@ def test_search_reports_a_requesters_message(alice: Persona, alice_client: Clien
 def test_a_telegram_reply_says_it_goes_at_telegrams_pace(alice: Persona, alice_client: Client) -> None:
     case = make_case(alice, channel="telegram")
     CaseRecord.objects.create(case=case, kind=RecordKind.OUTBOUND, author=alice.member,
-                              body=alice.vault().encrypt_text("We got your message"),
+                              body=alice.case_vault(case).encrypt_text("We got your message"),
                               delivery=Delivery.QUEUED)
     page = alice_client.get(f"/desk/cases/{case.number}/").content.decode()
     assert "Queued: sent at Telegram's pace" in page

@@ -47,11 +47,11 @@ def test_a_photo_is_cleaned_and_sealed(alice: Persona, visitor: Visitor) -> None
     assert done.status_code == 200, done.content.decode()[:1500]
     codename_in(done)
     record = CaseRecord.objects.get(kind=RecordKind.ATTACHMENT)
-    meta = json.loads(alice.vault().decrypt_text(bytes(record.body)))
+    meta = json.loads(alice.case_vault(record.case).decrypt_text(bytes(record.body)))
     assert meta["name"] == "паспорт Иванов.jpg" and meta["type"] == "image/jpeg"
     stored = files.read(Attachment.objects.get(record=record).storage_name)
     assert b"PhoneMaker" not in stored and b"\xff\xd8" not in stored[:8]  # ciphertext on disk
-    clear = open_sealed(alice.vault().private_key, stored)
+    clear = open_sealed(alice.case_vault(record.case).private_key, stored)
     assert len(clear) == meta["size"]
     cleaned = Image.open(io.BytesIO(clear))
     assert cleaned.size == (64, 48) and not cleaned.getexif() and b"PhoneMaker" not in clear
@@ -69,7 +69,7 @@ def test_files_are_judged_by_content_not_name(alice: Persona, visitor: Visitor) 
     pdf = SimpleUploadedFile("scan.txt", b"%PDF-1.4\n%...\n", "text/plain")
     done = visitor.post_files(visitor.url("confirm/"), {"send": "1", "files": pdf})
     assert done.status_code == 200
-    meta = json.loads(alice.vault().decrypt_text(bytes(CaseRecord.objects.get(kind="attachment").body)))
+    meta = json.loads(alice.case_vault(CaseRecord.objects.get(kind="attachment").case).decrypt_text(bytes(CaseRecord.objects.get(kind="attachment").body)))
     assert (meta["name"], meta["type"]) == ("scan.pdf", "application/pdf")
 
 

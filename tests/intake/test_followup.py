@@ -59,7 +59,7 @@ def test_the_requester_answers_once_even_if_the_form_is_sent_twice(
     assert "Ваше сообщение отправлено." in _open(visitor, code, **form)
     assert "Это сообщение уже было отправлено." in _open(visitor, code, **form)
     inbound = CaseRecord.objects.filter(case=case, kind=RecordKind.INBOUND)
-    assert [alice.vault().decrypt_text(bytes(r.body)) for r in inbound] == ["Спасибо, <b>жду</b> ответа"]
+    assert [alice.case_vault(r.case).decrypt_text(bytes(r.body)) for r in inbound] == ["Спасибо, <b>жду</b> ответа"]
     page = _open(visitor, code)
     assert "Спасибо, &lt;b&gt;жду&lt;/b&gt; ответа" in page
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def _answers(persona: Persona, case: Case) -> dict:
     record = case.records.get(kind=RecordKind.ANSWERS)
-    return json.loads(persona.vault().decrypt_text(bytes(record.body)))
+    return json.loads(persona.case_vault(record.case).decrypt_text(bytes(record.body)))
 
 
 def test_it_completes_an_intake_in_russian(alice: Persona, visitor: Visitor) -> None:
@@ -45,7 +45,7 @@ def test_it_completes_an_intake_in_russian(alice: Persona, visitor: Visitor) -> 
     assert items["abroad"] == {"key": "abroad", "question": "Вы сейчас за пределами России?",
                                "answer": "Нет", "sensitive": True}
     assert "report_date" not in items  # skipped optional questions are left out
-    summary = json.loads(alice.vault().decrypt_text(bytes(case.summary)))
+    summary = json.loads(alice.case_vault(case).decrypt_text(bytes(case.summary)))
     # The category is not repeated: the desk shows it in a column of its own.
     assert summary == {"summary": "Электронную (в реестре / Госуслугах)", "lang": "ru"}
     assert Requester.objects.get(case=case).codename_hash == codenames.lookup_hash(code)
@@ -88,7 +88,7 @@ def test_it_proposes_the_deadlines_the_answers_call_for(alice: Persona, visitor:
     assert [(actions.deadline_rule(vault, d), d.due.date().isoformat(), d.confirmed)
             for d in deadlines] == [
         ("summons-exit-ban", "2026-11-02", False)]
-    reason = alice.vault().decrypt_text(bytes(deadlines[0].reason))
+    reason = alice.case_vault(deadlines[0].case).decrypt_text(bytes(deadlines[0].reason))
     assert "Выезд из России запрещён с 2026-11-02" in reason and "53-ФЗ, ст. 7.1" in reason
 
 
@@ -101,7 +101,7 @@ def test_restrictions_are_proposed_20_days_after_the_appearance_date(alice: Pers
     assert [(actions.deadline_rule(alice.vault(), d), d.due.date().isoformat())
             for d in deadlines] == [
         ("summons-exit-ban", "2026-11-02"), ("summons-restrictions-start", "2026-12-21")]
-    reason = alice.vault().decrypt_text(bytes(deadlines[1].reason))
+    reason = alice.case_vault(deadlines[1].case).decrypt_text(bytes(deadlines[1].reason))
     assert "20 календарных дней со дня явки 2026-12-01" in reason
 
 

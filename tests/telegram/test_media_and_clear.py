@@ -46,10 +46,10 @@ def test_a_photo_is_fetched_stripped_of_exif_encrypted_and_attached(
     fake.user_file(TOKEN, 8101, original, kind="document", name="povestka.jpg", caption="Вот повестка")
     pump()
     record = CaseRecord.objects.get(case=case, kind=RecordKind.ATTACHMENT)
-    meta = json.loads(alice.vault().decrypt_text(bytes(record.body)))
+    meta = json.loads(alice.case_vault(record.case).decrypt_text(bytes(record.body)))
     stored = files.read(record.file.storage_name)
     assert b"SpyCam" not in stored  # ciphertext on disk
-    clear = alice.vault().decrypt(stored)
+    clear = alice.case_vault(record.case).decrypt(stored)
     assert clear.startswith(b"\xff\xd8") and b"SpyCam" not in clear and b"Exif" not in clear
     assert meta["type"] == "image/jpeg" and "povestka" in meta["name"]
     assert "povestka" in phone.last()
@@ -138,5 +138,5 @@ def test_a_photo_from_the_bot_keeps_no_comment_or_colour_profile(
     fake.user_file(TOKEN, 8121, hostile.jpeg_with_everything(), name="povestka.jpg")
     pump()
     record = CaseRecord.objects.get(case=case, kind=RecordKind.ATTACHMENT)
-    clear = alice.vault().decrypt(files.read(record.file.storage_name))
+    clear = alice.case_vault(record.case).decrypt(files.read(record.file.storage_name))
     assert clear.startswith(b"\xff\xd8") and [s for s in hostile.SECRETS if s in clear] == []

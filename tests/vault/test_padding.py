@@ -48,10 +48,9 @@ def test_summaries_of_different_lengths_are_stored_at_one_length(alice: Persona)
         cursor.execute("SELECT LENGTH(summary) FROM cases_case WHERE id IN (%s, %s)",
                        [c.pk for c in cases])
         assert len({row[0] for row in cursor.fetchall()}) == 1
-    org = alice.vault()
     for case, text in zip(cases, texts, strict=True):
         stored = bytes(Case.objects.get(pk=case.pk).summary)
-        assert summaries.unpack(org.decrypt_text(stored)) == summaries.Summary(text, "ru")
+        assert summaries.unpack(alice.case_vault(case).decrypt_text(stored)) == summaries.Summary(text, "ru")
 
 
 def test_an_attachment_keeps_only_its_size_class_in_clear(alice: Persona) -> None:
@@ -62,7 +61,7 @@ def test_an_attachment_keeps_only_its_size_class_in_clear(alice: Persona) -> Non
                                    channel="web")
     assert small.size == large.size == 2048
     assert len(files.read(small.storage_name)) == len(files.read(large.storage_name))
-    assert alice.vault().decrypt(files.read(large.storage_name)) == b"y" * 1900
+    assert alice.case_vault(case).decrypt(files.read(large.storage_name)) == b"y" * 1900
     assert Attachment.objects.filter(size=1500).count() == 0
 
 
@@ -84,13 +83,14 @@ def _unpadded_sealed(public: bytes, plaintext: bytes) -> bytes:
 
 
 def test_old_unpadded_ciphertexts_still_open(alice: Persona) -> None:
-    org = alice.vault()
+    made = make_case(alice)
+    org = alice.case_vault(made)  # the case's own key (before teams: the organization's)
     old = _unpadded_sealed(org.public_key, "старое резюме".encode())
     assert org.decrypt_text(old) == "старое резюме"
     assert vault.open_sealed(org.private_key, old) == "старое резюме".encode()
-    Case.objects.filter(pk=make_case(alice).pk).update(summary=old)
+    Case.objects.filter(pk=made.pk).update(summary=old)
     case = Case.objects.get(summary=old)
-    actions.reseal(org, case)  # a member's view re-encrypts it in the new format
+    actions.reseal(alice.vault(), case)  # a member's view re-encrypts it in the new format
     stored = bytes(Case.objects.get(pk=case.pk).summary)
     assert stored[:4] == b"hv\x02\x02" and org.decrypt_text(stored) == "старое резюме"
 

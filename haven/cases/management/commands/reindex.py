@@ -54,6 +54,6 @@ def _unlock(org: Organization, username: str) -> OrgVault:
     password = os.environ.get(PASSWORD_ENV) or getpass.getpass(
         f"Password of {member.username}: ", stream=sys.stderr)
     try:
-        return OrgVault(unlock_member(member, password).org_private)
+        return unlock_member(member, password).ring(member.pk)
     except VaultError as exc:
         raise CommandError("the password does not open this member's keys") from exc
