@@ -16,6 +16,7 @@ USAGE = """usage: haven [--data DIR] COMMAND [ARGS]
   worker [--once]        run the background loop
   create-org             create an organization and its first administrator's link
   recover-org            restore administrator access with the recovery key
+  teams-recovery SLUG    (organizations made before teams) enter the recovery key once
   audit verify           check the audit hash chains
   reindex SLUG --user USERNAME
                          index every case still waiting for the search index
@@ -70,7 +71,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"haven: refusing to start: {exc}")
     from django.core.management import execute_from_command_line
 
-    name = {"create-org": "create_org", "recover-org": "recover_org"}.get(command, command)
+    name = {"create-org": "create_org", "recover-org": "recover_org",
+            "teams-recovery": "teams_recovery"}.get(command, command)
     execute_from_command_line(["haven", name, *rest])
 
 

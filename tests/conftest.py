@@ -239,9 +239,15 @@ def pre_teams(persona: Persona) -> None:
     def again(blob: Any) -> Any:
         return org_vault.encrypt(old_team.decrypt(bytes(blob))) if blob else blob
 
+    from haven.cases import files
+
     for case in Case.objects.filter(organization=org):
         for rec in CaseRecord.objects.filter(case=case):
             CaseRecord.objects.filter(pk=rec.pk).update(body=again(rec.body))
+            attachment = getattr(rec, "file", None)
+            if attachment is not None:
+                path = files._path(attachment.storage_name)
+                path.write_bytes(again(path.read_bytes()))
         for d in Deadline.objects.filter(case=case):
             Deadline.objects.filter(pk=d.pk).update(reason=again(d.reason),
                                                     sealed_rule=again(d.sealed_rule))

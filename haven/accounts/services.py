@@ -552,3 +552,19 @@ def teams_by_recovery(org: Organization, raw: bytes) -> dict[int, bytes]:
         if team.recovery_sealed_key:
             keys[team.pk] = vault.open_sealed(raw, bytes(team.recovery_sealed_key))
     return keys
+
+
+@transaction.atomic
+def enable_team_recovery(slug: str, recovery_texts: list[str]) -> Organization:
+    """An organization made before teams: check the recovery key opens its key and keep the
+    recovery key's public half, so new teams and restricted cases can be sealed to it."""
+    org = Organization.objects.select_for_update().filter(slug=slug).first()
+    if org is None:
+        raise AccountError(_("No organization has this short name."))
+    raw = recovery_private(org, recovery_texts)
+    vault.open_sealed(raw, bytes(org.recovery_sealed_key))  # raises if it is not this org's
+    had = bool(org.recovery_public_key)
+    remember_recovery_public(org, raw)
+    if not had:
+        chain.record(org.pk, "org.team_recovery", detail={"shares_used": len(recovery_texts)})
+    return org

@@ -96,6 +96,7 @@ EVENTS: dict[str, Promise] = {
     "case.rekeyed": _lazy("Case given a key of its own"),
     "case.restricted": _lazy("Case restricted to chosen members"),
     "case.unrestricted": _lazy("Case opened to its team again"),
+    "org.team_recovery": _lazy("Recovery key entered for teams"),
     "team.created": _lazy("Team created"),
     "team.updated": _lazy("Team changed"),
     "team.default": _lazy("Default team chosen"),

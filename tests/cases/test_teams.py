@@ -258,3 +258,28 @@ def test_a_treasurer_outside_the_team_reads_no_case(alice: Persona) -> None:
     client = log_in(Client(), tess)
     assert client.get(f"/desk/cases/{s['summons'].number}/").status_code == 404
     assert not readable_cases(tess.member).exists()
+
+
+def test_an_organization_made_before_teams_enters_its_recovery_key_once(
+    db: None, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    from tests.conftest import make_org
+
+    rita, made = make_org("before", "rita")
+    Organization.objects.filter(pk=rita.org.pk).update(recovery_public_key=None)
+    rita.member.refresh_from_db()
+    with pytest.raises(TeamError, match="teams-recovery before"):
+        actions.create_team(rita.member, rita.vault(), "Legal", ["summons"])
+    assert not Team.objects.filter(name="Legal").exists()
+    monkeypatch.setattr("sys.stdin", io.StringIO("AAAA-" + made.recovery[0][5:][::-1] + "\n"))
+    with pytest.raises(Exception, match="recovery key"):
+        call_command("teams_recovery", "before")
+    monkeypatch.setattr("sys.stdin", io.StringIO(made.recovery[0] + "\n"))
+    call_command("teams_recovery", "before", stdout=io.StringIO())
+    rita.member.refresh_from_db()
+    legal = actions.create_team(rita.member, rita.vault(), "Legal", ["summons"])
+    assert legal.recovery_sealed_key
