@@ -6,7 +6,9 @@ HAVEN_KDF_* say otherwise in production) and opens the organization key with
 it. This runs that work on a member made the usual way, in a throw-away demo
 data folder with SQLite. Target: login between 0.2 and 1 s.
 
-Run from the repository root: ``python bench/unlock.py``. Prints JSON lines.
+Run from the repository root: ``python bench/unlock.py [--teams 5]``. Prints JSON lines.
+With ``--teams N`` the member is in N teams (General and N-1 more), so a login also
+opens N team keys; those lines carry ``"teams": N``.
 """
 
 from __future__ import annotations
@@ -38,8 +40,15 @@ def _median(work: Callable[[], object], rounds: int = ROUNDS) -> float:
     return statistics.median(times)
 
 
+TEAMS = 0
+
+
 def _emit(metric: str, seconds: float) -> None:
-    print(json.dumps({"bench": "unlock", "metric": metric, "value": round(seconds, 3), "unit": "s"}))
+    line: dict[str, object] = {"bench": "unlock", "metric": metric, "value": round(seconds, 3),
+                               "unit": "s"}
+    if TEAMS:
+        line["teams"] = TEAMS
+    print(json.dumps(line))
 
 
 def _configure(data: str) -> None:
@@ -51,6 +60,9 @@ def _configure(data: str) -> None:
 
 
 def main() -> None:
+    global TEAMS
+    if "--teams" in sys.argv:
+        TEAMS = int(sys.argv[sys.argv.index("--teams") + 1])
     with tempfile.TemporaryDirectory(prefix="haven-bench-unlock-") as data:
         _configure(data)
         import django
@@ -68,6 +80,14 @@ def main() -> None:
         made = services.create_organization("bench", "Bench", USERNAME)
         token = made.admin_invite.token
         member = services.accept_invite(token, PASSWORD).member
+        if TEAMS > 1:
+            from haven.cases import actions
+
+            ring = unlock_member(member, PASSWORD).ring(member.pk)
+            for n in range(TEAMS - 1):
+                actions.create_team(member, ring, f"Team {n + 2}", [])
+        held = len(unlock_member(member, PASSWORD).team_keys)
+        assert held == max(TEAMS, 1), held
 
         params = vault.WrappedKey.from_text(member.wrapped_private_key).params
         print(f"# argon2id opslimit={params.opslimit} memlimit={params.memlimit // 2**20} MiB; "
