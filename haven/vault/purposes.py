@@ -51,6 +51,10 @@ PASSWORD_PEPPER = Purpose(b"haven/password-pepper/v1", "HAVEN_PEPPER (SHA-256 of
                           "the login password hash, so a backup alone allows no password guessing.")
 
 # Keys derived from an organization's private key (only members hold it).
+# Since teams (haven.vault.keyring), the same derivations run on other private keys too:
+# RECORDS on a case's own key (its records), SEARCH_INDEX on a team's key (that team's
+# blind index); a migrated "General" team's key is the organization key, so its old
+# records and tokens stay valid. No new derivation input was needed.
 RECORDS = Purpose(b"haven/records/v1", "organization private key",
                   "Records re-encrypted by a member (secret boxes, fast to open in bulk).")
 # Keys of an organization's keyed hashes (HMAC-SHA256), one per label (see ORG_KEYED):
