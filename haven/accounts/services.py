@@ -109,6 +109,8 @@ def invite_member(
 
 
 GENERAL = "General"
+# The roles an invitation puts in the default team by default (accounts.views).
+TEAM_ROLES = (Role.ADMIN, Role.COORDINATOR, Role.CASEWORKER)
 
 
 def _seal_teams_to_link(invite: Invite, team_keys: dict[int, bytes]) -> None:

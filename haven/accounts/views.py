@@ -181,9 +181,15 @@ def invite(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Check the invitation form: every field needs a valid value."))
         return redirect("accounts:home")
     try:
+        role = form.cleaned_data["role"]
+        org = request.user.organization  # type: ignore[union-attr]
+        # Case roles join the default team (if the inviter holds its key); treasurers,
+        # viewers and volunteers read no team's cases unless a team member adds them.
+        teams = [org.default_team] if org.default_team and role in services.TEAM_ROLES else []
         issued = services.invite_member(
             request.user, request.org_vault.private_key,  # type: ignore[arg-type, attr-defined]
-            form.cleaned_data["username"], form.cleaned_data["display_name"], form.cleaned_data["role"],
+            form.cleaned_data["username"], form.cleaned_data["display_name"], role,
+            ring=request.org_vault, teams=teams,  # type: ignore[attr-defined]
         )
     except services.AccountError as exc:
         messages.error(request, str(exc))
@@ -199,7 +205,8 @@ def member_action(request: HttpRequest, member_id: int, action: str) -> HttpResp
     by: Member = request.user  # type: ignore[assignment]
     try:
         if action == "rekey":
-            issued = services.rekey_member(by, request.org_vault.private_key, target)  # type: ignore[attr-defined]
+            issued = services.rekey_member(by, request.org_vault.private_key, target,  # type: ignore[attr-defined]
+                                           request.org_vault)  # type: ignore[attr-defined]
             return render(request, "accounts/link_issued.html", {"issued": issued, "who": target})
         if action == "role":
             form = RoleForm(request.POST)

@@ -52,6 +52,10 @@ def test_an_admin_invites_a_colleague_who_joins_and_reads_the_organizations_reco
     erin = Member.objects.get(username="erin")
     keys = unlock_member(erin, PASSWORD)
     assert OrgVault(keys.org_private).decrypt_text(sealed) == "a record from intake"
+    # A caseworker joins the default team through the link: its key went with it.
+    assert set(keys.team_keys) == {alice.org.default_team_id}
+    assert keys.team_keys == {t: k for t, k in alice.vault().team_keys.items()
+                              if t == alice.org.default_team_id}
 
 
 def test_the_second_factor_is_random_not_derived_from_the_link(alice: Persona) -> None:
