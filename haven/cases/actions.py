@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Min
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +29,7 @@ from haven.vault.purposes import Lookup
 
 from . import categories, files, search, signals, summaries
 from .access import MANAGE, READ, WORK, NotAllowed, require
-from .keys import case_public_key, case_vault, open_cases, try_case_vault
+from .keys import case_public_key, case_vault, open_cases, readable_cases, try_case_vault
 from .models import (
     TRANSITIONS,
     Attachment,
@@ -62,7 +63,18 @@ class StaleCase(ActionError):
     """The case changed after the member loaded the form."""
 
 
+# Actions whose actor may not read the case afterwards (or not yet): they open its key
+# themselves first (_adopted), which is the stronger check.
+_KEY_CHANGES = frozenset({"case.created", "case.moved", "case.restricted", "case.unrestricted",
+                          "case.rekeyed"})
+
+
 def _audit(case: Case, actor: Member | None, action: str, **detail: Any) -> None:
+    """The audit entry of a change, inside its transaction. A member's change of a case
+    outside their teams is refused here, as a 404 (every action writes an entry)."""
+    if (actor is not None and action not in _KEY_CHANGES
+            and not readable_cases(actor).filter(pk=case.pk).exists()):
+        raise Http404
     chain.record(case.organization_id, action, actor_id=actor.pk if actor else None,
                  case_id=case.pk, detail=detail)
 
@@ -616,7 +628,8 @@ def dismiss_reminder(member: Member, reminder_id: int) -> bool:
     require(member, READ)
     with transaction.atomic():
         reminder = Reminder.objects.select_for_update().filter(
-            pk=reminder_id, organization_id=member.organization_id, dismissed=False).first()
+            pk=reminder_id, organization_id=member.organization_id, dismissed=False,
+            case__in=readable_cases(member)).first()
         if reminder is None:
             return False
         Reminder.objects.filter(pk=reminder.pk).update(dismissed=True)

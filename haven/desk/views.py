@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from haven.accounts.pages import MemberRequest, member_view
 from haven.cases import actions, categories, search, signals
 from haven.cases.access import MANAGE, READ, WORK, can
-from haven.cases.keys import open_cases, readable_q
+from haven.cases.keys import open_cases, readable_cases, readable_q
 from haven.cases.models import Case, OrgSettings, Reminder, SavedReply, SearchField, Status
 from haven.core.ids import row_id
 from haven.core.redirects import redirect_back
@@ -76,7 +76,8 @@ def queue(request: MemberRequest) -> HttpResponse:
     signals.unlocked.send(sender=Case, vault=request.org_vault, organization_id=me.organization_id)
     # Reminders without a member (duplicates, failed deliveries, a blocked bot) are for
     # everyone: SQL's IN (x, NULL) never matches NULL, so they are asked for by name.
-    reminders = (Reminder.objects.filter(organization_id=me.organization_id, dismissed=False)
+    reminders = (Reminder.objects.filter(organization_id=me.organization_id, dismissed=False,
+                                         case__in=readable_cases(me))
                  .filter(Q(member=me) | Q(member__isnull=True))
                  .select_related("case").order_by("-created")[:20])
     return render(request, "desk/queue.html", {

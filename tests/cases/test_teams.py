@@ -283,3 +283,20 @@ def test_an_organization_made_before_teams_enters_its_recovery_key_once(
     rita.member.refresh_from_db()
     legal = actions.create_team(rita.member, rita.vault(), "Legal", ["summons"])
     assert legal.recovery_sealed_key
+
+
+def test_actions_on_a_case_outside_the_members_teams_are_refused(alice: Persona) -> None:
+    from django.http import Http404
+
+    s = _setup(alice)
+    case = Case.objects.get(pk=s["evacuation"].pk)
+    version, priority = case.version, case.priority
+    for attempt in (
+        lambda: actions.set_priority(s["bob"].member, case, 1, case.version),
+        lambda: actions.add_note(s["bob"].member, s["bob"].vault(), case, "not mine"),
+        lambda: actions.read_case(s["bob"].member, s["bob"].vault(), case),
+    ):
+        with pytest.raises(Http404):
+            attempt()
+    after = Case.objects.get(pk=case.pk)
+    assert (after.version, after.priority) == (version, priority)  # nothing changed
