@@ -651,7 +651,7 @@ def set_retention(member: Member, days: int) -> None:
 def release_held(member: Member, numbers: list[int] | None = None) -> int:
     """Put held cases (all, or those ``numbers``) into the queues; returns how many."""
     require(member, MANAGE)
-    held = Case.objects.filter(organization_id=member.organization_id, held=True)
+    held = readable_cases(member).filter(held=True)  # the member's teams' only
     if numbers is not None:
         held = held.filter(number__in=numbers)
     with transaction.atomic():
@@ -667,7 +667,7 @@ def discard_held(member: Member) -> int:
     require(member, MANAGE)
     with transaction.atomic():
         cases = list(Case.objects.select_for_update().filter(
-            organization_id=member.organization_id, held=True))
+            pk__in=readable_cases(member).filter(held=True).values("pk")))
         for case in cases:
             purge_content(case)
             _audit(case, member, "case.discarded")
