@@ -292,3 +292,17 @@ def test_a_made_up_handle_opens_nothing(visitor: Visitor) -> None:
     visitor.client.cookies["haven_intake"] = "'; DROP TABLE --"
     assert visitor.get(visitor.url("step/")).status_code == 410
     assert IntakeConversation.objects.count() == 1
+
+
+def test_web_intake_goes_to_the_team_that_takes_its_category(alice: Persona, visitor: Visitor) -> None:
+    from haven.cases.keys import try_case_vault
+
+    from tests.conftest import add_member
+
+    legal = actions.create_team(alice.member, alice.vault(), "Legal", ["summons"])
+    outsider = add_member(alice, "olga", "caseworker")  # in General only
+    assert complete(visitor).status_code == 200
+    case = Case.objects.get(organization=alice.org)
+    assert case.team_id == legal.pk
+    assert _answers(alice, case)["questionnaire"] == "summons"  # alice made Legal: she holds it
+    assert try_case_vault(outsider.vault(), case) is None
