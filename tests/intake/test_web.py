@@ -296,7 +296,6 @@ def test_a_made_up_handle_opens_nothing(visitor: Visitor) -> None:
 
 def test_web_intake_goes_to_the_team_that_takes_its_category(alice: Persona, visitor: Visitor) -> None:
     from haven.cases.keys import try_case_vault
-
     from tests.conftest import add_member
 
     legal = actions.create_team(alice.member, alice.vault(), "Legal", ["summons"])
