@@ -37,6 +37,7 @@ from haven.core.langs import DEFAULT_LANG, LANGUAGE_NAMES
 from haven.knowledge.desk import reply_text_for
 
 from .audit_views import audit_rows, member_names
+from .case_team_views import team_panel
 from .common import active_members, summary_parts, tags_of
 from .forms import CaseForm, DeadlineForm, RuleForm, TextForm
 
@@ -117,6 +118,7 @@ def _render_case(request: MemberRequest, me: Member, case: Case, *, reply_text: 
         "reply_text": reply_text, "note_text": note_text,
         "rule_form": RuleForm(), "deadline_form": DeadlineForm(),
         "can_work": can(me, WORK), "can_manage": can(me, MANAGE), "extras": _extras(request, case),
+        "team_panel": team_panel(me, case),
         "now": timezone.now(),
         "has_files": any(item["record"].kind == RecordKind.ATTACHMENT for item in records),
         "tell_lang": (LANGUAGE_NAMES[requester_lang(request, case)]

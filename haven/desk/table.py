@@ -24,6 +24,7 @@ from .times import day, moment
 ROW = ('<tr class="{}"><td class="number"><a href="{}">#{}</a></td>'
        '<td class="summary">{}{}{}{}</td>'
        '<td data-label="{}">{}</td><td data-label="{}">{}{}</td><td data-label="{}">{}</td>'
+       '<td data-label="{}">{}{}</td>'
        '<td data-label="{}">{}</td><td data-label="{}">{}</td></tr>')
 
 
@@ -55,7 +56,11 @@ def _row(row: dict[str, Any], base: str, now: datetime, labels: dict[str, str]) 
                        fraud, tags, row.get("matched", ""),
                        labels["category"], row["category"].name,
                        labels["status"], case.get_status_display(), priority,
-                       labels["assignee"], case.assignee or "—", labels["due"], due,
+                       labels["assignee"], case.assignee or "—",
+                       labels["team"], case.team.name if case.team_id else "—",
+                       format_html(' <span class="badge">{}</span>', labels["restricted"])
+                       if case.restricted else "",
+                       labels["due"], due,
                        labels["arrived"], moment(case.created))
 
 
@@ -64,5 +69,6 @@ def rows_html(rows: list[dict[str, Any]]) -> SafeString:
     now = timezone.now()
     labels = {"lang": (get_language() or "en")[:2], "fraud": _("suspected fraud"),
               "category": _("Category"), "status": _("Status"), "assignee": _("Assigned to"),
+              "team": _("Team"), "restricted": _("restricted"),
               "due": _("Next deadline"), "arrived": _("Arrived")}
     return mark_safe("".join(_row(r, base, now, labels) for r in rows))  # noqa: S308 - built by format_html

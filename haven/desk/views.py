@@ -34,6 +34,7 @@ from .common import (
     tags_of,
 )
 from .forms import NewCaseForm, RetentionForm, SavedReplyForm
+from .team_views import my_teams
 
 
 def _rows(request: MemberRequest, page: Any) -> list[dict[str, Any]]:
@@ -46,7 +47,8 @@ def _rows(request: MemberRequest, page: Any) -> list[dict[str, Any]]:
 
 
 def _filtered(request: MemberRequest, cases: Any) -> tuple[Any, dict[str, str]]:
-    params = {k: request.GET.get(k, "").strip() for k in ("category", "status", "assignee", "tag")}
+    params = {k: request.GET.get(k, "").strip()
+              for k in ("category", "status", "assignee", "tag", "team")}
     if params["category"] in categories.all_categories():
         cases = cases.filter(category=params["category"])
     if params["status"] in Status.values:
@@ -54,6 +56,9 @@ def _filtered(request: MemberRequest, cases: Any) -> tuple[Any, dict[str, str]]:
     assignee = row_id(params["assignee"])
     if assignee is not None:
         cases = cases.filter(assignee_id=assignee)
+    team = row_id(params["team"])
+    if team is not None:
+        cases = cases.filter(team_id=team)
     if params["tag"]:
         # Cases not yet indexed may hold tag hashes under an older key: index them first.
         search.index_pending(request.org_vault, request.user.organization_id,
@@ -69,7 +74,7 @@ def queue(request: MemberRequest) -> HttpResponse:
     if slug not in queues.QUEUE_SLUGS:
         slug = "new"
     cases, params = _filtered(request, queues.queue_cases(me, slug))
-    page = paginate(request, cases.select_related("assignee"))
+    page = paginate(request, cases.select_related("assignee", "team"))
     actions.reseal_cases(request.org_vault, page.object_list)
     # What intake left for a member's key (duplicate fingerprints) is done before the
     # reminders are read, so a duplicate is flagged the first time anyone looks.
@@ -84,6 +89,7 @@ def queue(request: MemberRequest) -> HttpResponse:
         "queues": queues.QUEUES, "counts": queues.counts(me), "current": slug, "page": page,
         "rows": _rows(request, page), "params": params, "categories": categories.choices(),
         "statuses": Status.choices, "members": active_members(me), "reminders": reminders,
+        "teams": my_teams(me),
         "can_work": can(me, WORK),
         "held": capped_count(queues.held_cases(me)) if can(me, MANAGE) else 0,
     })
@@ -107,7 +113,7 @@ def search_view(request: MemberRequest) -> HttpResponse:
         me = request.user
         results = search.search(request.org_vault, me.organization_id, query, me).order_by(
             "-created", "-pk")
-        page = paginate(request, results.select_related("assignee"))
+        page = paginate(request, results.select_related("assignee", "team"))
         rows = _rows(request, page)
         _add_matched(rows, search.matched_fields(request.org_vault, me.organization_id, query,
                                                  [c.pk for c in page.object_list]))
