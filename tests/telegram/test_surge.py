@@ -9,13 +9,15 @@ from typing import Any
 
 import pytest
 
-from haven.telegram import bots
+from haven.cases import actions
+from haven.cases.models import RecordKind
+from haven.telegram import bots, chats
 from haven.telegram.fake import FakeTelegram
 from haven.telegram.models import Bot
 from haven.telegram.outgoing import Out
 from tests.conftest import Persona
 
-from .conftest import TOKEN
+from .conftest import TOKEN, Phone, pump, telegram_case
 from .test_worker_kill import _outbox_empty, _start, _wait
 
 
@@ -45,3 +47,21 @@ def test_three_workers_and_slow_sends_send_each_reply_once(
     sent = Counter(m["text"] for m in fake.sent)
     assert set(sent) == {f"answer {n}" for n in range(count)}
     assert max(sent.values()) == 1, log.read_text()[-2000:]
+
+
+def test_a_photo_that_cannot_be_fetched_keeps_its_caption(
+        alice: Persona, bot: Bot, fake: FakeTelegram) -> None:
+    phone = Phone(fake, 9801)
+    phone.send("/start")
+    phone.press("l:ru")
+    case = telegram_case(alice, bot, 9801)
+    handle = chats.open_chat(bot, 9801)
+    handle.state.case = case.pk
+    chats.save(handle)
+    fake.fail("getFile", 500)
+    fake.user_file(TOKEN, 9801, b"\xff\xd8 not fetched", kind="photo", caption="Повестка на 12 число")
+    pump()
+    bodies = [r["body"] for r in actions.read_case(alice.member, alice.vault(), case)]
+    assert "Повестка на 12 число" in bodies
+    assert not case.records.filter(kind=RecordKind.ATTACHMENT).exists()
+    assert "Не удалось получить файл" in phone.last() and "добавлен к вашему обращению" in phone.last()
