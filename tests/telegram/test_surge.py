@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from haven.cases import actions
-from haven.cases.models import RecordKind
+from haven.cases.models import Delivery, RecordKind
 from haven.telegram import bots, chats
 from haven.telegram.fake import FakeTelegram
 from haven.telegram.models import Bot
@@ -65,3 +65,33 @@ def test_a_photo_that_cannot_be_fetched_keeps_its_caption(
     assert "Повестка на 12 число" in bodies
     assert not case.records.filter(kind=RecordKind.ATTACHMENT).exists()
     assert "Не удалось получить файл" in phone.last() and "добавлен к вашему обращению" in phone.last()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_several_workers_a_blocked_chat_fails_once_and_the_others_arrive_once(
+        alice: Persona, fake: FakeTelegram, settings: Any, tmp_path: Path) -> None:
+    bots.set_token(alice.member, TOKEN)
+    bot = Bot.objects.get()
+    vault = alice.vault()
+    records = {}
+    for n in range(20):
+        fake.open_chat(TOKEN, 9900 + n)
+        if n % 4 == 0:
+            fake.user_blocks(TOKEN, 9900 + n)
+        case = telegram_case(alice, bot, 9900 + n)
+        records[n] = actions.reply(alice.member, vault, case, f"reply {n}")
+    fake.delay = 0.1
+    log = tmp_path / "workers.log"
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        workers = [_start(settings, fake, log) for _ in range(3)]
+        _wait(_outbox_empty, 120, log, fake)
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(20)
+    sent = Counter(m["text"].split("\n\n")[1] for m in fake.sent)
+    assert sent == Counter({f"reply {n}": 1 for n in range(20) if n % 4})
+    for n, record in records.items():
+        record.refresh_from_db()
+        assert record.delivery == (Delivery.FAILED if n % 4 == 0 else Delivery.SENT)
