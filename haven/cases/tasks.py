@@ -18,7 +18,7 @@ REMIND_HOURS = (24, 72)  # nearest first, so a late deadline gets one reminder
 
 @periodic(every=1, purges=True)
 def deliver_outbox() -> int:
-    result = outbox.run_once(batch=50)
+    result = outbox.run_once(batch=50, shared_only=True)  # Telegram sends its own
     return result.sent + result.failed
 
 

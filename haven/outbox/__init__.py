@@ -9,6 +9,16 @@ in-flight message again after the claim expires: at most one duplicate, never
 a loss (Telegram offers no idempotency key). Transient failures are retried with
 backoff; permanent ones are shown on the case.
 
+Claims with several workers (docs/architecture.md, "Outbox"): a claim is a batch
+token written on its rows. Right before a row is sent, :func:`hold` checks that
+the row still carries the token and extends it by ``LEASE`` (the send and its
+commit fit in that), and extends the rest of the batch by ``WAITING`` (a quarter
+of it): a live worker keeps its batch however slow the sends, a killed one frees
+the rows it had not started after ``WAITING``, and a row whose claim was lost
+(another worker took it after the worker stalled) is left alone, not sent.
+Channels with a task of their own (Telegram's, registered with ``own_task``) are
+claimed only by that task, in its small batches.
+
 The outbox sits below ``haven.cases`` (layer order in docs/architecture.md): it
 imports no case module at run time. The cases app answers the :data:`sent` and
 :data:`failed` signals (``haven/cases/delivery.py``) to mark the reply record and
@@ -20,6 +30,8 @@ the app label ``cases``, so its table and migrations did not move.
 from __future__ import annotations
 
 import logging
+import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -38,7 +50,7 @@ if TYPE_CHECKING:  # annotations only: cases imports the outbox, not the other w
     from haven.cases.models import Case, CaseRecord
 
 log = logging.getLogger("haven.outbox")
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=60)  # a row in flight: its send (10 s timeout) and commit fit in it
 MAX_ATTEMPTS = 12
 
 # Sent inside the transaction that deletes the row. ``sent(row)``; ``failed(row, code)``.
@@ -71,10 +83,20 @@ class ChannelHandler(Protocol):
 
 
 HANDLERS: dict[str, ChannelHandler] = {}
+OWN_TASK: set[str] = set()  # channels sent by a task of their own, not by run_once's default
 
 
-def register(handler: ChannelHandler) -> ChannelHandler:
+class ClaimLost(Exception):
+    """The row was claimed by another worker (or is gone): this worker must not send it."""
+
+
+def register(handler: ChannelHandler, *, own_task: bool = False) -> ChannelHandler:
+    """Register the handler of a channel; ``own_task``: the channel's app sends its rows itself."""
     HANDLERS[handler.name] = handler
+    if own_task:
+        OWN_TASK.add(handler.name)
+    else:
+        OWN_TASK.discard(handler.name)
     return handler
 
 
@@ -102,17 +124,64 @@ def cancel(case: Case) -> None:
     Outbox.objects.filter(case=case).delete()
 
 
-def claim(channel: str | None = None, batch: int = 20) -> list[Outbox]:
-    """Claim up to ``batch`` due rows for this worker for LEASE seconds."""
+def waiting_lease() -> timedelta:
+    """How long a claimed row not yet started stays claimed without a word from its worker."""
+    return LEASE / 4
+
+
+def claim(channel: str | None = None, batch: int = 20, *, exclude: Iterable[str] = (),
+          pks: Iterable[int] | None = None) -> list[Outbox]:
+    """Claim up to ``batch`` due rows for this worker, as one batch under a new token.
+
+    The rows are held for :func:`waiting_lease`; :func:`deliver` extends the claim as
+    it goes. ``exclude``: channels to leave alone; ``pks``: only these rows.
+    """
     now = timezone.now()
+    token = secrets.token_hex(16)
     with transaction.atomic():
         rows = Outbox.objects.filter(next_attempt__lte=now).filter(
             Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         if channel:
             rows = rows.filter(channel=channel)
+        if exclude:
+            rows = rows.exclude(channel__in=list(exclude))
+        if pks is not None:
+            rows = rows.filter(pk__in=list(pks))
         claimed = list(rows.order_by("next_attempt", "pk").select_for_update(skip_locked=True)[:batch])
-        Outbox.objects.filter(pk__in=[r.pk for r in claimed]).update(claimed_until=now + LEASE)
+        until = now + waiting_lease()
+        Outbox.objects.filter(pk__in=[r.pk for r in claimed]).update(claimed_until=until,
+                                                                    claim_token=token)
+    for row in claimed:
+        row.claimed_until, row.claim_token = until, token
     return claimed
+
+
+def hold(row: Outbox) -> None:
+    """Make sure ``row`` is still this worker's, right before sending it; raise ClaimLost if not.
+
+    The row is held for LEASE from now, the rest of its batch for the waiting lease.
+    """
+    if not row.claim_token:
+        raise ClaimLost(row.pk)
+    now = timezone.now()
+    with transaction.atomic():
+        Outbox.objects.filter(claim_token=row.claim_token, claimed_until__lt=now + waiting_lease()
+                              ).exclude(pk=row.pk).update(claimed_until=now + waiting_lease())
+        mine = Outbox.objects.filter(pk=row.pk, claim_token=row.claim_token).update(
+            claimed_until=now + LEASE)
+    if not mine:
+        raise ClaimLost(row.pk)
+
+
+def save_progress(row: Outbox, payload: dict[str, Any]) -> None:
+    """Record how far a row of several messages got, and hold it for the next one.
+
+    Raises ClaimLost if the row is no longer this worker's (then it must stop sending).
+    """
+    saved = Outbox.objects.filter(pk=row.pk, claim_token=row.claim_token).exclude(
+        claim_token="").update(payload=seal_payload(payload), claimed_until=timezone.now() + LEASE)
+    if not saved:
+        raise ClaimLost(row.pk)
 
 
 @dataclass
@@ -120,14 +189,20 @@ class Result:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    lost: int = 0  # claims lost to another worker: not sent here
 
 
 def deliver(row: Outbox, result: Result) -> None:
+    """Send one claimed row (checking the claim first), then delete it or schedule a retry."""
     handler = HANDLERS.get(row.channel)
     try:
+        hold(row)
         if handler is None:
             raise DeliveryError(f"no handler for channel {row.channel}")
         handler.send(row, open_payload(bytes(row.payload)))
+    except ClaimLost:
+        result.lost += 1
+        return
     except DeliveryError as exc:
         _failed(row, exc, result)
         return
@@ -146,15 +221,17 @@ def _failed(row: Outbox, exc: DeliveryError, result: Result) -> None:
         result.failed += 1
         return
     delay = exc.retry_after if exc.retry_after is not None else min(5 * 2 ** attempts, 3600)
-    Outbox.objects.filter(pk=row.pk).update(
-        attempts=attempts, last_error=exc.code, claimed_until=None,
+    Outbox.objects.filter(pk=row.pk, claim_token=row.claim_token).update(
+        attempts=attempts, last_error=exc.code, claimed_until=None, claim_token="",
         next_attempt=timezone.now() + timedelta(seconds=delay),
     )
     result.retried += 1
 
 
-def run_once(channel: str | None = None, batch: int = 20) -> Result:
+def run_once(channel: str | None = None, batch: int = 20, *, shared_only: bool = False) -> Result:
+    """Claim and deliver one batch; ``shared_only`` leaves the channels that have a task of
+    their own (the worker's general round, so a killed worker holds no more than their batch)."""
     result = Result()
-    for row in claim(channel, batch):
+    for row in claim(channel, batch, exclude=OWN_TASK if shared_only else ()):
         deliver(row, result)
     return result

@@ -28,8 +28,10 @@ class Outbox(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt = models.DateTimeField(default=timezone.now)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True, default="")  # the claiming batch
     last_error = models.CharField(max_length=200, blank=True)
 
     class Meta:
         app_label = "cases"  # the table (cases_outbox) and its migrations stay with cases
-        indexes = [models.Index(fields=["channel", "next_attempt"])]
+        indexes = [models.Index(fields=["channel", "next_attempt"]),
+                   models.Index(fields=["claim_token"], name="cases_outbo_claim_t_idx")]

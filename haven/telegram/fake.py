@@ -8,7 +8,11 @@ secret header, retried on failure) or kept for ``getUpdates``.
 
 Rate limits are enforced as token buckets: per bot 30 messages a second (burst
 30), per chat 1 a second (burst 3); past them a call gets 429 with
-``retry_after``. :meth:`fail` makes the next calls of a method fail (status 0
+``retry_after``, and, as Telegram does, every send of that bot before
+``retry_after`` has passed gets another 429 (counted in :attr:`early_after_429`).
+``delay`` makes every sending call take that many seconds (a slow Bot API);
+:attr:`attempts` records each sending call's arrival
+and answer. :meth:`fail` makes the next calls of a method fail (status 0
 drops the connection without an answer; ``after=True`` performs the call first,
 as when an answer is lost on the way back). Everything the bot sent is kept in
 :attr:`sent`; :meth:`visible` is what the user's screen shows.
@@ -87,6 +91,7 @@ class FakeBot:
     chats: dict[int | str, FakeChat] = field(default_factory=dict)
     bucket: Bucket | None = None
     delivering: bool = False
+    flood_until: float = 0.0  # after a 429: sends before this time get another
 
 
 @dataclass
@@ -103,8 +108,11 @@ class FakeTelegram:
     DEFAULT_LIMITS = (30.0, 30.0, 1.0, 3.0)  # per bot: rate, burst; per chat: rate, burst
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
-                 limits: tuple[float, float, float, float] | None = None) -> None:
+                 limits: tuple[float, float, float, float] | None = None, delay: float = 0.0) -> None:
         self.limits = limits or self.DEFAULT_LIMITS
+        self.delay = delay  # seconds each sending call takes
+        self.attempts: list[dict[str, Any]] = []  # sending calls: method, chat_id, at, status
+        self.early_after_429 = 0
         self.bots: dict[str, FakeBot] = {}
         self.files: dict[str, bytes] = {}
         self.sent: list[dict[str, Any]] = []
@@ -275,6 +283,26 @@ class FakeTelegram:
     # --- the Bot API --------------------------------------------------------------------
 
     def api(self, token: str, method: str, params: dict[str, Any]) -> Any:
+        if method not in SENDING:
+            return self._api(token, method, params)
+        attempt: dict[str, Any] = {"method": method, "chat_id": params.get("chat_id"),
+                                   "at": time.monotonic(), "status": 200}
+        with self.lock:
+            self.attempts.append(attempt)
+        if self.delay:
+            time.sleep(self.delay)  # outside the lock: slow calls overlap, as they would
+        try:
+            return self._api(token, method, params)
+        except Refused as exc:
+            with self.lock:
+                attempt["status"] = exc.status
+                if exc.status == 429 and token in self.bots:
+                    bot = self.bots[token]
+                    bot.flood_until = max(bot.flood_until,
+                                          time.monotonic() + float(exc.retry_after or 1))
+            raise
+
+    def _api(self, token: str, method: str, params: dict[str, Any]) -> Any:
         with self.lock:
             self.calls[method] += 1
             bot = self.bot(token)
@@ -307,6 +335,11 @@ class FakeTelegram:
             raise Refused(400, "Bad Request: chat not found")
         if chat.blocked:
             raise Refused(403, "Forbidden: bot was blocked by the user")
+        early = bot.flood_until - time.monotonic()
+        if early > 0:  # sent before the last 429's retry_after had passed
+            self.early_after_429 += 1
+            self.refused_429 += 1
+            raise Refused(429, f"Too Many Requests: retry after {math.ceil(early)}", math.ceil(early))
         if chat.bucket is None:
             chat.bucket = Bucket(self.limits[2], self.limits[3])
         for bucket in (bot.bucket, chat.bucket):

@@ -89,15 +89,18 @@ def receive(turn: Turn, message: dict[str, Any], fetched: Fetched | None) -> Non
     if case is None or not case.is_open:
         turn.menu(texts.files_need_request())
         return
-    if fetched is None:
-        turn.say(render.esc(texts.file_failed()))  # not fetched: the chat was linked meanwhile
-        return
-    if fetched.file is None:
-        turn.say(render.esc(fetched.error))
+    caption = message.get("caption")
+    caption = caption if isinstance(caption, str) and caption.strip() else ""
+    if fetched is None or fetched.file is None:
+        # Not fetched (too large, refused, the download failed, or the chat was linked
+        # meanwhile): the words sent with it still reach the case.
+        if caption:
+            actions.add_inbound(case, caption)
+        error = fetched.error if fetched is not None else texts.file_failed()
+        turn.say(render.esc(f"{error}\n\n{texts.caption_kept()}" if caption else error))
         return
     actions.add_attachment(case, name=fetched.file.name, kind=fetched.file.type,
                            data=fetched.file.data, channel=Channel.TELEGRAM)
-    caption = message.get("caption")
-    if isinstance(caption, str) and caption.strip():
+    if caption:
         actions.add_inbound(case, caption)
     turn.say(render.esc(texts.file_attached(fetched.file.name)))

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
-
 from haven import outbox
 from haven.cases.models import Channel
 from haven.outbox.models import Outbox
@@ -72,10 +70,6 @@ def deliver_now(row_ids: list[int]) -> outbox.Result:
     """Send these rows at once, unless another worker has claimed them already."""
     result = outbox.Result()
     for pk in row_ids:
-        now = timezone.now()
-        claimed = Outbox.objects.filter(pk=pk, claimed_until__isnull=True, next_attempt__lte=now).update(
-            claimed_until=now + outbox.LEASE)
-        row = Outbox.objects.filter(pk=pk).first() if claimed else None
-        if row is not None:
+        for row in outbox.claim(Channel.TELEGRAM, 1, pks=[pk]):
             outbox.deliver(row, result)
     return result

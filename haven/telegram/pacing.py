@@ -11,7 +11,11 @@ reserves the next slot of its bot and of its chat in one short transaction
 crash costs nothing), then sleeps until the slot outside the transaction.
 
 A 429 from Telegram holds the bot's bucket for the ``retry_after`` it gave, so
-every worker waits, not only the one that was told.
+every worker waits, not only the one that was told. The hold is a row of its own
+(``hold:<key>``), a time before which nothing is sent at all: the burst
+allowance applies to the bucket, never to the hold (it used to be counted back
+from the hold's end, letting sends go 0.8 s early). A worker that reserved its
+slot before the hold was written checks it again after sleeping (:func:`held`).
 """
 
 from __future__ import annotations
@@ -45,6 +49,10 @@ def chat_key(key: str) -> str:
     return f"chat:{key}"
 
 
+def hold_key(key: str) -> str:
+    return f"hold:{key}"
+
+
 @dataclass(frozen=True)
 class Limit:
     key: str
@@ -65,8 +73,11 @@ def reserve(limits: list[Limit], max_wait: float) -> float:
                 no_fsync()
                 now = time.time()
                 keys = [limit.key for limit in limits]
-                rows = {p.key: p.tat for p in Pace.objects.select_for_update().filter(key__in=keys)}
-                send_at = max([now] + [rows[lim.key] - lim.burst for lim in limits if lim.key in rows])
+                holds = [hold_key(key) for key in keys]
+                rows = {p.key: p.tat for p in Pace.objects.select_for_update().filter(
+                    key__in=keys + holds)}
+                send_at = max([now] + [rows[lim.key] - lim.burst for lim in limits if lim.key in rows]
+                              + [rows[key] for key in holds if key in rows])
                 if send_at - now > max_wait:
                     raise TooEarly(send_at - now)
                 for limit in limits:
@@ -89,12 +100,24 @@ def no_fsync() -> None:
 
 
 def hold(key: str, seconds: float) -> None:
-    """Nobody sends on ``key`` for ``seconds`` (Telegram said retry_after)."""
+    """Nobody sends on ``key`` for ``seconds`` (Telegram said retry_after), burst or not."""
     until = time.time() + seconds
-    with transaction.atomic():
-        updated = Pace.objects.filter(key=key, tat__lt=until).update(tat=until)
-        if not updated and not Pace.objects.filter(key=key).exists():
-            Pace.objects.create(key=key, tat=until)
+    held_key = hold_key(key)
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                updated = Pace.objects.filter(key=held_key, tat__lt=until).update(tat=until)
+                if not updated and not Pace.objects.filter(key=held_key).exists():
+                    Pace.objects.create(key=held_key, tat=until)
+                return
+        except IntegrityError:
+            continue  # another worker created the row first: update it
+
+
+def held(key: str) -> float:
+    """Seconds left of a hold on ``key`` (0 when there is none)."""
+    until = Pace.objects.filter(key=hold_key(key)).values_list("tat", flat=True).first()
+    return max(0.0, until - time.time()) if until is not None else 0.0
 
 
 def purge(older_than: float = 3600.0) -> int:

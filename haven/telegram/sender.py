@@ -60,13 +60,14 @@ class TelegramHandler:
         done = int(payload.get("done") or 0)
         for index in range(done, len(ops)):
             try:
-                run(bot, int(payload["chat"]), ops[index], payload.get("key"))
+                run(bot, int(payload["chat"]), ops[index], payload.get("key"), row=row)
             except outbox.DeliveryError as exc:
                 if exc.permanent and row.case_id and "403" in exc.code:
                     links.set_blocked(row.case_id, True)
                 raise
             if index + 1 < len(ops):
-                _progress(row, payload, index + 1)
+                payload["done"] = index + 1
+                outbox.save_progress(row, payload)  # ClaimLost: another worker has it now
 
 
 class ChannelPostHandler:
@@ -90,7 +91,7 @@ class ChannelPostHandler:
             raise outbox.DeliveryError("telegram: no bot or channel set", permanent=True)
         op = {"m": "send", "text": str(payload.get("text") or ""), "channel": True}
         try:
-            run(bot, bot.channel, op)
+            run(bot, bot.channel, op, row=row)
         except outbox.DeliveryError as exc:
             if exc.permanent or (exc.retry_after is None and row.attempts + 1 >= outbox.MAX_ATTEMPTS):
                 mark_post(post, ok=False, error=exc.code)
@@ -114,22 +115,23 @@ def _reply_ops(bot: Bot, payload: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"m": "send", "text": part} for part in parts]
 
 
-def _progress(row: Outbox, payload: dict[str, Any], done: int) -> None:
-    payload["done"] = done
-    Outbox.objects.filter(pk=row.pk).update(payload=outbox.seal_payload(payload))
-
-
-def run(bot: Bot, chat: int | str, op: dict[str, Any], key: str | None = None) -> None:
+def run(bot: Bot, chat: int | str, op: dict[str, Any], key: str | None = None, *,
+        row: Outbox | None = None) -> None:
     """Carry out one operation, or raise DeliveryError.
 
     ``key`` is the chat's key, computed when the row was queued (the slow hash is paid
     there, by the request that knew the chat anyway), so the sending loop does not.
+    ``row``: the claimed outbox row; after any pacing wait its claim is checked and
+    extended (:func:`haven.outbox.hold`), so nothing goes out on a claim another
+    worker has taken meanwhile (ClaimLost), and the send fits in the claim.
     """
     method, params = _call_of(chat, op)
     if method == "sendMessage" and not op.get("channel"):
         key = key or sealing.chat_key(bot.telegram_id, int(chat))
     if method == "sendMessage":
         _pace(bot, key, op)
+    if row is not None:
+        outbox.hold(row)
     try:
         with IN_FLIGHT:
             result = bots.api(bot).call(method, params)
@@ -178,6 +180,9 @@ def _pace(bot: Bot, chat_key: str | None, op: dict[str, Any]) -> None:
         raise outbox.DeliveryError("telegram: paced", retry_after=exc.wait) from None
     if wait > 0:
         time.sleep(wait)
+        left = pacing.held(pacing.bot_key(bot.pk))  # a 429 while this worker slept
+        if left > 0:
+            raise outbox.DeliveryError("telegram: paced", retry_after=left)
 
 
 def _failed(bot: Bot, method: str, exc: ApiError) -> None:
@@ -198,5 +203,5 @@ def _failed(bot: Bot, method: str, exc: ApiError) -> None:
 
 
 def register() -> None:
-    outbox.register(TelegramHandler())
-    outbox.register(ChannelPostHandler())
+    outbox.register(TelegramHandler(), own_task=True)  # sent by tasks.send_round
+    outbox.register(ChannelPostHandler(), own_task=True)

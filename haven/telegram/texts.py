@@ -288,6 +288,10 @@ def file_failed() -> str:
     return _("The file could not be fetched from Telegram. Send it again in a few minutes.")
 
 
+def caption_kept() -> str:
+    return _("The text you sent with it was added to your request.")
+
+
 
 def autoclear_explain() -> str:
     return _("The bot can delete this chat's messages, its own and yours, a while after they "
