@@ -27,7 +27,7 @@ from haven.core.errors import Refusal
 from haven.vault import CaseVault, KeyRing, OrgVault
 from haven.vault.purposes import Lookup
 
-from . import categories, files, search, signals, summaries
+from . import categories, files, replies, search, signals, summaries
 from .access import MANAGE, READ, WORK, NotAllowed, require
 from .keys import case_public_key, case_vault, open_cases, readable_cases, try_case_vault
 from .models import (
@@ -600,16 +600,71 @@ def read_queue(member: Member, cases: list[Case]) -> None:
                          detail={"cases": [c.pk for c in cases]})
 
 
-def save_reply(member: Member, vault: OrgVault, title: str, body: str) -> SavedReply:
+MAX_TITLE = 120
+
+
+class StaleReply(ActionError):
+    """The ready reply changed (or went) after the member loaded the edit form."""
+
+
+def _reply_content(title: str, versions: dict[str, str], category: str) -> dict[str, str]:
+    """Check a ready reply as a caseworker wrote it; refuse with what to do, change nothing."""
+    title = " ".join(title.split())
+    if not title or len(title) > MAX_TITLE:
+        raise ActionError(_("Give the ready reply a title of at most %(n)d characters.")
+                          % {"n": MAX_TITLE})
+    if category and category not in categories.all_categories():
+        raise ActionError(_("Choose one of the categories, or none."))
+    kept = {lang: text.strip() for lang, text in versions.items() if text.strip()}
+    if not kept:
+        raise ActionError(_("Write the text in at least one language: Russian, Ukrainian or "
+                            "English. A version left empty is not saved."))
+    for text in kept.values():
+        if len(text) > MAX_TEXT:
+            raise ActionError(_("A version is longer than %(n)d characters. Shorten it.")
+                              % {"n": MAX_TEXT})
+        unknown = replies.unknown_variables(text)
+        if unknown:
+            raise ActionError(_("Haven cannot fill %(unknown)s. Use only %(known)s, or remove the "
+                                "braces.") % {
+                "unknown": ", ".join("{" + name + "}" for name in unknown),
+                "known": ", ".join("{" + name + "}" for name in replies.VARIABLES)})
+    return {"title": title, "body": replies.pack(kept), "category": category}
+
+
+def save_reply(member: Member, vault: OrgVault, title: str, versions: dict[str, str],
+               category: str = "") -> SavedReply:
     """A ready reply for the organization's caseworkers, encrypted under its key."""
     require(member, MANAGE)
+    content = _reply_content(title, versions, category)
     with transaction.atomic():
         saved = SavedReply.objects.create(organization_id=member.organization_id,
-                                          title=vault.encrypt_text(title),
-                                          body=vault.encrypt_text(body))
+                                          title=vault.encrypt_text(content["title"]),
+                                          body=vault.encrypt_text(content["body"]),
+                                          category=content["category"])
         chain.record(member.organization_id, "reply.saved", actor_id=member.pk,
                      detail={"reply": saved.pk})
     return saved
+
+
+def edit_reply(member: Member, vault: OrgVault, saved: SavedReply, title: str,
+               versions: dict[str, str], category: str, version: int) -> None:
+    """Replace a ready reply's title, versions and category, unless someone changed it since."""
+    require(member, MANAGE)
+    if saved.organization_id != member.organization_id:
+        raise NotAllowed(MANAGE)
+    content = _reply_content(title, versions, category)
+    with transaction.atomic():
+        changed = SavedReply.objects.filter(pk=saved.pk, version=version).update(
+            title=vault.encrypt_text(content["title"]), body=vault.encrypt_text(content["body"]),
+            category=content["category"], version=F("version") + 1, updated=timezone.now())
+        if not changed:
+            raise StaleReply(_("Someone changed or deleted this ready reply while you were editing "
+                              "it; nothing was saved. Its current text is shown: make your "
+                              "change again."))
+        chain.record(member.organization_id, "reply.edited", actor_id=member.pk,
+                     detail={"reply": saved.pk})
+    saved.refresh_from_db()
 
 
 def delete_reply(member: Member, saved: SavedReply) -> None:

@@ -243,10 +243,20 @@ class Reminder(models.Model):
 
 
 class SavedReply(models.Model):
+    """A ready reply: its title and its ru/uk/en versions sealed with the organization's key.
+
+    ``body`` holds the versions as JSON (see ``cases/replies.py``); a body written before
+    versions existed is plain text and counts as the default language's version. The
+    category (clear, like a case's) only orders suggestions; ``version`` refuses a stale edit.
+    """
+
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE)
     title = models.BinaryField()
     body = models.BinaryField()
+    category = models.CharField(max_length=40, blank=True, default="")
+    version = models.PositiveIntegerField(default=1)
     created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(default=timezone.now)
 
 
 class OrgSettings(models.Model):

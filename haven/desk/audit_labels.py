@@ -46,6 +46,7 @@ EVENTS: dict[str, Promise] = {
     "queue.read": _lazy("Queue viewed"),
     "reply.saved": _lazy("Ready reply saved"),
     "reply.deleted": _lazy("Ready reply deleted"),
+    "reply.edited": _lazy("Ready reply edited"),
     "settings.retention": _lazy("Retention period changed"),
     "reminder.dismissed": _lazy("Reminder dismissed"),
     "intake.settings": _lazy("Web form settings changed"),

@@ -21,7 +21,7 @@ from haven import outbox
 from haven.accounts.models import Member
 from haven.accounts.pages import MemberRequest, member_view
 from haven.audit.models import AuditEntry
-from haven.cases import actions, categories, rules
+from haven.cases import actions, categories, replies, rules
 from haven.cases.access import MANAGE, READ, WORK, access_case_by_number, can
 from haven.cases.keys import case_vault
 from haven.cases.models import (
@@ -29,7 +29,6 @@ from haven.cases.models import (
     Channel,
     Deadline,
     RecordKind,
-    SavedReply,
 )
 from haven.core.errors import Refusal
 from haven.core.ids import row_id
@@ -52,23 +51,43 @@ def _deadlines(request: MemberRequest, case: Case) -> list[dict[str, Any]]:
     return rows
 
 
-def _ready_replies(request: MemberRequest) -> list[dict[str, Any]]:
-    org_vault = request.org_vault
-    return [{"pk": r.pk, "title": org_vault.decrypt_text(bytes(r.title))}
-            for r in SavedReply.objects.filter(organization_id=request.user.organization_id)]
+def _ready_replies(request: MemberRequest, case: Case) -> dict[str, Any]:
+    """The organization's ready replies for the picker: the case's category first, searchable."""
+    found = replies.of_organization(request.org_vault, request.user.organization_id)
+    query = request.GET.get("reply_q", "").strip()[:200]
+    if query:
+        found = [r for r in found if r.matches(query)]
+    suggested, others = replies.suggested_first(found, case.category)
+    return {"suggested": suggested, "others": others, "query": query,
+            "any": bool(found) or bool(query)}
 
 
-def _prefill(request: MemberRequest) -> str:
-    """The text of a chosen ready reply or article, so the reply box works without JavaScript."""
+def _prefill(request: MemberRequest, case: Case) -> tuple[str, list[str]]:
+    """The text of a chosen ready reply or article, so the reply box works without JavaScript.
+
+    A ready reply comes in the requester's language with the case's variables filled in;
+    the notes say which version was used and what is left to fill.
+    """
     article = request.GET.get("use_article", "")
     if article:
-        return reply_text_for(request.user, article)
-    chosen = row_id(request.GET.get("use_reply"))
-    if chosen is None:
-        return ""
-    reply = SavedReply.objects.filter(pk=chosen,
-                                      organization_id=request.user.organization_id).first()
-    return request.org_vault.decrypt_text(bytes(reply.body)) if reply else ""
+        return reply_text_for(request.user, article), []
+    if "find" in request.GET:  # the search button of the picker: list, do not fill
+        return "", []
+    reply = replies.get(request.org_vault, request.user.organization_id,
+                        row_id(request.GET.get("use_reply")))
+    if reply is None:
+        return "", []
+    lang = requester_lang(request, case)
+    filled = replies.fill(reply, case, lang)
+    notes = [_("Ready reply “%(title)s” in %(lang)s.") % {"title": reply.title,
+                                                         "lang": LANGUAGE_NAMES[filled.lang]}]
+    if filled.lang != lang:
+        notes.append(_("It has no version in %(wanted)s, the requester's language: check the "
+                       "text before sending.") % {"wanted": LANGUAGE_NAMES[lang]})
+    if "deadline" in filled.unfilled:
+        notes.append(_("This case has no confirmed deadline, so {deadline} was left in the text. "
+                       "Replace it before sending."))
+    return filled.text, notes
 
 
 def _extras(request: MemberRequest, case: Case) -> list[str]:
@@ -96,11 +115,13 @@ def _answer_items(body: Any) -> list[dict[str, Any]]:
 def case_page(request: MemberRequest, number: int) -> HttpResponse:
     me = request.user
     case = access_case_by_number(me, number)
-    return _render_case(request, me, case, reply_text=_prefill(request))
+    text, notes = _prefill(request, case)
+    return _render_case(request, me, case, reply_text=text, reply_notes=notes)
 
 
 def _render_case(request: MemberRequest, me: Member, case: Case, *, reply_text: str = "",
-                 note_text: str = "", case_form: CaseForm | None = None,
+                 reply_notes: list[str] | None = None, note_text: str = "",
+                 deadline_form: DeadlineForm | None = None, case_form: CaseForm | None = None,
                  refused: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
     records = actions.read_case(me, request.org_vault, case) if not case.erased else []
     for item in records:
@@ -114,9 +135,9 @@ def _render_case(request: MemberRequest, me: Member, case: Case, *, reply_text: 
         "tags": tags, "category": categories.get(case.category),
         "deadlines": _deadlines(request, case), "members": members,
         "case_form": case_form or CaseForm(case=case, members=members, tags=tags),
-        "refused": refused or {}, "ready_replies": _ready_replies(request),
-        "reply_text": reply_text, "note_text": note_text,
-        "rule_form": RuleForm(), "deadline_form": DeadlineForm(),
+        "refused": refused or {}, "ready_replies": _ready_replies(request, case),
+        "reply_text": reply_text, "reply_notes": reply_notes or [], "note_text": note_text,
+        "rule_form": RuleForm(), "deadline_form": deadline_form or DeadlineForm(),
         "can_work": can(me, WORK), "can_manage": can(me, MANAGE), "extras": _extras(request, case),
         "team_panel": team_panel(me, case),
         "now": timezone.now(),
@@ -219,7 +240,14 @@ def _note(request: MemberRequest, me: Member, case: Case) -> str:
 
 def _reply(request: MemberRequest, me: Member, case: Case, text: str | None = None) -> str:
     before = case.status
-    actions.reply(me, request.org_vault, case, _text(request) if text is None else text)
+    if text is None:
+        text = _text(request)
+        left = [name for name in replies.PLACEHOLDER.findall(text) if name in replies.VARIABLES]
+        if left:
+            raise actions.ActionError(_("The reply still holds %(left)s from a ready reply: "
+                                        "replace it with the real text before sending.") % {
+                "left": ", ".join(dict.fromkeys("{" + name + "}" for name in left))})
+    actions.reply(me, request.org_vault, case, text)
     sent = (_("The reply was saved. The requester reads it on the follow-up page when they "
               "next come back with their codename.") if case.channel == Channel.WEB
             else _("The reply is queued and goes out at the channel's pace."))
@@ -269,7 +297,7 @@ ACTIONS: dict[str, Handler] = {
     "note": _note, "reply": _reply, "deadline": _deadline, "deadline-state": _deadline_state,
     "deadline-tell": _deadline_tell,
 }
-TYPED = ("reply", "note")  # actions whose text a refusal must not throw away
+TYPED = ("reply", "note", "deadline")  # actions whose text a refusal must not throw away
 
 
 @member_view(WORK)
@@ -290,6 +318,10 @@ def case_action(request: MemberRequest, number: int, action: str) -> HttpRespons
         typed = request.POST.get("text", "")[:actions.MAX_TEXT * 2]
         if action == "reply":
             return _render_case(request, me, case, status=400, reply_text=typed)
+        if action == "deadline":  # the date and reason back in their fields, the form open
+            form = DeadlineForm(request.POST)
+            form.is_valid()
+            return _render_case(request, me, case, status=400, deadline_form=form)
         return _render_case(request, me, case, status=400, note_text=typed)
     return redirect("desk:case", number=case.number)
 

@@ -11,6 +11,7 @@ from haven.accounts.models import Member
 from haven.cases import categories, rules
 from haven.cases.actions import clean_tags
 from haven.cases.models import TRANSITIONS, Case, Priority, Status
+from haven.core.langs import LANGS, LANGUAGE_NAMES
 
 
 class CaseForm(forms.Form):
@@ -95,9 +96,29 @@ class NewCaseForm(forms.Form):
                                       initial=Priority.NORMAL)
 
 
-class SavedReplyForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=120)
-    body = forms.CharField(label=_("Text"), widget=forms.Textarea, max_length=20_000)
+class ReadyReplyForm(forms.Form):
+    """A ready reply: a title, an optional category and one text per language.
+
+    Emptiness, lengths and variables are checked by the action (one message for the
+    form and for any other caller); the form only carries the fields.
+    """
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    category = forms.ChoiceField(label=_("Suggest it for cases of the category"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [  # type: ignore[attr-defined]
+            ("", _("any category (not suggested)")), *categories.choices()]
+        for lang in LANGS:
+            self.fields[f"text_{lang}"] = forms.CharField(
+                label=_("Text in %(language)s") % {"language": LANGUAGE_NAMES[lang]},
+                widget=forms.Textarea(attrs={"rows": 6, "lang": lang}), required=False,
+                max_length=40_000, strip=False)
+
+    def versions(self) -> dict[str, str]:
+        return {lang: self.cleaned_data.get(f"text_{lang}", "") for lang in LANGS}
 
 
 class RetentionForm(forms.Form):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import audit_views, case_team_views, case_views, file_views, held_views, team_views, views
+from . import audit_views, case_team_views, case_views, file_views, held_views, reply_views, team_views, views
 
 app_name = "desk"
 
@@ -10,8 +10,9 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("search/", views.search_view, name="search"),
     path("charts/", views.charts_view, name="charts"),
-    path("replies/", views.saved_replies, name="replies"),
-    path("replies/<int:reply_id>/delete/", views.delete_saved_reply, name="delete_reply"),
+    path("replies/", reply_views.saved_replies, name="replies"),
+    path("replies/<int:reply_id>/edit/", reply_views.edit_saved_reply, name="edit_reply"),
+    path("replies/<int:reply_id>/delete/", reply_views.delete_saved_reply, name="delete_reply"),
     path("reminders/<int:reminder_id>/dismiss/", views.dismiss_reminder, name="dismiss"),
     path("settings/", views.settings_view, name="settings"),
     path("audit/", audit_views.organization_audit, name="org_audit"),

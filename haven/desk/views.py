@@ -1,4 +1,4 @@
-"""The desk: queues, search, charts, ready replies and settings."""
+"""The desk: queues, search, charts and settings (ready replies: reply_views.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from haven.accounts.pages import MemberRequest, member_view
 from haven.cases import actions, categories, search, signals
 from haven.cases.access import MANAGE, READ, WORK, can
 from haven.cases.keys import open_cases, readable_cases, readable_q
-from haven.cases.models import Case, OrgSettings, Reminder, SavedReply, SearchField, Status
+from haven.cases.models import Case, OrgSettings, Reminder, SearchField, Status
 from haven.core.ids import row_id
 from haven.core.redirects import redirect_back
 from haven.knowledge import actions as kb_actions
@@ -33,7 +33,7 @@ from .common import (
     summary_parts,
     tags_of,
 )
-from .forms import NewCaseForm, RetentionForm, SavedReplyForm
+from .forms import NewCaseForm, RetentionForm
 from .team_views import my_teams
 
 
@@ -161,31 +161,6 @@ def new_case(request: MemberRequest) -> HttpResponse:
             messages.success(request, _("Case #%(n)d was recorded.") % {"n": case.number})
             return redirect("desk:case", number=case.number)
     return render(request, "desk/new_case.html", {"form": form}, status=400 if form.errors else 200)
-
-
-@member_view(MANAGE)
-def saved_replies(request: MemberRequest) -> HttpResponse:
-    me, org_vault = request.user, request.org_vault
-    form = SavedReplyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        actions.save_reply(me, org_vault, form.cleaned_data["title"], form.cleaned_data["body"])
-        messages.success(request, _("The ready reply was saved."))
-        return redirect("desk:replies")
-    replies = [{"pk": r.pk, "title": org_vault.decrypt_text(bytes(r.title)),
-                "body": org_vault.decrypt_text(bytes(r.body))}
-               for r in SavedReply.objects.filter(organization_id=me.organization_id).order_by("pk")]
-    return render(request, "desk/replies.html", {"form": form, "replies": replies},
-                  status=400 if form.errors else 200)
-
-
-@member_view(MANAGE)
-@require_POST
-def delete_saved_reply(request: MemberRequest, reply_id: int) -> HttpResponse:
-    me = request.user
-    actions.delete_reply(me, get_object_or_404(SavedReply, pk=reply_id,
-                                               organization_id=me.organization_id))
-    messages.success(request, _("The ready reply was deleted."))
-    return redirect("desk:replies")
 
 
 @member_view(READ)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from haven.audit.chain import verify
 from haven.audit.models import AuditEntry
-from haven.cases import actions, files
+from haven.cases import actions, files, replies
 from haven.cases.access import NotAllowed
 from haven.cases.models import (
     Attachment,
@@ -137,10 +137,10 @@ def test_ready_replies_are_saved_and_deleted_by_coordinators_with_an_entry(
     alice: Persona, bob: Persona, charlie: Persona
 ) -> None:
     with pytest.raises(NotAllowed):
-        actions.save_reply(bob.member, alice.vault(), "Summons", "Do not panic.")
-    saved = actions.save_reply(alice.member, alice.vault(), "Summons", "Do not panic.")
+        actions.save_reply(bob.member, alice.vault(), "Summons", {"en": "Do not panic."})
+    saved = actions.save_reply(alice.member, alice.vault(), "Summons", {"en": "Do not panic."})
     pk = saved.pk
-    assert alice.vault().decrypt_text(bytes(saved.body)) == "Do not panic."
+    assert replies.decrypt(alice.vault(), saved).versions == {"en": "Do not panic."}
     assert _entry("reply.saved").detail == {"reply": pk}
     for refused in (bob, charlie):
         with pytest.raises(NotAllowed):

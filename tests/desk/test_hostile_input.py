@@ -61,9 +61,11 @@ def test_a_typed_deadline_far_from_now_is_refused_in_words(
 ) -> None:
     case = make_case(alice)
     response = member_client.post(f"/desk/cases/{case.number}/deadline/",
-                                  {"due": value, "reason": "appeal"}, follow=True)
-    assert response.status_code == 200
-    assert "Give the date (YYYY-MM-DD) and the reason of the deadline." in response.content.decode()
+                                  {"due": value, "reason": "appeal"})
+    assert response.status_code == 400  # the case page again, the form given back
+    page = response.content.decode()
+    assert "Give the date (YYYY-MM-DD) and the reason of the deadline." in page
+    assert 'name="reason" value="appeal"' in page and f'value="{value}"' in page
     assert not Deadline.objects.exists()
 
 

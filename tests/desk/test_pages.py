@@ -187,7 +187,7 @@ def test_a_viewer_reads_but_cannot_change(alice: Persona) -> None:
 
 
 def test_ready_replies_prefill_the_reply_box(alice: Persona, alice_client: Client) -> None:
-    alice_client.post("/desk/replies/", {"title": "Summons basics", "body": "Do not panic; read this."})
+    alice_client.post("/desk/replies/", {"title": "Summons basics", "text_ru": "Do not panic; read this."})
     case = make_case(alice)
     page = alice_client.get(f"/desk/cases/{case.number}/").content.decode()
     assert "Summons basics" in page

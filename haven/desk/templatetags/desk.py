@@ -7,7 +7,7 @@ from django import template
 from django.http import QueryDict
 from django.utils.safestring import SafeString
 
-from haven.desk import times
+from haven.desk import reminders, times
 from haven.desk.table import rows_html
 
 register = template.Library()
@@ -51,3 +51,9 @@ def moment(value: datetime | None, seconds: bool = False) -> SafeString | str:
 @register.filter
 def day(value: datetime | None) -> SafeString | str:
     return times.day(value) if value is not None else ""
+
+
+@register.filter
+def reminder_label(reminder: Any) -> str:
+    """A reminder's kind in the reader's language (never the stored code)."""
+    return reminders.label(reminder)
