@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import audit_views, case_views, file_views, held_views, views
+from . import audit_views, case_views, export_views, file_views, held_views, views
 
 app_name = "desk"
 
@@ -24,6 +24,8 @@ urlpatterns = [
     path("cases/<int:number>/save/", case_views.case_save, name="save"),
     path("cases/<int:number>/burn/", case_views.burn_case, name="burn"),
     path("cases/<int:number>/audit/", case_views.case_audit, name="audit"),
+    path("cases.csv", export_views.cases_csv, name="cases_csv"),
+    path("cases/<int:number>/export/", export_views.export_case, name="export"),
     path("cases/<int:number>/files/all.zip", file_views.all_files, name="files_zip"),
     path("cases/<int:number>/files/<int:record_id>/<slug:how>/", file_views.open_file,
          name="file"),
