@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -156,8 +157,9 @@ def case_pdf(case: Case, *, summary: str, author: str, records: list[dict[str, A
 
 
 def archive(pdf: bytes, opened: Iterable[OpenedFile], passphrase: str, number: int) -> bytes:
-    """An AES-256 ZIP (WinZip AES: 7-Zip, WinZip, macOS Archive Utility with 7-Zip) of the
-    case file and the original files as received; names are numbered and cleaned."""
+    """An AES-256 ZIP (WinZip AES, which 7-Zip and WinZip open) of the case file and the
+    original files as received. WinZip AES leaves names readable, so a file is named by
+    its number and extension only (``files/01.jpg``); the PDF's list gives the names."""
     out = io.BytesIO()
     with pyzipper.AESZipFile(out, "w", compression=pyzipper.ZIP_STORED,
                              encryption=pyzipper.WZ_AES) as zipped:
@@ -165,5 +167,6 @@ def archive(pdf: bytes, opened: Iterable[OpenedFile], passphrase: str, number: i
         zipped.setencryption(pyzipper.WZ_AES, nbits=256)
         zipped.writestr(f"case-{number}.pdf", pdf)
         for index, item in enumerate(opened, 1):
-            zipped.writestr(f"files/{index:02d}-{file_serving.safe_filename(item.name)}", item.data)
+            ext = os.path.splitext(file_serving.safe_filename(item.name))[1]
+            zipped.writestr(f"files/{index:02d}{ext}", item.data)
     return out.getvalue()
