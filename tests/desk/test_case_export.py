@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 import pyzipper
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from haven.accounts.models import Role
@@ -37,6 +39,8 @@ def full_case(persona: Persona) -> tuple[Case, int, int]:
     actions.reply(persona.member, vault, case, "Не ходите один, мы поможем")
     chosen = actions.add_note(persona.member, vault, case, "Chosen note for the court").pk
     left = actions.add_note(persona.member, vault, case, "Private guess, not for court").pk
+    actions.add_deadline(persona.member, vault, case, timezone.now() + timedelta(days=10),
+                         "Appeal to the district court")
     actions.add_attachment(case, name="повестка.jpg", kind=attachments.JPEG, data=photo(),
                            channel="web")
     actions.add_attachment(case, name="claim.pdf", kind=attachments.PDF,
@@ -66,6 +70,7 @@ def test_the_pdf_holds_answers_thread_chosen_notes_and_files(
     assert "Не ходите один, мы поможем" in text
     assert "Chosen note for the court" in text
     assert "Private guess" not in text
+    assert "Appeal to the district court" in text
     assert "повестка.jpg" in text and "claim.pdf" in text
     assert response.content.count(b"/Subtype /Image") == 1  # the photo, not the PDF
     assert exports(case) == [{"what": "pdf", "notes": 1, "files": 2}]
