@@ -76,6 +76,8 @@ def _export(args: argparse.Namespace, db: str) -> None:
         def post(data: dict[str, str] = data) -> None:
             response = client.post(url, data)
             assert response.status_code == 200, response.status_code
+            if response.streaming:  # the archive is built as it is read
+                assert sum(map(len, response.streaming_content)) > 20 * 2**20
         emit("files", "export_s", round(median_ms(post, args.export_runs) / 1000, 2), "s",
              db=db, files=20, mb=mb, **{"as": what})
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -156,17 +156,21 @@ def case_pdf(case: Case, *, summary: str, author: str, records: list[dict[str, A
     return bytes(w.pdf.output())
 
 
-def archive(pdf: bytes, opened: Iterable[OpenedFile], passphrase: str, number: int) -> bytes:
+def archive(pdf: bytes, opened: Iterable[OpenedFile], passphrase: str,
+            number: int) -> Iterator[bytes]:
     """An AES-256 ZIP (WinZip AES, which 7-Zip and WinZip open) of the case file and the
-    original files as received. WinZip AES leaves names readable, so a file is named by
-    its number and extension only (``files/01.jpg``); the PDF's list gives the names."""
-    out = io.BytesIO()
-    with pyzipper.AESZipFile(out, "w", compression=pyzipper.ZIP_STORED,
+    original files as received, yielded as each file is added (no second copy in memory).
+    WinZip AES leaves names readable, so a file is named by its number and extension only
+    (``files/01.jpg``); the PDF's list gives the names."""
+    sink = file_serving.Sink()
+    with pyzipper.AESZipFile(sink, "w", compression=pyzipper.ZIP_STORED,
                              encryption=pyzipper.WZ_AES) as zipped:
         zipped.setpassword(passphrase.encode())
         zipped.setencryption(pyzipper.WZ_AES, nbits=256)
         zipped.writestr(f"case-{number}.pdf", pdf)
+        yield sink.take()
         for index, item in enumerate(opened, 1):
             ext = os.path.splitext(file_serving.safe_filename(item.name))[1]
             zipped.writestr(f"files/{index:02d}{ext}", item.data)
-    return out.getvalue()
+            yield sink.take()
+    yield sink.take()

@@ -32,8 +32,11 @@ CSV_COLUMNS = ("number", "category", "status", "priority", "channel", "created",
                "closed")
 
 
-def _download(data: bytes, name: str, kind: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=kind)
+def _download(data: bytes | Iterator[bytes], name: str, kind: str, *,
+              stream: bool = False) -> HttpResponse | StreamingHttpResponse:
+    response: HttpResponse | StreamingHttpResponse = (
+        StreamingHttpResponse(data, content_type=kind) if stream
+        else HttpResponse(data, content_type=kind))
     response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
@@ -48,7 +51,7 @@ def _notes(request: MemberRequest, case: Case) -> list[dict[str, object]]:
 
 
 @member_view(WORK)
-def export_case(request: MemberRequest, number: int) -> HttpResponse:
+def export_case(request: MemberRequest, number: int) -> HttpResponse | StreamingHttpResponse:
     me = request.user
     case = access_case_by_number(me, number)
     if case.erased:
@@ -72,7 +75,7 @@ def export_case(request: MemberRequest, number: int) -> HttpResponse:
             if what == "pdf":
                 return _download(pdf, f"case-{case.number}.pdf", "application/pdf")
             return _download(case_file.archive(pdf, opened, passphrase, case.number),
-                             f"case-{case.number}.zip", file_serving.DOWNLOAD)
+                             f"case-{case.number}.zip", file_serving.DOWNLOAD, stream=True)
         except case_file.WeakPassphrase as refusal:
             refused = str(refusal)
     response = render(request, "desk/export.html", {
