@@ -245,6 +245,41 @@ def open_all_files(member: Member, vault: OrgVault, case: Case) -> Iterator[file
     return (files.open_file(vault, attachment) for attachment in found)
 
 
+EXPORTS = ("pdf", "archive")
+
+
+def export_case(member: Member, vault: OrgVault, case: Case, what: str,
+                notes: int) -> tuple[list[dict[str, Any]], list[files.OpenedFile]]:
+    """A case's records and files, decrypted for a case file (``what``: pdf or archive).
+
+    Needs the right to work on cases; the export (what, how many chosen notes, how many
+    files) is audited as ``case.exported`` before anything is decrypted.
+    """
+    require(member, WORK, _("Only a caseworker or coordinator can export a case file."))
+    if what not in EXPORTS or case.erased:
+        raise NotAllowed(WORK)
+    found = files.attachments_of(case)
+    with transaction.atomic():
+        _audit(case, member, "case.exported", what=what, notes=notes, files=len(found))
+    records = []
+    for rec in case.records.select_related("author").order_by("created", "pk"):
+        text = vault.decrypt_text(bytes(rec.body))
+        body: Any = json.loads(text) if rec.kind in (RecordKind.ANSWERS, RecordKind.ATTACHMENT) else text
+        records.append({"record": rec, "body": body})
+    return records, [files.open_file(vault, attachment) for attachment in found]
+
+
+def export_metadata(member: Member) -> Iterator[Case]:
+    """The organization's cases for its own reporting (metadata only, no content);
+    needs the coordinator's right and is audited as ``case.exported`` (no case)."""
+    require(member, MANAGE, _("Only a coordinator can export the list of cases."))
+    cases = Case.objects.filter(organization_id=member.organization_id, held=False)
+    with transaction.atomic():
+        chain.record(member.organization_id, "case.exported", actor_id=member.pk,
+                     detail={"what": "csv", "count": cases.count()})
+    return cases.order_by("number").iterator(chunk_size=2000)
+
+
 def set_status(member: Member, case: Case, status: str, version: int | None,
                vault: OrgVault | None = None) -> None:
     """Change the status; reopening with the member's ``vault`` lets channels re-arm."""

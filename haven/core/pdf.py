@@ -7,9 +7,14 @@ depends on fonts installed on the server.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fpdf import FPDF
+
+# fontTools logs every font subsetting step at INFO (and the glyphs used at DEBUG: which
+# characters a document holds); none of it belongs in Haven's logs.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FAMILY = "DejaVu"

@@ -34,6 +34,7 @@ EVENTS: dict[str, Promise] = {
     "case.attachment": _lazy("File received from the requester"),
     "case.file_opened": _lazy("File opened"),
     "case.files_archived": _lazy("All files downloaded as one archive"),
+    "case.exported": _lazy("Case exported"),
     "case.fraud": _lazy("Marked as possible fraud"),
     "case.burned": _lazy("Case erased"),
     "case.purged": _lazy("Case deleted after the retention period"),
@@ -138,6 +139,7 @@ DETAILS: dict[str, Promise] = {
     "files": _lazy("files"), "key_sealed": _lazy("key given to the assignee"),
     "members": _lazy("members"), "new_team": _lazy("new team"), "old_team": _lazy("team before"),
     "team": _lazy("team"),
+    "what": _lazy("exported as"), "notes": _lazy("notes included"),
 }
 
 
@@ -185,6 +187,12 @@ def _how(value: Any) -> str:
     return str(ways.get(value, value))
 
 
+def _export(value: Any) -> str:
+    kinds = {"pdf": _("case file (PDF)"), "archive": _("encrypted archive with the files"),
+             "csv": _("list of cases (CSV, no content)")}
+    return str(kinds.get(value, value))
+
+
 def _cause(value: Any) -> str:
     causes = {"reply": _("a reply to the requester")}
     return str(causes.get(value, value))
@@ -196,6 +204,7 @@ VALUES: dict[str, Callable[[Any], str]] = {
     "end": _day, "channel": _choice(Channel), "kind": _kind, "by": _cause, "how": _how,
     "role": _choice(Role), "link": _choice(Invite.Kind), "reason": _reason, "sessions": _number,
     "shares": _number, "threshold": _number, "shares_used": _number,
+    "what": _export, "notes": _number, "files": _number,
 }
 
 

@@ -123,7 +123,7 @@ def opened_response(opened: OpenedFile, how: str) -> HttpResponse | None:
     return file_response(shown[0], opened.name, shown[1])
 
 
-class _Sink(io.RawIOBase):
+class Sink(io.RawIOBase):
     """A write-only, unseekable stream: zipfile then writes data descriptors as it goes."""
 
     def __init__(self) -> None:
@@ -144,7 +144,7 @@ class _Sink(io.RawIOBase):
 
 def zip_chunks(opened: Iterable[OpenedFile]) -> Iterator[bytes]:
     """A ZIP of the files, yielded as each one is added (names numbered, so unique)."""
-    sink = _Sink()
+    sink = Sink()
     with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED) as archive:
         for index, item in enumerate(opened, 1):
             archive.writestr(zipfile.ZipInfo(f"{index:02d}-{safe_filename(item.name)}"), item.data)

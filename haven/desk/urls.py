@@ -2,7 +2,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import audit_views, case_team_views, case_views, file_views, held_views, reply_views, team_views, views
+from . import (
+    audit_views,
+    case_team_views,
+    case_views,
+    export_views,
+    file_views,
+    held_views,
+    reply_views,
+    team_views,
+    views,
+)
 
 app_name = "desk"
 
@@ -35,6 +45,8 @@ urlpatterns = [
     path("cases/<int:number>/team/unrestrict/", case_team_views.unrestrict,
          name="case_unrestrict"),
     path("cases/<int:number>/audit/", case_views.case_audit, name="audit"),
+    path("cases.csv", export_views.cases_csv, name="cases_csv"),
+    path("cases/<int:number>/export/", export_views.export_case, name="export"),
     path("cases/<int:number>/files/all.zip", file_views.all_files, name="files_zip"),
     path("cases/<int:number>/files/<int:record_id>/<slug:how>/", file_views.open_file,
          name="file"),

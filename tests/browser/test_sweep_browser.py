@@ -154,6 +154,7 @@ def test_sweep_desk_pages(seeded: Organization, new_context: NewContext,
     def pages() -> list[str]:
         base = f"/desk/cases/{case.number}"
         return ["/desk/", "/desk/search/?q=summons", "/desk/charts/", f"{base}/", f"{base}/audit/",
+                f"{base}/export/",
                 "/desk/cases/new/"]
 
     _sweep(new_context, live_server, pages)
