@@ -258,6 +258,7 @@ def export_case(member: Member, vault: OrgVault, case: Case, what: str,
     require(member, WORK, _("Only a caseworker or coordinator can export a case file."))
     if what not in EXPORTS or case.erased:
         raise NotAllowed(WORK)
+    vault = case_vault(vault, case)
     found = files.attachments_of(case)
     with transaction.atomic():
         _audit(case, member, "case.exported", what=what, notes=notes, files=len(found))
@@ -273,7 +274,7 @@ def export_metadata(member: Member) -> Iterator[Case]:
     """The organization's cases for its own reporting (metadata only, no content);
     needs the coordinator's right and is audited as ``case.exported`` (no case)."""
     require(member, MANAGE, _("Only a coordinator can export the list of cases."))
-    cases = Case.objects.filter(organization_id=member.organization_id, held=False)
+    cases = readable_cases(member).filter(held=False)  # the member's teams' cases only
     with transaction.atomic():
         chain.record(member.organization_id, "case.exported", actor_id=member.pk,
                      detail={"what": "csv", "count": cases.count()})
