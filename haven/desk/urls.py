@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import audit_views, case_views, file_views, held_views, views
+from . import audit_views, case_views, file_views, held_views, send_files, views
 
 app_name = "desk"
 
@@ -27,5 +27,6 @@ urlpatterns = [
     path("cases/<int:number>/files/all.zip", file_views.all_files, name="files_zip"),
     path("cases/<int:number>/files/<int:record_id>/<slug:how>/", file_views.open_file,
          name="file"),
+    path("cases/<int:number>/reply-with-file/", send_files.reply_with_file, name="reply_file"),
     path("cases/<int:number>/<slug:action>/", case_views.case_action, name="action"),
 ]

@@ -46,6 +46,12 @@ sent = Signal()
 failed = Signal()
 
 
+def _connect_spool() -> None:
+    from . import spool
+
+    spool.connect()
+
+
 class DeliveryError(Exception):
     """A send failed. ``permanent`` stops retries; ``retry_after`` overrides backoff."""
 
@@ -99,7 +105,11 @@ def enqueue(case: Case, record: CaseRecord | None, text: str, **extra: Any) -> O
 
 
 def cancel(case: Case) -> None:
-    Outbox.objects.filter(case=case).delete()
+    from . import spool
+
+    rows = Outbox.objects.filter(case=case)
+    spool.remove_after_commit(rows.only("payload"))
+    rows.delete()
 
 
 def claim(channel: str | None = None, batch: int = 20) -> list[Outbox]:
@@ -158,3 +168,6 @@ def run_once(channel: str | None = None, batch: int = 20) -> Result:
     for row in claim(channel, batch):
         deliver(row, result)
     return result
+
+
+_connect_spool()  # spooled files go with their row (haven/outbox/spool.py)
