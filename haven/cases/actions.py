@@ -24,6 +24,7 @@ from haven import vault as vaults
 from haven.accounts.models import Member, Organization, Role, Team
 from haven.audit import chain
 from haven.core.errors import Refusal
+from haven.outbox import spool as outbox_spool
 from haven.vault import CaseVault, KeyRing, OrgVault
 from haven.vault.purposes import Lookup
 
@@ -406,10 +407,17 @@ def add_note(member: Member, vault: OrgVault, case: Case, text: str) -> CaseReco
     return rec
 
 
-def reply(member: Member, vault: OrgVault, case: Case, text: str) -> CaseRecord:
-    """Record a reply and queue it for the channel the case came from."""
+def reply(member: Member, vault: OrgVault, case: Case, text: str,
+          file: files.FileLike | None = None) -> CaseRecord:
+    """Record a reply and queue it for the channel the case came from.
+
+    With ``file`` (already cleaned, see haven.intake.attachments) the reply carries it:
+    the file is kept on the case as an attachment by the member, and a copy is spooled,
+    encrypted with the outbox key, for the channel (haven/outbox/spool.py). The text
+    may then be empty.
+    """
     require(member, WORK)
-    text = _clean_text(text, _("reply"))
+    text = _clean_text(text, _("reply")) if file is None or (text or "").strip() else ""
     if case.erased:
         raise ActionError(_("The requester erased this case; replies cannot reach them."))
     handler = outbox.handler_for(case.channel)
@@ -417,23 +425,71 @@ def reply(member: Member, vault: OrgVault, case: Case, text: str) -> CaseRecord:
         raise ActionError(_("This case was recorded on the desk and has no channel to reply "
                             "through. Add a private note instead."))
     handler.check(text)
-    with transaction.atomic():
-        rec = CaseRecord.objects.create(case=case, kind=RecordKind.OUTBOUND, author=member,
-                                        body=case_vault(vault, case).encrypt_text(text),
-                                        delivery=Delivery.QUEUED)
-        changes: dict[str, Any] = {}
-        if case.first_reply_at is None:
-            changes["first_reply_at"] = timezone.now()
-        old_status = case.status
-        if old_status in REPLY_MOVES:
-            changes["status"] = REPLY_MOVES[old_status]
-        _bump(case, None, **changes)
-        outbox.enqueue(case, rec, text)
+    written = _spool(case_vault(vault, case), file)
+    try:
+        with transaction.atomic():
+            return _write_reply(member, vault, case, text, file, written)
+    except BaseException:
+        spooled, storage = written
+        if storage:
+            files.discard(storage)
+        if spooled:
+            outbox_spool.remove(spooled)
+        raise
+
+
+def _spool(vault: OrgVault, file: files.FileLike | None) -> tuple[str, str]:
+    """Write the outgoing file twice, before the transaction: spooled for the channel, and
+    stored on the case under the organization key. ("", "") without a file."""
+    if file is None:
+        return "", ""
+    spooled = outbox_spool.write(file.data)
+    try:
+        return spooled, files.write(vault.encrypt(file.data))
+    except BaseException:
+        outbox_spool.remove(spooled)
+        raise
+
+
+def _write_reply(member: Member, vault: OrgVault, case: Case, text: str,
+                 file: files.FileLike | None, written: tuple[str, str]) -> CaseRecord:
+    opened = case_vault(vault, case)
+    rec = CaseRecord.objects.create(case=case, kind=RecordKind.OUTBOUND, author=member,
+                                    body=opened.encrypt_text(text), delivery=Delivery.QUEUED)
+    changes: dict[str, Any] = {}
+    if case.first_reply_at is None:
+        changes["first_reply_at"] = timezone.now()
+    old_status = case.status
+    if old_status in REPLY_MOVES:
+        changes["status"] = REPLY_MOVES[old_status]
+    _bump(case, None, **changes)
+    extra: dict[str, Any] = {}
+    if file is not None:
+        spooled, storage = written
+        _sent_file(member, opened, case, file, storage)
+        extra["file"] = {"spool": spooled, "name": file.name, "type": file.type}
+    outbox.enqueue(case, rec, text, **extra)
+    if text:
         search.index_text(vault, case, text, SearchField.REPLY)
-        _audit(case, member, "case.reply", record=rec.pk, channel=case.channel)
-        if case.status != old_status:
-            _audit(case, member, "case.status", old=old_status, new=case.status, by="reply")
+    _audit(case, member, "case.reply", record=rec.pk, channel=case.channel, **(
+        {"file": True} if file is not None else {}))
+    if case.status != old_status:
+        _audit(case, member, "case.status", old=old_status, new=case.status, by="reply")
     return rec
+
+
+def _sent_file(member: Member, vault: OrgVault, case: Case, file: files.FileLike,
+               storage: str) -> None:
+    """The file a member sent, kept on the case like a requester's (it shows as sent)."""
+    from haven.vault import padded_length
+
+    meta = {"name": file.name, "type": file.type, "size": len(file.data), "storage": storage,
+            "sent": True}
+    record = CaseRecord.objects.create(case=case, kind=RecordKind.ATTACHMENT, author=member,
+                                       body=vault.encrypt_text(json.dumps(meta, ensure_ascii=False)))
+    Attachment.objects.create(record=record, storage_name=storage,
+                              size=padded_length(len(file.data)))
+    _audit(case, member, "case.attachment", record=record.pk, channel=case.channel, sent=True)
 
 
 def add_inbound(case: Case, text: str, *, kind: str = RecordKind.INBOUND) -> CaseRecord:

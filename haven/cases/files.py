@@ -7,7 +7,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 
@@ -15,6 +15,17 @@ from haven.env import private_dir
 from haven.vault import OrgVault
 
 from .models import Attachment, Case
+
+
+class FileLike(Protocol):
+    """A cleaned file (haven.intake.attachments.CleanFile has this shape)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def data(self) -> bytes: ...
 
 
 def folder() -> Path:

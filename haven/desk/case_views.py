@@ -21,7 +21,7 @@ from haven import outbox
 from haven.accounts.models import Member
 from haven.accounts.pages import MemberRequest, member_view
 from haven.audit.models import AuditEntry
-from haven.cases import actions, categories, replies, rules
+from haven.cases import actions, categories, files, replies, rules
 from haven.cases.access import MANAGE, READ, WORK, access_case_by_number, can
 from haven.cases.keys import case_vault
 from haven.cases.models import (
@@ -239,7 +239,15 @@ def _note(request: MemberRequest, me: Member, case: Case) -> str:
 
 
 def _reply(request: MemberRequest, me: Member, case: Case, text: str | None = None) -> str:
+    return reply_text(request, me, case, None, text)
+
+
+def reply_text(request: MemberRequest, me: Member, case: Case, file: files.FileLike | None,
+               text: str | None = None) -> str:
+    """Send the reply (with ``file``, if any); the message that says where it went."""
     before = case.status
+    if file is not None and text is None and not request.POST.get("text", "").strip():
+        text = ""  # a file alone is a reply
     if text is None:
         text = _text(request)
         left = [name for name in replies.PLACEHOLDER.findall(text) if name in replies.VARIABLES]
@@ -247,7 +255,7 @@ def _reply(request: MemberRequest, me: Member, case: Case, text: str | None = No
             raise actions.ActionError(_("The reply still holds %(left)s from a ready reply: "
                                         "replace it with the real text before sending.") % {
                 "left": ", ".join(dict.fromkeys("{" + name + "}" for name in left))})
-    actions.reply(me, request.org_vault, case, text)
+    actions.reply(me, request.org_vault, case, text, file=file)
     sent = (_("The reply was saved. The requester reads it on the follow-up page when they "
               "next come back with their codename.") if case.channel == Channel.WEB
             else _("The reply is queued and goes out at the channel's pace."))
@@ -297,6 +305,11 @@ ACTIONS: dict[str, Handler] = {
     "note": _note, "reply": _reply, "deadline": _deadline, "deadline-state": _deadline_state,
     "deadline-tell": _deadline_tell,
 }
+def render_refused_reply(request: MemberRequest, me: Member, case: Case, typed: str) -> HttpResponse:
+    """The case page again after a refused reply, with the typed text back in its box."""
+    return _render_case(request, me, case, status=400, reply_text=typed)
+
+
 TYPED = ("reply", "note", "deadline")  # actions whose text a refusal must not throw away
 
 

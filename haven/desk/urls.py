@@ -10,6 +10,7 @@ from . import (
     file_views,
     held_views,
     reply_views,
+    send_files,
     team_views,
     views,
 )
@@ -50,5 +51,6 @@ urlpatterns = [
     path("cases/<int:number>/files/all.zip", file_views.all_files, name="files_zip"),
     path("cases/<int:number>/files/<int:record_id>/<slug:how>/", file_views.open_file,
          name="file"),
+    path("cases/<int:number>/reply-with-file/", send_files.reply_with_file, name="reply_file"),
     path("cases/<int:number>/<slug:action>/", case_views.case_action, name="action"),
 ]

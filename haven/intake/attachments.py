@@ -5,8 +5,11 @@
 - Images are decoded and rebuilt from their pixels alone, which drops EXIF
   (camera, time, GPS position), comments, ICC profiles, text chunks, XMP and
   every other metadata block. An image larger than MAX_PIXELS is refused from
-  its header, before any pixel is decoded. PDFs are kept as sent: Haven does
-  not parse PDFs, and the page tells the requester so.
+  its header, before any pixel is decoded. PDFs are kept as sent, but one that
+  carries active content (scripts, launch or submit actions, embedded files,
+  XFA forms; also hidden in compressed object streams) or is encrypted (so it
+  cannot be checked) is refused (:mod:`haven.intake.pdfcheck`), on every
+  channel: web intake, the follow-up, Telegram and the desk.
 - Uploads are kept in memory up to the limit (``MemoryUploadHandler``), never
   spooled to a temporary file, so no clear copy touches the disk.
 - The cleaned file is sealed to the organization's public key before it is
@@ -79,8 +82,13 @@ def clean(name: str, data: bytes, max_bytes: int = MAX_BYTES) -> CleanFile:
     kind = sniff(data)
     if kind is None:
         raise AttachmentRefused(_("“%(name)s” is not a photo (JPEG, PNG) or a PDF file.")
-                                % {"name": safe_name(name, JPEG)[:-4]})
-    if kind != PDF:
+                                % {"name": safe_name(name, JPEG)[:-4]} + " "
+                                + _("Send a photo of the paper, or save the document as PDF."))
+    if kind == PDF:
+        from .pdfcheck import check_pdf
+
+        check_pdf(safe_name(name, kind), data)
+    else:
         data = _reencode(data, kind, name)
     return CleanFile(safe_name(name, kind), kind, data)
 

@@ -7,6 +7,8 @@ previous request is kept on the server between calls.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,13 +16,14 @@ from django.db import IntegrityError, transaction
 
 from haven import vault
 from haven.accounts.models import Organization
-from haven.cases import actions
-from haven.cases.models import Case
+from haven.cases import actions, files
+from haven.cases.models import Case, Channel
 from haven.core.keys import pepper_hash
 from haven.vault.purposes import Lookup
 
 from . import codename as codenames
-from .models import CaseFingerprint, Requester, RequesterMessage
+from .attachments import CleanFile
+from .models import CaseFingerprint, Requester, RequesterFile, RequesterMessage
 
 Direction = RequesterMessage.Direction
 
@@ -41,10 +44,19 @@ class Opened:
 
 
 @dataclass(frozen=True)
+class ThreadFile:
+    id: int
+    name: str
+    type: str
+    downloadable: bool  # sent by the desk; the requester's own files stay on the case only
+
+
+@dataclass(frozen=True)
 class Message:
     created: datetime
     from_requester: bool
     text: str
+    files: tuple[ThreadFile, ...] = ()
 
 
 def open_case(org: Organization, codename: str) -> Opened:
@@ -66,25 +78,66 @@ def open_case(org: Organization, codename: str) -> Opened:
 
 def thread(opened: Opened) -> list[Message]:
     rows = RequesterMessage.objects.filter(case=opened.case).order_by("created", "pk")
+    attached: dict[int, list[ThreadFile]] = {}
+    for file in RequesterFile.objects.filter(message__case=opened.case).order_by("pk"):
+        attached.setdefault(file.message_id, []).append(_thread_file(opened, file))
     return [Message(row.created, row.direction == Direction.FROM_REQUESTER,
-                    vault.open_sealed(opened.private_key, bytes(row.body)).decode("utf-8"))
+                    vault.open_sealed(opened.private_key, bytes(row.body)).decode("utf-8"),
+                    tuple(attached.get(row.pk, ())))
             for row in rows]
 
 
-def send(opened: Opened, text: str, form_token: str) -> bool:
-    """Add the requester's message to the case; False if this form was already sent.
+def _thread_file(opened: Opened, file: RequesterFile) -> ThreadFile:
+    meta = json.loads(vault.open_sealed(opened.private_key, bytes(file.meta)))
+    return ThreadFile(file.pk, str(meta.get("name") or "document"), str(meta.get("type") or ""),
+                      bool(file.storage_name))
+
+
+@dataclass(frozen=True)
+class Download:
+    name: str
+    type: str
+    data: bytes
+
+
+def open_file(opened: Opened, file_id: int) -> Download:
+    """A file the desk sent to this requester, opened with their key; NotFound otherwise."""
+    file = RequesterFile.objects.filter(pk=file_id, message__case=opened.case).exclude(
+        storage_name="").first()
+    if file is None:
+        raise NotFound
+    shown = _thread_file(opened, file)
+    try:
+        data = vault.open_sealed(opened.private_key, files.read(file.storage_name))
+    except (OSError, vault.VaultError) as exc:
+        raise NotFound from exc
+    return Download(shown.name, shown.type, data)
+
+
+def send(opened: Opened, text: str, form_token: str,
+         attached: Sequence[CleanFile] = ()) -> bool:
+    """Add the requester's message (and cleaned files) to the case; False if this form was
+    already sent.
 
     ``form_token`` is a random value in the page's form: a re-posted form (reload,
-    double click) carries the same one, and is stored once.
+    double click) carries the same one, and is stored once. The files go to the case,
+    sealed to the organization (as at intake); the thread keeps only their names.
     """
     token = pepper_hash(Lookup.FOLLOWUP_FORM, form_token) if form_token else None
+    public = bytes(opened.requester.public_key)
     try:
         with transaction.atomic():
             message = RequesterMessage.objects.create(
                 case=opened.case, direction=Direction.FROM_REQUESTER, token=token,
-                body=vault.seal_text(bytes(opened.requester.public_key), text.strip()),
+                body=vault.seal_text(public, text.strip()),
             )
-            actions.add_inbound(opened.case, text)
+            if text.strip():
+                actions.add_inbound(opened.case, text)
+            for file in attached:
+                actions.add_attachment(opened.case, name=file.name, kind=file.type, data=file.data,
+                                       channel=Channel.WEB)
+                RequesterFile.objects.create(message=message, meta=vault.seal_text(public, json.dumps(
+                    {"name": file.name, "type": file.type}, ensure_ascii=False)))
     except IntegrityError:
         return False
     return message.pk is not None
@@ -98,7 +151,11 @@ def erase(opened: Opened) -> None:
 
 
 def forget(case: Case) -> None:
-    """Remove what intake keeps about a case (codename hash, thread copy, fingerprints)."""
+    """Remove what intake keeps about a case (codename hash, thread copy and its files,
+    fingerprints)."""
+    for name in RequesterFile.objects.filter(message__case=case).exclude(
+            storage_name="").values_list("storage_name", flat=True):
+        files.discard(name)
     RequesterMessage.objects.filter(case=case).delete()
     CaseFingerprint.objects.filter(case=case).delete()
     Requester.objects.filter(case=case).delete()

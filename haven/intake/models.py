@@ -77,6 +77,19 @@ class RequesterMessage(models.Model):
         indexes = [models.Index(fields=["case", "created"])]
 
 
+class RequesterFile(models.Model):
+    """A file in the requester's thread, sealed to Requester.public_key.
+
+    From the desk: the file itself, sealed to the requester and written under a random
+    name (``storage_name``), downloadable with the codename. From the requester: only
+    its sealed name, so the thread says what they sent (the file is on the case).
+    """
+
+    message = models.ForeignKey(RequesterMessage, on_delete=models.CASCADE, related_name="files")
+    storage_name = models.CharField(max_length=64, blank=True)  # "": the requester's own file
+    meta = models.BinaryField()  # sealed JSON: name, type, size
+
+
 class CaseFingerprint(models.Model):
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
                                      related_name="+")

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -20,13 +21,16 @@ from haven.accounts.models import Organization
 from haven.cases.actions import ActionError
 
 from . import followup, throttle
+from .attachments import MAX_BYTES, AttachmentRefused, CleanFile, clean, safe_name
 from .web import organization, requester_page
 
 MESSAGE_MAX = 4000
+FILES_MAX = 3  # a few files a message, each checked and cleaned like intake's
+BODY_LIMIT = 12 * 1024 * 1024 + 128 * 1024  # as the intake form's: all files together
 
 
 @require_http_methods(["GET", "POST"])
-@requester_page()
+@requester_page(limit=BODY_LIMIT, uploads=True)
 def follow_up(request: HttpRequest, slug: str) -> HttpResponse:
     org = organization(slug)
     if request.method == "GET":
@@ -55,6 +59,8 @@ def _act(request: HttpRequest, org: Organization, opened: followup.Opened, coden
     if action == "erase_confirmed":
         followup.erase(opened)
         return render(request, "intake/erased.html", {"org": org})
+    if action == "download":
+        return _download(request, opened)
     notice, error, draft = "", "", ""
     if action == "send" and not opened.is_open:
         # Closed while they were writing: say so, and give the text back to copy.
@@ -63,10 +69,11 @@ def _act(request: HttpRequest, org: Organization, opened: followup.Opened, coden
                   "text is below so that you can copy it into a new request.")
     elif action == "send":
         draft = request.POST.get("message", "")
-        error = _check_message(draft)
+        attached, error = _uploads(request)
+        error = error or _check_message(draft, bool(attached))
         if not error:
             try:
-                sent = followup.send(opened, draft, request.POST.get("token", ""))
+                sent = followup.send(opened, draft, request.POST.get("token", ""), attached)
             except ActionError as exc:
                 error = str(exc)
             else:
@@ -75,8 +82,44 @@ def _act(request: HttpRequest, org: Organization, opened: followup.Opened, coden
     return _thread(request, org, opened, codename, notice=notice, error=error, draft=draft)
 
 
-def _check_message(text: str) -> str:
-    if not text.strip():
+def _uploads(request: HttpRequest) -> tuple[list[CleanFile], str]:
+    """The message's files, cleaned; or the reasons they were refused (then none is kept)."""
+    sent = [f for f in request.FILES.getlist("files") if f.size]
+    errors = [_("“%(name)s” is larger than %(mb)d MB. Send a smaller file, or a photo of the "
+                "page.") % {"name": name, "mb": MAX_BYTES // 2**20}
+              for name in getattr(request, "intake_oversized", [])]
+    if len(sent) > FILES_MAX:
+        return [], " ".join([_("Attach at most %(n)d files to one message; send the others in "
+                               "the next one.") % {"n": FILES_MAX}, _("Nothing was sent.")])
+    cleaned = []
+    for upload in sent:
+        try:
+            cleaned.append(clean(upload.name or "", upload.read()))
+        except AttachmentRefused as exc:
+            errors.append(str(exc))
+    if errors:
+        return [], " ".join([*errors, _("Nothing was sent.")])
+    return cleaned, ""
+
+
+def _download(request: HttpRequest, opened: followup.Opened) -> HttpResponse:
+    """A file the organization sent, as a download (never shown in the page)."""
+    try:
+        file = followup.open_file(opened, int(request.POST.get("file", "0") or 0))
+    except (ValueError, followup.NotFound):
+        return HttpResponse(_("This file is not in your request."), status=404,
+                            content_type="text/plain; charset=utf-8")
+    response = HttpResponse(file.data, content_type="application/octet-stream")
+    name = safe_name(file.name, file.type) if file.type in ("image/jpeg", "image/png",
+                                                              "application/pdf") else "document"
+    response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+def _check_message(text: str, with_files: bool = False) -> str:
+    if not text.strip() and not with_files:
         return _("The message is empty; write something first.")
     if len(text) > MESSAGE_MAX:
         return _("The message is too long (%(n)d characters; at most %(max)d). Shorten it or "
@@ -89,7 +132,7 @@ def _thread(request: HttpRequest, org: Organization, opened: followup.Opened, co
     context = {
         "org": org, "case": opened.case, "codename": codename, "is_open": opened.is_open,
         "messages_list": followup.thread(opened), "token": secrets.token_urlsafe(16),
-        "message_max": MESSAGE_MAX, **extra,
+        "message_max": MESSAGE_MAX, "files_max": FILES_MAX, **extra,
     }
     return render(request, "intake/thread.html", context, status=400 if extra.get("error") else 200)
 

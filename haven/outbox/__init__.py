@@ -58,6 +58,12 @@ sent = Signal()
 failed = Signal()
 
 
+def _connect_spool() -> None:
+    from . import spool
+
+    spool.connect()
+
+
 class DeliveryError(Exception):
     """A send failed. ``permanent`` stops retries; ``retry_after`` overrides backoff."""
 
@@ -121,7 +127,11 @@ def enqueue(case: Case, record: CaseRecord | None, text: str, **extra: Any) -> O
 
 
 def cancel(case: Case) -> None:
-    Outbox.objects.filter(case=case).delete()
+    from . import spool
+
+    rows = Outbox.objects.filter(case=case)
+    spool.remove_after_commit(rows.only("payload"))
+    rows.delete()
 
 
 def waiting_lease() -> timedelta:
@@ -235,3 +245,6 @@ def run_once(channel: str | None = None, batch: int = 20, *, shared_only: bool =
     for row in claim(channel, batch, exclude=OWN_TASK if shared_only else ()):
         deliver(row, result)
     return result
+
+
+_connect_spool()  # spooled files go with their row (haven/outbox/spool.py)

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
+import secrets
 import ssl
 import threading
 import time
@@ -90,6 +92,19 @@ class BotApi:
                                     timeout or self.timeout, retry_idempotent=method.startswith("get"))
         return _result(status, raw)
 
+    def send_file(self, method: str, params: dict[str, Any], field: str, name: str, data: bytes,
+                  mime: str, *, timeout: float = 60.0) -> Any:
+        """Call ``method`` with ``params`` and one file, as multipart/form-data (sendDocument).
+
+        Never repeated here (whether it arrived is unknown), like any send.
+        """
+        boundary = secrets.token_hex(16)
+        body = _multipart(boundary, params, field, name, data, mime)
+        status, raw = self._request("POST", f"/bot{self._token}/{method}", body, timeout,
+                                    retry_idempotent=False,
+                                    content_type=f"multipart/form-data; boundary={boundary}")
+        return _result(status, raw)
+
     def download(self, file_path: str, max_bytes: int = DOWNLOAD_LIMIT) -> bytes:
         """Fetch a file named by getFile; refuse more than ``max_bytes``."""
         if ".." in file_path.split("/") or file_path.startswith("/"):
@@ -118,10 +133,11 @@ class BotApi:
         return self._conn
 
     def _request(self, verb: str, path: str, body: bytes | None, timeout: float, *,
-                 retry_idempotent: bool, max_bytes: int = 4 * 1024 * 1024) -> tuple[int, bytes]:
+                 retry_idempotent: bool, max_bytes: int = 4 * 1024 * 1024,
+                 content_type: str = "application/json") -> tuple[int, bytes]:
         reused = self._conn is not None
         try:
-            return self._once(verb, self._prefix + path, body, timeout, max_bytes)
+            return self._once(verb, self._prefix + path, body, timeout, max_bytes, content_type)
         except (OSError, http.client.HTTPException) as exc:
             self.close()
             # A kept-alive connection the server had closed fails at once; a call that
@@ -130,18 +146,19 @@ class BotApi:
             if reused and retry_idempotent and isinstance(
                     exc, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError):
                 try:
-                    return self._once(verb, self._prefix + path, body, timeout, max_bytes)
+                    return self._once(verb, self._prefix + path, body, timeout, max_bytes,
+                                      content_type)
                 except (OSError, http.client.HTTPException) as again:
                     self.close()
                     raise ApiError(0, type(again).__name__) from None
             raise ApiError(0, type(exc).__name__) from None
 
     def _once(self, verb: str, path: str, body: bytes | None, timeout: float,
-              max_bytes: int) -> tuple[int, bytes]:
+              max_bytes: int, content_type: str = "application/json") -> tuple[int, bytes]:
         conn = self._connection(timeout)
         headers = {"Connection": "keep-alive"}
         if body is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type
         conn.request(verb, path, body=body, headers=headers)
         response = conn.getresponse()
         declared = int(response.headers.get("Content-Length") or 0)
@@ -156,6 +173,21 @@ class BotApi:
             self.close()
         self._last_used = time.monotonic()
         return response.status, raw
+
+
+def _multipart(boundary: str, params: dict[str, Any], field: str, name: str, data: bytes,
+               mime: str) -> bytes:
+    """A multipart/form-data body: each parameter (JSON for non-strings), then the file."""
+    quoted = re.sub(r'["\\\r\n]', "_", name).encode("utf-8")
+    out = bytearray()
+    for key, value in params.items():
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        out += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{key}\"\r\n\r\n"
+                f"{text}\r\n").encode()
+    out += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"".encode()
+            + quoted + f"\"\r\nContent-Type: {mime}\r\n\r\n".encode() + data + b"\r\n")
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out)
 
 
 def _result(status: int, raw: bytes) -> Any:

@@ -408,6 +408,25 @@ class FakeTelegram:
                           "message_id": message["message_id"], "at": time.monotonic()})
         return {k: v for k, v in message.items() if k not in ("by", "deleted")}
 
+    def _m_sendDocument(self, bot: FakeBot, params: dict[str, Any]) -> Any:
+        """A file uploaded with the call (multipart); kept in :attr:`files` under its file_id."""
+        chat = bot.chats[params["chat_id"]]
+        upload = params.get("document")
+        if not isinstance(upload, dict) or not upload.get("data"):
+            raise Refused(400, "Bad Request: there is no document in the request")
+        if len(upload["data"]) > 50 * 1024 * 1024:
+            raise Refused(413, "Request Entity Too Large")
+        file_id = f"doc{len(self.files) + 1}x{chat.id}"
+        self.files[file_id] = bytes(upload["data"])
+        document = {"file_id": file_id, "file_name": str(upload.get("file_name") or ""),
+                    "mime_type": str(upload.get("mime_type") or ""), "file_size": len(upload["data"])}
+        caption = str(params.get("caption") or "")
+        message = self._store(chat, "bot", document=document, caption=caption or None)
+        self.sent.append({"token": bot.token, "chat_id": params["chat_id"], "text": caption,
+                          "document": document, "message_id": message["message_id"],
+                          "at": time.monotonic()})
+        return {k: v for k, v in message.items() if k not in ("by", "deleted")}
+
     def _m_editMessageReplyMarkup(self, bot: FakeBot, params: dict[str, Any]) -> Any:
         message = self._own_message(bot, params)
         message["reply_markup"] = _markup(params.get("reply_markup"))
@@ -533,6 +552,33 @@ def _post(url: str, update: dict[str, Any], secret: str | None) -> int:
         return 0
 
 
+def _form_data(content_type: str, raw: bytes) -> dict[str, Any]:
+    """A multipart/form-data body (sendDocument) as parameters; a file becomes a dict."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
+    if not message.is_multipart():
+        raise ValueError("not multipart")
+    params: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        if not isinstance(name, str) or not isinstance(data, bytes):
+            continue
+        if part.get_filename() is not None:
+            params[name] = {"file_name": part.get_filename(), "mime_type": part.get_content_type(),
+                            "data": data}
+            continue
+        text = data.decode("utf-8")
+        try:
+            params[name] = json.loads(text)  # as Telegram reads "8001" as a number
+        except ValueError:
+            params[name] = text
+    return params
+
+
 def _chat_id(params: dict[str, Any]) -> int | str:
     value = params.get("chat_id")
     return value if isinstance(value, int | str) else 0
@@ -614,7 +660,9 @@ def _handler_for(fake: FakeTelegram) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             try:
-                params = json.loads(raw or b"{}")
+                kind = self.headers.get("Content-Type") or ""
+                params = (_form_data(kind, raw) if kind.startswith("multipart/form-data")
+                          else json.loads(raw or b"{}"))
             except ValueError:
                 return self._reply(400, {"ok": False, "error_code": 400,
                                          "description": "Bad Request: body is not JSON"})

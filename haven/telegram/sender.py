@@ -31,6 +31,7 @@ from haven import outbox
 from haven.cases.actions import ActionError
 from haven.cases.models import Case, Channel
 from haven.core.langs import DEFAULT_LANG
+from haven.outbox import spool
 from haven.outbox.models import Outbox
 
 from . import bots, links, pacing, render, sealing, texts
@@ -112,7 +113,16 @@ def _reply_ops(bot: Bot, payload: dict[str, Any]) -> list[dict[str, Any]]:
         header = texts.reply_header(bot.organization.name)
         footer = texts.reply_footer()
     parts = render.reply_parts(header, str(payload.get("text") or ""), footer)
-    return [{"m": "send", "text": part} for part in parts]
+    return [{"m": "send", "text": part} for part in parts] + _document_ops(payload)
+
+
+def _document_ops(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """A reply's file (haven/outbox/spool.py), sent after its text as a document."""
+    file = payload.get("file")
+    if not isinstance(file, dict) or not spool.names_in(payload):
+        return []
+    return [{"m": "document", "spool": file["spool"], "name": str(file.get("name") or "document"),
+             "type": str(file.get("type") or "application/octet-stream")}]
 
 
 def run(bot: Bot, chat: int | str, op: dict[str, Any], key: str | None = None, *,
@@ -125,6 +135,8 @@ def run(bot: Bot, chat: int | str, op: dict[str, Any], key: str | None = None, *
     extended (:func:`haven.outbox.hold`), so nothing goes out on a claim another
     worker has taken meanwhile (ClaimLost), and the send fits in the claim.
     """
+    if op.get("m") == "document":
+        return _send_document(bot, chat, op, key)
     method, params = _call_of(chat, op)
     if method == "sendMessage" and not op.get("channel"):
         key = key or sealing.chat_key(bot.telegram_id, int(chat))
@@ -141,6 +153,33 @@ def run(bot: Bot, chat: int | str, op: dict[str, Any], key: str | None = None, *
     if method == "sendMessage" and isinstance(result, dict) and not op.get("channel"):
         with transaction.atomic():
             pacing.no_fsync()  # an id lost in a crash only means one message /clear cannot remove
+            TrackedMessage.objects.create(chat_key=str(key),
+                                          message_id=int(result.get("message_id") or 0))
+
+
+def _send_document(bot: Bot, chat: int | str, op: dict[str, Any], key: str | None) -> None:
+    """A file from the desk: read from the spool, paced like a message, uploaded (multipart).
+
+    The spool file stays until the row is deleted (haven/outbox/spool.py), so a retry
+    after a failure or a killed worker finds it again.
+    """
+    key = key or sealing.chat_key(bot.telegram_id, int(chat))
+    try:
+        data = spool.read(str(op.get("spool") or ""))
+    except (spool.SpoolMissing, ValueError):
+        raise outbox.DeliveryError("telegram: the spooled file is gone", permanent=True) from None
+    _pace(bot, key, op)
+    try:
+        with IN_FLIGHT:
+            result = bots.api(bot).send_file("sendDocument", {"chat_id": chat}, "document",
+                                             str(op.get("name") or "document"), data,
+                                             str(op.get("type") or "application/octet-stream"))
+    except ApiError as exc:
+        _failed(bot, "sendDocument", exc)
+        return
+    if isinstance(result, dict):
+        with transaction.atomic():
+            pacing.no_fsync()
             TrackedMessage.objects.create(chat_key=str(key),
                                           message_id=int(result.get("message_id") or 0))
 
@@ -187,7 +226,7 @@ def _pace(bot: Bot, chat_key: str | None, op: dict[str, Any]) -> None:
 
 def _failed(bot: Bot, method: str, exc: ApiError) -> None:
     """Map Telegram's answer to the outbox's terms; best-effort calls fail quietly."""
-    if method != "sendMessage" and exc.status == 400:
+    if method not in ("sendMessage", "sendDocument") and exc.status == 400:
         return  # a button press too old to answer, a message already gone: nothing to do
     if exc.status == 429:
         wait = exc.retry_after or 1.0
