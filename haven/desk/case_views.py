@@ -37,6 +37,7 @@ from haven.knowledge.desk import reply_text_for
 
 from .audit_views import audit_rows, member_names
 from .common import active_members, summary_parts, tags_of
+from .document_views import templates_for
 from .forms import CaseForm, DeadlineForm, RuleForm, TextForm
 
 
@@ -101,6 +102,9 @@ def _render_case(request: MemberRequest, me: Member, case: Case, *, reply_text: 
                  note_text: str = "", case_form: CaseForm | None = None,
                  refused: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
     records = actions.read_case(me, request.org_vault, case) if not case.erased else []
+    drafts = {item["body"].get("document") for item in records
+              if item["record"].kind == RecordKind.DRAFT}
+    records = [item for item in records if item["record"].kind != RecordKind.DRAFT]
     for item in records:
         if item["record"].kind == RecordKind.ANSWERS:
             item["answers"] = _answer_items(item["body"])
@@ -117,6 +121,8 @@ def _render_case(request: MemberRequest, me: Member, case: Case, *, reply_text: 
         "rule_form": RuleForm(), "deadline_form": DeadlineForm(),
         "can_work": can(me, WORK), "can_manage": can(me, MANAGE), "extras": _extras(request, case),
         "now": timezone.now(),
+        "documents": [{"id": t.id, "name": t.name(request.LANGUAGE_CODE), "saved": t.id in drafts}
+                      for t in templates_for(case)] if summary.text else [],
         "has_files": any(item["record"].kind == RecordKind.ATTACHMENT for item in records),
         "tell_lang": (LANGUAGE_NAMES[requester_lang(request, case)]
                       if outbox.handler_for(case.channel) else ""),

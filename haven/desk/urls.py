@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import audit_views, case_views, file_views, held_views, views
+from . import audit_views, case_views, document_views, file_views, held_views, views
 
 app_name = "desk"
 
@@ -27,5 +27,9 @@ urlpatterns = [
     path("cases/<int:number>/files/all.zip", file_views.all_files, name="files_zip"),
     path("cases/<int:number>/files/<int:record_id>/<slug:how>/", file_views.open_file,
          name="file"),
+    path("cases/<int:number>/documents/<slug:document>/", document_views.document_page,
+         name="document"),
+    path("cases/<int:number>/documents/<slug:document>/do/", document_views.document_action,
+         name="document_action"),
     path("cases/<int:number>/<slug:action>/", case_views.case_action, name="action"),
 ]
