@@ -46,8 +46,10 @@ def _deadlines(request: MemberRequest, case: Case) -> list[dict[str, Any]]:
     rows = []
     for d in case.deadlines.select_related("owner").order_by("done_at", "due"):
         rule = actions.deadline_rule(org_vault, d)
+        known = rules.all_rules().get(rule)
         rows.append({"deadline": d, "reason": org_vault.decrypt_text(bytes(d.reason)),
-                     "rule": rules.all_rules().get(rule), "withdrawn": rules.WITHDRAWN.get(rule)})
+                     "rule": known, "withdrawn": rules.WITHDRAWN.get(rule),
+                     "lawyer": rules.needs_lawyer(known, d.due.astimezone(UTC).date())})
     return rows
 
 
@@ -311,7 +313,8 @@ def propose_deadline(request: MemberRequest, number: int) -> HttpResponse:
             messages.success(request, _("The deadline was added."))
             return redirect("desk:case", number=case.number)
         return render(request, "desk/propose_deadline.html",
-                      {"case": case, "form": form, "proposal": proposal})
+                      {"case": case, "form": form, "proposal": proposal,
+                       "lawyer": rules.needs_lawyer(proposal.rule, proposal.due)})
     return render(request, "desk/propose_deadline.html", {"case": case, "form": form},
                   status=400 if form.errors else 200)
 
