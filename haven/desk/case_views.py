@@ -38,6 +38,7 @@ from haven.knowledge.desk import reply_text_for
 from .audit_views import audit_rows, member_names
 from .common import active_members, summary_parts, tags_of
 from .document_views import templates_for
+from .documents import answer_values
 from .forms import CaseForm, DeadlineForm, RuleForm, TextForm
 
 
@@ -106,6 +107,8 @@ def _render_case(request: MemberRequest, me: Member, case: Case, *, reply_text: 
     records = actions.read_case(me, request.org_vault, case) if not case.erased else []
     drafts = {item["body"].get("document") for item in records
               if item["record"].kind == RecordKind.DRAFT}
+    values = next((answer_values(item["body"])[1] for item in records
+                   if item["record"].kind == RecordKind.ANSWERS), {})
     records = [item for item in records if item["record"].kind != RecordKind.DRAFT]
     for item in records:
         if item["record"].kind == RecordKind.ANSWERS:
@@ -124,7 +127,8 @@ def _render_case(request: MemberRequest, me: Member, case: Case, *, reply_text: 
         "can_work": can(me, WORK), "can_manage": can(me, MANAGE), "extras": _extras(request, case),
         "now": timezone.now(),
         "documents": [{"id": t.id, "name": t.name(request.LANGUAGE_CODE), "saved": t.id in drafts}
-                      for t in templates_for(case)] if summary.text else [],
+                      for t in templates_for(case) if t.id in drafts or t.offered(values)]
+        if summary.text else [],
         "has_files": any(item["record"].kind == RecordKind.ATTACHMENT for item in records),
         "tell_lang": (LANGUAGE_NAMES[requester_lang(request, case)]
                       if outbox.handler_for(case.channel) else ""),

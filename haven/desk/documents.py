@@ -88,7 +88,8 @@ class Template:
         return [s.id for s in self.sources].index(source_id) + 1
 
     def offered(self, values: dict[str, Any]) -> bool:
-        return not self.offer_step or values.get(self.offer_step) in self.offer_in
+        """Whether the answers fit this document (no answer to go by: offered)."""
+        return values.get(self.offer_step) in (None, *self.offer_in)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import io
 import json
 import re
 import zipfile
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -262,6 +263,10 @@ def test_the_case_page_offers_the_document_for_an_acs_case_only(alice: Persona,
     assert "Application for alternative civilian service" in page
     other = make_case(alice)
     assert "/documents/" not in alice_client.get(f"/desk/cases/{other.number}/").content.decode()
+    # Refused already: an application is not what this requester needs (an appeal is).
+    refused = acs_case(alice, raw={"stage": "refused", "birth_year": "2001",
+                                   "decision_date": str(date.today() - timedelta(days=15))})
+    assert "/documents/" not in alice_client.get(f"/desk/cases/{refused.number}/").content.decode()
 
 
 def test_save_draft_refuses_without_the_right(alice: Persona) -> None:
