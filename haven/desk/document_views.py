@@ -10,7 +10,6 @@ category has no template for, or no right: 404.
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from django.contrib import messages
@@ -30,9 +29,6 @@ from haven.core.errors import Refusal
 from haven.intake import registry
 
 from . import documents, file_serving
-
-# fontTools lists the glyphs of every subset font at INFO: the letters of a draft.
-logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 DOS = ("save", "send", *actions.DRAFT_FORMATS)
 

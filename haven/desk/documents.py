@@ -14,6 +14,7 @@ this module only reads templates and answers and turns text into files.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import string
 import zipfile
@@ -31,6 +32,9 @@ from haven.intake import registry
 from haven.intake.fields import choices_of
 from haven.intake.questionnaire import Questionnaire, Step
 from haven.knowledge.content import url_problem
+
+# fontTools (fpdf2's font subsetting) lists the glyphs it keeps at INFO: a draft's letters.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "content" / "documents"
 # What the draft says, in the draft's language, where a gap or an unsourced claim is.

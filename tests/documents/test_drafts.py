@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import zipfile
 from datetime import date, timedelta
@@ -274,3 +275,10 @@ def test_save_draft_refuses_without_the_right(alice: Persona) -> None:
     viewer = add_member(alice, "vera", "viewer")
     with pytest.raises(actions.NotAllowed):
         actions.save_draft(viewer.member, alice.vault(), case, DOC, "text", None)
+
+
+def test_making_a_pdf_logs_nothing_of_its_text(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    template = documents.all_templates()[DOC]
+    documents.to_pdf(template, "Иванов Иван Иванович, 2004 года рождения")
+    assert [r for r in caplog.records if r.name.startswith("fontTools")] == []
