@@ -42,6 +42,8 @@ def intake_record(lang: str, raw: dict[str, str]) -> dict[str, Any]:
     return finished.record()
 
 
+REFUSED = {"stage": "refused", "birth_year": "2001",
+           "decision_date": str(date.today() - timedelta(days=15))}
 PLANNING = {"stage": "planning", "birth_year": "2004", "callup_season": "autumn",
             "callup_year": "2027", "deferment": "no", "reasons_written": "yes"}
 
@@ -106,19 +108,25 @@ def test_what_the_answers_do_not_give_is_marked_for_the_caseworker(alice: Person
     assert "[требует подтверждения юристом:" in text
 
 
-def test_every_claim_cites_a_deep_linked_source_or_asks_a_lawyer() -> None:
-    template = documents.all_templates()[DOC]
+@pytest.mark.parametrize("doc", sorted(documents.all_templates()))
+def test_every_claim_cites_a_deep_linked_source_or_asks_a_lawyer(doc: str) -> None:
+    template = documents.all_templates()[doc]
     draft = documents.fill(template, {})
     body, sources = draft.text.split(documents.SOURCES_HEADING["ru"])
-    for paragraph in body.strip().split("\n\n"):
-        block = next(b for b in template.blocks if b.text.split("{")[0][:20] in paragraph)
-        cited = re.findall(r"\[(\d+)\]", paragraph)
+    paragraphs = body.strip().split("\n\n")
+    assert len(paragraphs) == len(template.blocks)  # one paragraph per block, in order
+    for block, paragraph in zip(template.blocks, paragraphs, strict=True):
+        cited = [int(n) for n in re.findall(r"\[(\d+)\]", paragraph)]
         if block.sources:
-            assert cited, paragraph
+            assert cited == [template.number_of(s) for s in block.sources], paragraph
         elif block.confirm:
             assert paragraph.startswith("[требует подтверждения юристом:")
+            assert paragraph in [f"[требует подтверждения юристом: {u}]" for u in draft.unconfirmed]
+        else:
+            assert not cited, paragraph  # layout only: no law, so nothing to cite
     urls = FACTS_URLS.findall(sources)
-    assert len(urls) == len(template.sources) >= 3
+    assert urls == [source.url for source in template.sources]
+    assert {s for b in template.blocks for s in b.sources} == {s.id for s in template.sources}
     # Each source quotes the facts.md line it rests on, checked against the file where it is
     # there (the shared folder sits beside the repository or its worktrees, not in it).
     found = [p / "shared" / "domain" / "facts.md" for p in documents.DEFAULT_DIR.parents[1:5]]
@@ -264,10 +272,29 @@ def test_the_case_page_offers_the_document_for_an_acs_case_only(alice: Persona,
     assert "Application for alternative civilian service" in page
     other = make_case(alice)
     assert "/documents/" not in alice_client.get(f"/desk/cases/{other.number}/").content.decode()
-    # Refused already: an application is not what this requester needs (an appeal is).
-    refused = acs_case(alice, raw={"stage": "refused", "birth_year": "2001",
-                                   "decision_date": str(date.today() - timedelta(days=15))})
-    assert "/documents/" not in alice_client.get(f"/desk/cases/{refused.number}/").content.decode()
+    assert "/documents/acs-appeal/" not in page  # nothing was refused yet
+    # Refused already: an application is not what this requester needs, a complaint is.
+    refused = acs_case(alice, raw=REFUSED)
+    page = alice_client.get(f"/desk/cases/{refused.number}/").content.decode()
+    assert f"/documents/{DOC}/" not in page
+    assert f"/desk/cases/{refused.number}/documents/acs-appeal/" in page
+    assert "Complaint to the regional draft commission against an ACS refusal" in page
+
+
+def test_the_complaint_against_a_refusal_takes_the_decision_date(alice: Persona,
+                                                                 alice_client: Client) -> None:
+    case = acs_case(alice, lang="en", raw=REFUSED)
+    response = alice_client.get(f"/desk/cases/{case.number}/documents/acs-appeal/")
+    page = response.content.decode()
+    text = _textarea(page)
+    decided = date.today() - timedelta(days=15)
+    assert f"от {decided:%d.%m.%Y} мне отказано" in text
+    assert "ЖАЛОБА" in text and "пункт 7 статьи 28" in text
+    # The grounds and why they are wrong are never asked at intake: gaps, not guesses.
+    assert "[заполнить: основание отказа, как оно записано в решении]" in text
+    assert "[заполнить: почему это основание не применимо" in text
+    assert "https://law.wikireading.ru/amp38660" in text
+    assert "To be confirmed with a lawyer" in page
 
 
 def test_save_draft_refuses_without_the_right(alice: Persona) -> None:
