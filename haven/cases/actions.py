@@ -215,11 +215,12 @@ def read_case(member: Member, vault: OrgVault, case: Case) -> list[dict[str, Any
     records = []
     for rec in case.records.select_related("author").order_by("created", "pk"):
         text = vault.decrypt_text(bytes(rec.body))
-        body: Any = json.loads(text) if rec.kind in (RecordKind.ANSWERS, RecordKind.ATTACHMENT) else text
+        body: Any = json.loads(text) if rec.kind in JSON_KINDS else text
         records.append({"record": rec, "body": body})
     return records
 
 
+JSON_KINDS = (RecordKind.ANSWERS, RecordKind.ATTACHMENT, RecordKind.DRAFT)
 FILE_OPENINGS = ("view", "thumbnail", "download")
 
 
@@ -490,6 +491,54 @@ def _sent_file(member: Member, vault: OrgVault, case: Case, file: files.FileLike
     Attachment.objects.create(record=record, storage_name=storage,
                               size=padded_length(len(file.data)))
     _audit(case, member, "case.attachment", record=record.pk, channel=case.channel, sent=True)
+
+
+def save_draft(member: Member, vault: OrgVault, case: Case, document: str, text: str,
+               version: int | None) -> CaseRecord:
+    """Write a drafted document (desk/documents.py) as the case's one draft of ``document``.
+
+    Encrypted like every record, never indexed for search (it is built from the answers),
+    audited with the document's id only. A stale ``version`` refuses and changes nothing.
+    """
+    require(member, WORK)
+    vault = case_vault(vault, case)
+    text = _clean_text(text, _("document"))
+    if not document.replace("-", "").isalnum() or len(document) > 60:
+        raise ValueError(f"not a document id: {document!r}")
+    body = vault.encrypt_text(json.dumps({"document": document, "text": text},
+                                         ensure_ascii=False))
+    with transaction.atomic():
+        _bump(case, version)
+        rec = find_draft(vault, case, document)
+        if rec is None:
+            rec = CaseRecord.objects.create(case=case, kind=RecordKind.DRAFT, author=member,
+                                            body=body)
+        else:
+            CaseRecord.objects.filter(pk=rec.pk).update(body=body, author=member,
+                                                        created=timezone.now())
+        _audit(case, member, "draft.saved", record=rec.pk, document=document)
+    return rec
+
+
+def find_draft(vault: OrgVault, case: Case, document: str) -> CaseRecord | None:
+    """The case's saved draft of ``document``, if any (drafts are few: decrypted to find it)."""
+    vault = case_vault(vault, case)
+    for rec in CaseRecord.objects.filter(case=case, kind=RecordKind.DRAFT).order_by("pk"):
+        if json.loads(vault.decrypt_text(bytes(rec.body))).get("document") == document:
+            return rec
+    return None
+
+
+DRAFT_FORMATS = ("pdf", "odt", "txt")
+
+
+def export_draft(member: Member, case: Case, record: CaseRecord, how: str) -> None:
+    """A member takes a draft out of Haven as a file: audited before the file is made."""
+    require(member, READ)
+    if record.case_id != case.pk or record.kind != RecordKind.DRAFT or how not in DRAFT_FORMATS:
+        raise NotAllowed(READ)
+    with transaction.atomic():
+        _audit(case, member, "draft.exported", record=record.pk, how=how)
 
 
 def add_inbound(case: Case, text: str, *, kind: str = RecordKind.INBOUND) -> CaseRecord:

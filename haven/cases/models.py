@@ -141,6 +141,7 @@ class RecordKind(models.TextChoices):
     OUTBOUND = "outbound", _("Reply to the requester")
     NOTE = "note", _("Private note")
     ATTACHMENT = "attachment", _("Attachment")
+    DRAFT = "draft", _("Drafted document")  # JSON {"document", "text"}: see desk/documents.py
 
 
 class Delivery(models.TextChoices):

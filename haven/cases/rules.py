@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 PATH = Path(__file__).with_name("deadline_rules.yaml")
+CALENDAR_PATH = Path(__file__).with_name("working_days.yaml")
 
 # Rules removed because they were wrong (issue 17). A case may still hold a deadline one of
 # them proposed, with its stored reason: the desk shows it with this warning beside it.
@@ -71,6 +72,10 @@ class Rule:
         day = add_months(value, off.get("months", 0)) + timedelta(days=off.get("days", 0))
         return add_working_days(day, off.get("working_days", 0))
 
+    @property
+    def counts_working_days(self) -> bool:
+        return bool((self.offset or {}).get("working_days"))
+
     def reason(self, value: date | int, lang: str | None = None) -> str:
         shown = value.isoformat() if isinstance(value, date) else str(value)
         return _text(self.reasons, lang).format(**{self.input_name: shown})
@@ -92,17 +97,75 @@ def due_at(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
 
 
-def add_working_days(day: date, count: int) -> date:
-    """``count`` working days after ``day``, skipping Saturdays and Sundays.
+@dataclass(frozen=True)
+class WorkingDays:
+    """Which days count as working days: kept as data in working_days.yaml."""
 
-    Public holidays are not known here: a rule that counts working days says so
-    in its reason, and the caseworker confirms the date.
+    weekend: frozenset[int]  # ISO weekdays, 6 = Saturday
+    holidays: frozenset[date]
+    workdays: frozenset[date]  # weekend days made working days by a transfer
+    covers: frozenset[int]  # years whose holidays and transfers are all listed
+
+    def is_working(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        return day.isoweekday() not in self.weekend and day not in self.holidays
+
+    def confirmed(self, start: date, end: date) -> bool:
+        """Every year from ``start`` to ``end`` has its holidays listed from a source."""
+        return all(year in self.covers for year in range(start.year, end.year + 1))
+
+
+class CalendarError(ValueError):
+    """working_days.yaml is wrong: the message says what to fix."""
+
+
+def _sourced_days(raw: Any, key: str) -> frozenset[date]:
+    days = set()
+    for item in raw.get(key) or []:
+        source = str(item.get("source") or "") if isinstance(item, dict) else ""
+        if not source.startswith("https://"):
+            raise CalendarError(f"{CALENDAR_PATH.name}: every entry of {key} needs a date and "
+                                "the address (https://) of the decree that sets it")
+        day = item["date"]
+        days.add(day if isinstance(day, date) else date.fromisoformat(str(day)))
+    return frozenset(days)
+
+
+def load_calendar(path: Path | None = None) -> WorkingDays:
+    raw = yaml.safe_load((path or CALENDAR_PATH).read_text(encoding="utf-8")) or {}
+    weekend = frozenset(int(d) for d in raw.get("weekend") or [])
+    if not weekend <= set(range(1, 8)):
+        raise CalendarError(f"{CALENDAR_PATH.name}: weekend lists ISO weekdays, 1 to 7")
+    return WorkingDays(weekend, _sourced_days(raw, "holidays"), _sourced_days(raw, "workdays"),
+                       frozenset(int(y) for y in raw.get("covers") or []))
+
+
+@cache
+def working_days() -> WorkingDays:
+    return load_calendar()
+
+
+def add_working_days(day: date, count: int, days: WorkingDays | None = None) -> date:
+    """``count`` working days after ``day`` by the calendar (working_days.yaml).
+
+    Without a sourced holiday calendar for the years counted, only the weekend is
+    skipped: the desk marks such a date "to be confirmed with a lawyer"
+    (:func:`needs_lawyer`), and the caseworker confirms it.
     """
+    days = days or working_days()
     while count > 0:
         day += timedelta(days=1)
-        if day.weekday() < 5:
+        if days.is_working(day):
             count -= 1
     return day
+
+
+def needs_lawyer(rule: Rule | None, due: date) -> bool:
+    """A date counted in working days over years the calendar does not cover."""
+    if rule is None or not rule.counts_working_days:
+        return False
+    return not working_days().confirmed(due - timedelta(days=31), due)
 
 
 def add_months(day: date, months: int) -> date:

@@ -38,6 +38,8 @@ from haven.knowledge.desk import reply_text_for
 from .audit_views import audit_rows, member_names
 from .case_team_views import team_panel
 from .common import active_members, summary_parts, tags_of
+from .document_views import templates_for
+from .documents import answer_values
 from .forms import CaseForm, DeadlineForm, RuleForm, TextForm
 
 
@@ -46,8 +48,10 @@ def _deadlines(request: MemberRequest, case: Case) -> list[dict[str, Any]]:
     rows = []
     for d in case.deadlines.select_related("owner").order_by("done_at", "due"):
         rule = actions.deadline_rule(org_vault, d)
+        known = rules.all_rules().get(rule)
         rows.append({"deadline": d, "reason": org_vault.decrypt_text(bytes(d.reason)),
-                     "rule": rules.all_rules().get(rule), "withdrawn": rules.WITHDRAWN.get(rule)})
+                     "rule": known, "withdrawn": rules.WITHDRAWN.get(rule),
+                     "lawyer": rules.needs_lawyer(known, d.due.astimezone(UTC).date())})
     return rows
 
 
@@ -124,6 +128,11 @@ def _render_case(request: MemberRequest, me: Member, case: Case, *, reply_text: 
                  deadline_form: DeadlineForm | None = None, case_form: CaseForm | None = None,
                  refused: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
     records = actions.read_case(me, request.org_vault, case) if not case.erased else []
+    drafts = {item["body"].get("document") for item in records
+              if item["record"].kind == RecordKind.DRAFT}
+    values = next((answer_values(item["body"])[1] for item in records
+                   if item["record"].kind == RecordKind.ANSWERS), {})
+    records = [item for item in records if item["record"].kind != RecordKind.DRAFT]
     for item in records:
         if item["record"].kind == RecordKind.ANSWERS:
             item["answers"] = _answer_items(item["body"])
@@ -141,6 +150,9 @@ def _render_case(request: MemberRequest, me: Member, case: Case, *, reply_text: 
         "can_work": can(me, WORK), "can_manage": can(me, MANAGE), "extras": _extras(request, case),
         "team_panel": team_panel(me, case),
         "now": timezone.now(),
+        "documents": [{"id": t.id, "name": t.name(request.LANGUAGE_CODE), "saved": t.id in drafts}
+                      for t in templates_for(case) if t.id in drafts or t.offered(values)]
+        if summary.text else [],
         "has_files": any(item["record"].kind == RecordKind.ATTACHMENT for item in records),
         "tell_lang": (LANGUAGE_NAMES[requester_lang(request, case)]
                       if outbox.handler_for(case.channel) else ""),
@@ -353,7 +365,8 @@ def propose_deadline(request: MemberRequest, number: int) -> HttpResponse:
             messages.success(request, _("The deadline was added."))
             return redirect("desk:case", number=case.number)
         return render(request, "desk/propose_deadline.html",
-                      {"case": case, "form": form, "proposal": proposal})
+                      {"case": case, "form": form, "proposal": proposal,
+                       "lawyer": rules.needs_lawyer(proposal.rule, proposal.due)})
     return render(request, "desk/propose_deadline.html", {"case": case, "form": form},
                   status=400 if form.errors else 200)
 

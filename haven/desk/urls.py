@@ -6,6 +6,7 @@ from . import (
     audit_views,
     case_team_views,
     case_views,
+    document_views,
     export_views,
     file_views,
     held_views,
@@ -52,5 +53,9 @@ urlpatterns = [
     path("cases/<int:number>/files/<int:record_id>/<slug:how>/", file_views.open_file,
          name="file"),
     path("cases/<int:number>/reply-with-file/", send_files.reply_with_file, name="reply_file"),
+    path("cases/<int:number>/documents/<slug:document>/", document_views.document_page,
+         name="document"),
+    path("cases/<int:number>/documents/<slug:document>/do/", document_views.document_action,
+         name="document_action"),
     path("cases/<int:number>/<slug:action>/", case_views.case_action, name="action"),
 ]

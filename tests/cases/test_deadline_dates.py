@@ -12,8 +12,9 @@ from haven.cases import rules
 # rule id -> (input, the due date the caseworker is offered)
 CASES: dict[str, list[tuple[date | int, date]]] = {
     "acs-autumn-callup": [(2026, date(2026, 4, 1)), (2028, date(2028, 4, 1))],
-    # 1 October of the year before the spring call-up.
-    "acs-spring-callup": [(2027, date(2026, 10, 1)), (2030, date(2029, 10, 1))],
+    # 1 October of the year before the spring call-up (a leap year before 2029, too).
+    "acs-spring-callup": [(2027, date(2026, 10, 1)), (2030, date(2029, 10, 1)),
+                          (2029, date(2028, 10, 1))],
     "commission-decision": [
         (date(2026, 4, 1), date(2026, 5, 1)),     # the 1 April deadline -> by 1 May
         (date(2026, 10, 1), date(2026, 11, 1)),   # the 1 October deadline -> by 1 November
@@ -40,8 +41,11 @@ CASES: dict[str, list[tuple[date | int, date]]] = {
         (date(2026, 12, 2), date(2026, 12, 9)),
         (date(2026, 12, 6), date(2026, 12, 11)),  # Sunday: Monday is the first working day
         (date(2026, 12, 31), date(2027, 1, 7)),   # weekends only: the New Year holidays add days
+        (date(2028, 2, 25), date(2028, 3, 3)),    # over 29 February 2028 (a Tuesday)
+        (date(2027, 2, 26), date(2027, 3, 5)),    # over the end of a 28-day February
     ],
-    "summons-exit-ban": [(date(2026, 12, 31), date(2026, 12, 31))],
+    "summons-exit-ban": [(date(2026, 12, 31), date(2026, 12, 31)),
+                         (date(2028, 2, 29), date(2028, 2, 29))],
     "summons-restrictions-start": [
         (date(2026, 12, 20), date(2027, 1, 9)),
         (date(2027, 2, 15), date(2027, 3, 7)),
