@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "haven.funds",
     "haven.knowledge",
     "haven.telegram",
+    "haven.notify",
     "haven.demo",
 ]
 
@@ -120,6 +121,7 @@ TEMPLATES = [
                 "django.template.context_processors.csrf",
                 "django.contrib.messages.context_processors.messages",
                 "haven.core.context.haven",
+                "haven.notify.context.problems",
             ],
         },
     }
@@ -208,6 +210,14 @@ HAVEN_INTAKE_HOURLY_LIMITS = envlist("HAVEN_INTAKE_HOURLY_LIMITS", [])
 # Telegram: empty means the real Bot API; the demo and tests point at a fake one.
 HAVEN_TELEGRAM_API_URL = os.environ.get("HAVEN_TELEGRAM_API_URL", "").strip()
 HAVEN_TELEGRAM_CHAT_DAYS = envint("HAVEN_TELEGRAM_CHAT_DAYS", 14)
+# E-mail notifications (haven.notify): the server's SMTP server, unless an organization sets
+# its own. Empty host: no e-mail. Security: "starttls" (default), "tls" or "none".
+HAVEN_SMTP_HOST = os.environ.get("HAVEN_SMTP_HOST", "").strip()
+HAVEN_SMTP_PORT = envint("HAVEN_SMTP_PORT", 587)
+HAVEN_SMTP_SECURITY = os.environ.get("HAVEN_SMTP_SECURITY", "starttls").strip().lower()
+HAVEN_SMTP_USER = os.environ.get("HAVEN_SMTP_USER", "").strip()
+HAVEN_SMTP_PASSWORD = secret("HAVEN_SMTP_PASSWORD") or ""
+HAVEN_SMTP_FROM = os.environ.get("HAVEN_SMTP_FROM", "").strip()
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = envint("HAVEN_SESSION_SECONDS", 8 * 3600)

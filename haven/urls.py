@@ -13,6 +13,7 @@ urlpatterns = [
     path("funds/", include("haven.funds.urls")),
     path("kb/", include("haven.knowledge.urls")),
     path("telegram/", include("haven.telegram.urls")),
+    path("", include("haven.notify.urls")),
     path("", include("haven.intake.urls")),
 ]
 

@@ -56,6 +56,7 @@ EVENTS: dict[str, Promise] = {
     "telegram.token": _lazy("Telegram bot token set"),
     "telegram.mode": _lazy("Telegram bot mode changed"),
     "telegram.channel": _lazy("Telegram channel changed"),
+    "notify.smtp": _lazy("E-mail server for notifications changed"),
     "kb.article.created": _lazy("Article created"),
     "kb.article.edited": _lazy("Article edited"),
     "kb.article.overridden": _lazy("Shipped article replaced by our own copy"),

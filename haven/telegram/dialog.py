@@ -30,7 +30,7 @@ from haven.core.langs import DEFAULT_LANG, LANGS, LANGUAGE_NAMES
 from haven.intake import conversations, followup
 from haven.vault.purposes import Lookup
 
-from . import autoclear, chats, intake_flow, links, media, render, texts
+from . import autoclear, chats, hooks, intake_flow, links, media, render, texts
 from .autoclear import DELETE_WINDOW
 from .buttons import ERASE_NO, ERASE_YES, Button, Menu, decode, encode, index
 from .chats import ChatHandle
@@ -136,7 +136,11 @@ def _message(bot: Bot, message: dict[str, Any], fetched: media.Fetched | None) -
 
 
 def _command(turn: Turn, text: str, first_contact: bool) -> None:
-    name = text.split()[0][1:].split("@")[0].lower()
+    words = text.split(maxsplit=1)
+    name = words[0][1:].split("@")[0].lower()
+    arg = words[1].strip() if len(words) > 1 else ""
+    if any(hook(turn, name, arg) for hook in hooks.COMMANDS):
+        return
     if name == "start":
         if first_contact:
             _ask_lang(turn)
@@ -386,6 +390,8 @@ def _member_status(bot: Bot, change: dict[str, Any]) -> None:
     case = linked_case(handle)
     if case is not None:
         links.set_blocked(case.pk, status == "kicked")
+    for hook in hooks.STATUS:
+        hook(bot, handle.key, status == "kicked")
     if status == "kicked":  # nothing can be deleted in a chat that blocked the bot
         TrackedMessage.objects.filter(chat_key=handle.key).delete()
         autoclear.forget(handle.key)

@@ -46,6 +46,11 @@ TELEGRAM_STATE = Purpose(b"haven/telegram-state/v1", "HAVEN_TOKEN_KEY",
                          "A bot chat's dialogue state, bound to the chat's lookup key.")
 TELEGRAM_AUTOCLEAR = Purpose(b"haven/telegram-autoclear/v1", "HAVEN_TOKEN_KEY",
                              "Chat ids whose messages the bot clears later, bound to the chat key.")
+NOTIFY_ADDRESS = Purpose(b"haven/notify-address/v1", "HAVEN_TOKEN_KEY",
+                         "A member's notification address (Telegram chat id or e-mail address), "
+                         "bound to the member and the kind of address.")
+SMTP_PASSWORD = Purpose(b"haven/smtp-password/v1", "HAVEN_TOKEN_KEY",
+                        "An organization's SMTP password for notifications, bound to the organization.")
 PASSWORD_PEPPER = Purpose(b"haven/password-pepper/v1", "HAVEN_PEPPER (SHA-256 of it)",
                           "Mixed into every member's password-derived key (argon2id$2$) and into "
                           "the login password hash, so a backup alone allows no password guessing.")
@@ -98,7 +103,8 @@ LONG_SECRET = Purpose(b"haven/long-secret/v1", "any secret longer than 64 bytes"
 
 ALL: tuple[Purpose, ...] = (
     OUTBOX, INTAKE_STATE, BOT_TOKEN, TELEGRAM_CHAT, TELEGRAM_UPDATE, TELEGRAM_STATE,
-    TELEGRAM_AUTOCLEAR, PASSWORD_PEPPER, RECORDS, SEARCH_INDEX, TAGS, DONOR_REF, FINGERPRINT,
+    TELEGRAM_AUTOCLEAR, NOTIFY_ADDRESS, SMTP_PASSWORD, PASSWORD_PEPPER, RECORDS, SEARCH_INDEX, TAGS,
+    DONOR_REF, FINGERPRINT,
     TOKEN_WRAP, CODENAME_KEY, INTAKE_CODENAME, TOTP, RECOVERY_SHARE_CHECK, LONG_SECRET,
 )
 
@@ -136,6 +142,8 @@ class Lookup(StrEnum):
     """A requester's normalised codename."""
     INTAKE_CONVERSATION = "intake-conversation"
     """The handle of an unfinished intake conversation."""
+    NOTIFY_LINK_CODE = "notify-link-code"
+    """A member's one-time code that links their Telegram chat to notifications."""
     # Fingerprint kinds of identifiers (duplicate detection) are labels too:
     # they come from the questionnaire (haven.intake.questionnaire) and are
     # hashed under an organization's FINGERPRINT key (OrgVault.fingerprint) with

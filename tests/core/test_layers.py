@@ -1,7 +1,7 @@
 """The layers the build enforces: a package imports only its own layer and the ones below.
 
     vault, env < core < audit < accounts < outbox < cases < intake, knowledge, funds
-        < desk, telegram < demo, cli, settings, urls, wsgi
+        < desk, telegram, notify < demo, cli, settings, urls, wsgi
 
 (docs/architecture.md, "Layers" draws the same picture.) Every module under
 ``haven/`` is read with ``ast``, migrations included: imports at module level and
@@ -29,7 +29,7 @@ LAYERS: list[set[str]] = [
     {"outbox"},
     {"cases"},
     {"intake", "knowledge", "funds"},
-    {"desk", "telegram"},
+    {"desk", "telegram", "notify"},
     {"demo", "cli", "settings", "urls", "wsgi"},
 ]
 LAYER = {package: level for level, layer in enumerate(LAYERS) for package in layer}
