@@ -5,7 +5,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0007_case_pending_index'),
+        ('cases', '0009_outbox_claim_token'),
     ]
 
     operations = [

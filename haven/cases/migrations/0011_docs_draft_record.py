@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0007_case_pending_index'),
+        ('cases', '0010_replies_language_versions'),
     ]
 
     operations = [
