@@ -54,7 +54,7 @@ def test_a_caseworker_answers_a_ukrainian_requester_with_a_filled_ready_reply(
     page.get_by_role("button", name="Send reply").click()
     expect(page.locator("article.record.outbound")).to_contain_text("подайте заяву до 1 квітня 2027")
     sent = CaseRecord.objects.get(case=case, kind=RecordKind.OUTBOUND)
-    assert alice.vault().decrypt_text(bytes(sent.body)).startswith(f"Справа №{case.number}:")
+    assert alice.case_vault(case).decrypt_text(bytes(sent.body)).startswith(f"Справа №{case.number}:")
 
 
 @pytest.mark.usefixtures("ledger_rows_removed")

@@ -74,7 +74,7 @@ def _do(client: Client, case: Case, do: str, text: str, version: int | None = No
 
 
 def _drafts(persona: Persona, case: Case) -> list[dict[str, Any]]:
-    return [json.loads(persona.vault().decrypt_text(bytes(r.body)))
+    return [json.loads(persona.case_vault(case).decrypt_text(bytes(r.body)))
             for r in CaseRecord.objects.filter(case=case, kind=RecordKind.DRAFT)]
 
 
@@ -233,7 +233,7 @@ def test_the_draft_is_sent_to_the_requester_as_a_reply(
     text = _textarea(_page(alice_client, case))
     response = _do(alice_client, case, "send", text)
     assert response.status_code == 302
-    sent = [alice.vault().decrypt_text(bytes(r.body))
+    sent = [alice.case_vault(case).decrypt_text(bytes(r.body))
             for r in CaseRecord.objects.filter(case=case, kind=RecordKind.OUTBOUND)]
     assert sent == [text.strip()]
     assert Outbox.objects.filter(case=case).count() == 1

@@ -94,12 +94,12 @@ def test_a_requester_adds_files_and_the_caseworker_sees_them_cleaned(
         SimpleUploadedFile("справка.pdf", TEMPLATE, "application/pdf")])
     assert "Ваше сообщение отправлено." in page
     assert "Файл: решение.jpg" in page and "Файл: справка.pdf" in page  # no download: theirs
-    names = {json.loads(alice.vault().decrypt_text(bytes(a.record.body)))["name"]
+    names = {json.loads(alice.case_vault(case).decrypt_text(bytes(a.record.body)))["name"]
              for a in Attachment.objects.filter(record__case=case).select_related("record")}
     assert names == {"решение.jpg", "справка.pdf"}
     desk = alice_client.get(f"/desk/cases/{case.number}/").content.decode()
     assert "решение.jpg" in desk and "справка.pdf" in desk and "Вот решение комиссии" in desk
-    opened = [files.open_file(alice.vault(), a) for a in Attachment.objects.filter(record__case=case)]
+    opened = [files.open_file(alice.case_vault(case), a) for a in Attachment.objects.filter(record__case=case)]
     jpeg = next(o for o in opened if o.name == "решение.jpg")
     assert b"PhoneMaker" not in jpeg.data  # cleaned like intake's files
 
