@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -174,6 +175,11 @@ class Team(models.Model):
     public_key = models.BinaryField()
     recovery_sealed_key = models.BinaryField(null=True)
     created = models.DateTimeField(default=timezone.now)
+    # Fair assignment (haven.cases.fair): new cases go to the member with the fewest open
+    # cases, among those with fewer than ``assign_cap``; off by default.
+    auto_assign = models.BooleanField(default=False)
+    assign_cap = models.PositiveSmallIntegerField(
+        default=15, validators=[MinValueValidator(1), MaxValueValidator(500)])
 
     class Meta:
         ordering = ["name"]
@@ -194,6 +200,9 @@ class TeamKey(models.Model):
     invite = models.ForeignKey(Invite, null=True, on_delete=models.CASCADE, related_name="+")
     sealed_private_key = models.BinaryField()
     created = models.DateTimeField(default=timezone.now)
+    # When a case of this team was last assigned to the member: fair assignment's
+    # tie-break (the one assigned least recently first; never is earliest).
+    last_assigned = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -21,14 +21,14 @@ from django.utils.translation import gettext as _
 
 from haven import outbox
 from haven import vault as vaults
-from haven.accounts.models import Member, Organization, Role, Team
+from haven.accounts.models import Member, Organization, Role, Team, TeamKey
 from haven.audit import chain
 from haven.core.errors import Refusal
 from haven.outbox import spool as outbox_spool
 from haven.vault import CaseVault, KeyRing, OrgVault
 from haven.vault.purposes import Lookup
 
-from . import categories, files, replies, search, signals, summaries
+from . import categories, fair, files, replies, search, signals, summaries
 from .access import MANAGE, READ, WORK, NotAllowed, require
 from .keys import case_public_key, case_vault, open_cases, readable_cases, try_case_vault
 from .models import (
@@ -152,6 +152,7 @@ def create_case(
             _audit(case, by, "case.created", channel=channel, category=category, held=True)
         else:
             _audit(case, by, "case.created", channel=channel, category=category)
+            fair.assign_fairly(case)  # if the team assigns automatically
     return case
 
 
@@ -327,6 +328,9 @@ def assign(member: Member, case: Case, assignee: Member | None, version: int | N
             CaseKey.objects.filter(case=case, member=assignee).delete()
             CaseKey.objects.create(case=case, member=assignee, sealed_private_key=vaults.seal(
                 bytes(assignee.public_key), opened.private_key))
+        if assignee is not None and case.team_id is not None:  # fair assignment's tie-break
+            TeamKey.objects.filter(team_id=case.team_id, member=assignee).update(
+                last_assigned=timezone.now())
         if previous and previous != (assignee.pk if assignee else None) and not case.restricted:
             # A volunteer who is no longer assigned no longer reads the case.
             CaseKey.objects.filter(case=case, member_id=previous,
@@ -855,6 +859,8 @@ def release_held(member: Member, numbers: list[int] | None = None) -> int:
         Case.objects.filter(pk__in=[c.pk for c in cases]).update(held=False, updated=timezone.now())
         for case in cases:
             _audit(case, member, "case.released")
+            case.held = False
+            fair.assign_fairly(case)  # if the team assigns automatically
     return len(cases)
 
 
@@ -874,10 +880,12 @@ def discard_held(member: Member) -> int:
 # --- Teams: moving and restricting a case re-seals its one key (docs/threat-model.md) ---
 
 # Re-exported: every action is reached from here.
+from .fair import assign_waiting as assign_waiting  # noqa: E402
 from .teams import TeamError as TeamError  # noqa: E402
 from .teams import add_team_member as add_team_member  # noqa: E402
 from .teams import create_team as create_team  # noqa: E402
 from .teams import remove_team_member as remove_team_member  # noqa: E402
+from .teams import set_auto_assign as set_auto_assign  # noqa: E402
 from .teams import set_default_team as set_default_team  # noqa: E402
 from .teams import update_team as update_team  # noqa: E402
 
@@ -937,8 +945,6 @@ def _member_holders(case: Case) -> list[Member]:
 
 
 def _lock_team_members(team: Team) -> int:
-    from haven.accounts.models import TeamKey
-
     return TeamKey.objects.filter(team=team, member__isnull=False, member__is_active=True).count()
 
 

@@ -122,6 +122,28 @@ def update_team(member: Member, team: Team, name: str, categories: Iterable[str]
                      detail={"team": team.pk, "categories": clean})
 
 
+MAX_CAP = 500
+
+
+def set_auto_assign(member: Member, team: Team, enabled: bool, cap: int) -> bool:
+    """Switch fair assignment (haven.cases.fair) on or off for ``team`` and set the most
+    open cases a member is given; returns whether anything changed."""
+    require(member, Right.TEAM_MANAGE)
+    _same_org(member, team)
+    if not 1 <= cap <= MAX_CAP:
+        raise TeamError(_("The cap is the most open cases one member is given automatically: "
+                          "a whole number from 1 to %(max)d.") % {"max": MAX_CAP})
+    with transaction.atomic():
+        locked = Team.objects.select_for_update().get(pk=team.pk)
+        if (locked.auto_assign, locked.assign_cap) == (enabled, cap):
+            return False
+        Team.objects.filter(pk=team.pk).update(auto_assign=enabled, assign_cap=cap)
+        team.auto_assign, team.assign_cap = enabled, cap
+        chain.record(member.organization_id, "team.auto_assign", actor_id=member.pk,
+                     detail={"team": team.pk, "enabled": enabled, "cap": cap})
+    return True
+
+
 def set_default_team(member: Member, team: Team | None) -> None:
     """Where intake of a category no team takes goes."""
     require(member, Right.TEAM_MANAGE)

@@ -107,6 +107,7 @@ EVENTS: dict[str, Promise] = {
     "team.default": _lazy("Default team chosen"),
     "team.member_added": _lazy("Member added to a team"),
     "team.member_removed": _lazy("Member removed from a team"),
+    "team.auto_assign": _lazy("Automatic assignment of a team changed"),
 }
 
 DETAILS: dict[str, Promise] = {
@@ -144,6 +145,7 @@ DETAILS: dict[str, Promise] = {
     "members": _lazy("members"), "new_team": _lazy("new team"), "old_team": _lazy("team before"),
     "team": _lazy("team"),
     "what": _lazy("exported as"), "notes": _lazy("notes included"),
+    "auto": _lazy("automatically, by the fair rule"), "cap": _lazy("open cases per member at most"),
 }
 
 
@@ -208,7 +210,7 @@ VALUES: dict[str, Callable[[Any], str]] = {
     "end": _day, "channel": _choice(Channel), "kind": _kind, "by": _cause, "how": _how,
     "role": _choice(Role), "link": _choice(Invite.Kind), "reason": _reason, "sessions": _number,
     "shares": _number, "threshold": _number, "shares_used": _number,
-    "what": _export, "notes": _number, "files": _number,
+    "what": _export, "notes": _number, "files": _number, "cap": _number,
 }
 
 

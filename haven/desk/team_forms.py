@@ -26,6 +26,21 @@ class TeamForm(forms.Form):
         return name
 
 
+CAP_ERROR = _("Enter the cap as a whole number from 1 to 500.")
+
+
+class AutoAssignForm(forms.Form):
+    auto_assign = forms.BooleanField(
+        label=_("Assign new cases automatically"), required=False,
+        help_text=_("Each new case goes to the member with the fewest open cases, among those "
+                    "below the cap. When everyone is at the cap, new cases wait unassigned."))
+    assign_cap = forms.IntegerField(
+        label=_("Open cases per member at most"), min_value=1, max_value=500,
+        error_messages={"required": CAP_ERROR, "invalid": CAP_ERROR, "min_value": CAP_ERROR,
+                        "max_value": CAP_ERROR},
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "size": 4}))
+
+
 class AddMemberForm(forms.Form):
     member = forms.TypedChoiceField(label=_("Member"), coerce=int)
 

@@ -34,7 +34,7 @@ from .common import (
     tags_of,
 )
 from .forms import NewCaseForm, RetentionForm
-from .team_views import my_teams
+from .team_views import my_teams, waiting_notes
 
 
 def _rows(request: MemberRequest, page: Any) -> list[dict[str, Any]]:
@@ -85,11 +85,13 @@ def queue(request: MemberRequest) -> HttpResponse:
                                          case__in=readable_cases(me))
                  .filter(Q(member=me) | Q(member__isnull=True))
                  .select_related("case").order_by("-created")[:20])
+    teams = my_teams(me)
     return render(request, "desk/queue.html", {
         "queues": queues.QUEUES, "counts": queues.counts(me), "current": slug, "page": page,
         "rows": _rows(request, page), "params": params, "categories": categories.choices(),
         "statuses": Status.choices, "members": active_members(me), "reminders": reminders,
-        "teams": my_teams(me),
+        "teams": teams,
+        "waiting": waiting_notes(me, teams) if slug in ("new", "unassigned") else [],
         "can_work": can(me, WORK),
         "held": capped_count(queues.held_cases(me)) if can(me, MANAGE) else 0,
     })
