@@ -145,7 +145,7 @@ DETAILS: dict[str, Promise] = {
     "members": _lazy("members"), "new_team": _lazy("new team"), "old_team": _lazy("team before"),
     "team": _lazy("team"),
     "what": _lazy("exported as"), "notes": _lazy("notes included"),
-    "auto": _lazy("automatically, by the fair rule"), "cap": _lazy("open cases per member at most"),
+    "auto": _lazy("assigned automatically, by the fair rule"), "cap": _lazy("open cases per member at most"),
 }
 
 
