@@ -262,3 +262,100 @@ def test_the_words_are_translated(alice: Persona, lang: str, words: str) -> None
         assert str(AutoAssignForm().fields["auto_assign"].label) == words
         [note] = waiting_notes(alice.member, [team])
         assert "Legal" in str(note["text"]) and "nobody" not in str(note["text"])
+
+
+# --- The team settings page ---
+
+
+def test_an_administrator_switches_it_on_and_off_on_the_team_page_and_each_change_is_audited(
+        alice: Persona) -> None:
+    team, _p = _legal(alice, ("bob", Role.CASEWORKER))
+    client = log_in(Client(), alice)
+    page = client.get(f"/desk/teams/{team.pk}/").content.decode()
+    assert "Off: new cases wait in the queue" in page and 'name="assign_cap" value="15"' in page
+    url = f"/desk/teams/{team.pk}/assignment/"
+    response = client.post(url, {"auto_assign": "on", "assign_cap": "12"}, follow=True)
+    assert ("New cases of this team now go to the member with the fewest open cases, "
+            "at most 12 each.") in response.content.decode()
+    team.refresh_from_db()
+    assert (team.auto_assign, team.assign_cap) == (True, 12)
+    assert _summons(alice).assignee_id is not None
+    response = client.post(url, {"auto_assign": "on", "assign_cap": "12"}, follow=True)
+    assert "Nothing changed." in response.content.decode()
+    client.post(url, {"assign_cap": "12"})  # the box unticked
+    team.refresh_from_db()
+    assert team.auto_assign is False
+    assert _summons(alice).assignee_id is None
+    entries = AuditEntry.objects.filter(action="team.auto_assign").order_by("seq")
+    assert [(e.actor_id, e.detail) for e in entries] == [
+        (alice.member.pk, {"team": team.pk, "enabled": True, "cap": 12}),
+        (alice.member.pk, {"team": team.pk, "enabled": False, "cap": 12})]
+    org_audit = client.get("/desk/audit/").content.decode()
+    assert "Automatic assignment of a team changed" in org_audit
+    assert "Open cases per member at most:</dt> <dd>12</dd>" in org_audit
+
+
+@pytest.mark.parametrize("cap", ["0", "501", "fifteen", "", "-3"])
+def test_a_cap_outside_1_to_500_is_refused_and_changes_nothing(alice: Persona, cap: str) -> None:
+    team, _p = _legal(alice)
+    client = log_in(Client(), alice)
+    response = client.post(f"/desk/teams/{team.pk}/assignment/",
+                           {"auto_assign": "on", "assign_cap": cap})
+    assert response.status_code == 400
+    assert "Enter the cap as a whole number from 1 to 500." in response.content.decode()
+    team.refresh_from_db()
+    assert (team.auto_assign, team.assign_cap) == (False, 15)
+    assert not AuditEntry.objects.filter(action="team.auto_assign").exists()
+    with pytest.raises(TeamError, match="from 1 to 500"):
+        actions.set_auto_assign(alice.member, team, True, 0)
+
+
+def test_only_this_organizations_administrators_may_change_it(alice: Persona,
+                                                              charlie: Persona) -> None:
+    team, _p = _legal(alice)
+    cora = add_member(alice, "cora", Role.COORDINATOR, teams=[])
+    actions.add_team_member(alice.member, alice.vault(), team, cora.member)
+    url = f"/desk/teams/{team.pk}/assignment/"
+    for persona in (charlie, cora):  # another organization's admin; a coordinator
+        client = log_in(Client(), persona)
+        assert client.post(url, {"auto_assign": "on", "assign_cap": "3"}).status_code == 404
+        assert client.get(f"/desk/teams/{team.pk}/").status_code == 404
+    with pytest.raises(TeamError):
+        actions.set_auto_assign(charlie.member, team, True, 3)
+    team.refresh_from_db()
+    assert (team.auto_assign, team.assign_cap) == (False, 15)
+    assert not AuditEntry.objects.filter(action="team.auto_assign").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("sqlite" in connection.settings_dict["ENGINE"],
+                    reason="SQLite runs one writer at a time")
+def test_two_coordinators_giving_out_waiting_cases_at_once_never_pass_the_cap(
+        alice: Persona) -> None:
+    team, p = _legal(alice, ("cora", Role.COORDINATOR), ("bob", Role.CASEWORKER))
+    for i in range(8):
+        _summons(alice, f"before {i}")  # waiting: the team did not assign then
+    Team.objects.filter(pk=team.pk).update(auto_assign=True, assign_cap=2)
+    start = threading.Barrier(2)
+    done: list[int] = []
+    errors: list[str] = []
+
+    def press(member: Member) -> None:
+        try:
+            start.wait()
+            done.append(actions.assign_waiting(member, Team.objects.get(pk=team.pk)))
+        except Exception as exc:
+            errors.append(type(exc).__name__)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press, args=(m,)) for m in (alice.member, p["cora"])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and sum(done) == 6
+    cases = Case.objects.filter(team=team)
+    for member in (alice.member, p["bob"], p["cora"]):
+        assert cases.filter(assignee=member).count() == 2, member
+    assert cases.filter(assignee__isnull=True).count() == 2

@@ -305,3 +305,23 @@ def test_web_intake_goes_to_the_team_that_takes_its_category(alice: Persona, vis
     assert case.team_id == legal.pk
     assert _answers(alice, case)["questionnaire"] == "summons"  # alice made Legal: she holds it
     assert try_case_vault(outsider.vault(), case) is None
+
+
+def test_web_intake_goes_to_the_least_loaded_member_when_the_team_assigns_automatically(
+        alice: Persona, visitor: Visitor) -> None:
+    from haven.accounts.models import Role
+    from haven.audit.models import AuditEntry
+    from tests.conftest import add_member
+
+    legal = actions.create_team(alice.member, alice.vault(), "Legal", ["summons"])
+    bob = add_member(alice, "bob", Role.CASEWORKER, teams=[])
+    actions.add_team_member(alice.member, alice.vault(), legal, bob.member)
+    busy = actions.create_case(alice.org, category="summons", channel="web", summary="earlier")
+    actions.assign(alice.member, busy, alice.member, busy.version)  # alice has one open case
+    actions.set_auto_assign(alice.member, legal, True, 15)
+    assert complete(visitor).status_code == 200
+    case = Case.objects.exclude(pk=busy.pk).get(organization=alice.org)
+    assert (case.team_id, case.assignee_id) == (legal.pk, bob.member.pk)
+    entry = AuditEntry.objects.get(case_id=case.pk, action="case.assigned")
+    assert entry.actor_id is None and entry.detail == {"assignee": bob.member.pk, "auto": True}
+    assert _answers(bob, case)["questionnaire"] == "summons"  # bob reads what he was given
