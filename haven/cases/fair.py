@@ -90,6 +90,8 @@ def assign_fairly(case: Case, actor: Member | None = None) -> Member | None:
     the assignee. Runs inside the caller's transaction (intake's, or a release's)."""
     if case.team_id is None or case.assignee_id is not None or case.held or case.restricted:
         return None
+    if not Team.objects.filter(pk=case.team_id, auto_assign=True).exists():
+        return None  # the usual case: no lock taken
     with transaction.atomic():
         team = Team.objects.select_for_update().get(pk=case.team_id)
         if not team.auto_assign:

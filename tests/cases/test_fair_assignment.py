@@ -280,6 +280,8 @@ def test_an_administrator_switches_it_on_and_off_on_the_team_page_and_each_chang
     team.refresh_from_db()
     assert (team.auto_assign, team.assign_cap) == (True, 12)
     assert _summons(alice).assignee_id is not None
+    listing = client.get("/desk/teams/").content.decode()
+    assert "assigns new cases automatically, at most 12 open cases each" in listing
     response = client.post(url, {"auto_assign": "on", "assign_cap": "12"}, follow=True)
     assert "Nothing changed." in response.content.decode()
     client.post(url, {"assign_cap": "12"})  # the box unticked
