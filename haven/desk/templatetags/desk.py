@@ -36,8 +36,10 @@ def index(sequence: list[Any], position: int) -> Any:
 
 
 @register.simple_tag
-def case_rows(rows: list[dict[str, Any]]) -> SafeString:
-    return rows_html(rows)
+def case_rows(rows: list[dict[str, Any]], checked: Any = None) -> SafeString:
+    """The case table's rows; ``checked`` (a set, maybe empty) adds a checkbox to each
+    (a page without it, such as search, passes nothing: no checkboxes)."""
+    return rows_html(rows, checked if isinstance(checked, set) else None)
 
 
 @register.filter
