@@ -15,8 +15,11 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def query_with(context: dict[str, Any], **changes: Any) -> str:
-    """The current query string with some parameters replaced (for pagers)."""
+    """The current query string with some parameters replaced (for pagers). Which cases
+    are ticked (``select``, ``checked``) belongs to one page and is not carried on."""
     query: QueryDict = context["request"].GET.copy()
+    for key in ("select", "checked"):
+        query.pop(key, None)
     for key, value in changes.items():
         query[key] = str(value)
     return query.urlencode()
