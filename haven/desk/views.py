@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from haven.accounts.models import Team
 from haven.accounts.pages import MemberRequest, member_view
-from haven.cases import actions, bulk, categories, search, signals
+from haven.cases import actions, categories, search, signals
 from haven.cases.access import MANAGE, READ, WORK, can
 from haven.cases.keys import open_cases, readable_cases, readable_q
 from haven.cases.models import Case, OrgSettings, Reminder, SearchField, Status
@@ -91,8 +91,7 @@ def _bulk_bar(request: MemberRequest) -> dict[str, Any]:
             "select_all": everything.urlencode(), "select_none": nothing.urlencode(),
             "bulk_statuses": [(v, n) for v, n in Status.choices if v != Status.CLOSED],
             "move_teams": list(Team.objects.filter(organization_id=me.organization_id)
-                               .order_by("name")) if manage else [],
-            "max_bulk": bulk.MAX_CASES}
+                               .order_by("name")) if manage else []}
 
 
 @member_view(READ)
