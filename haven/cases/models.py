@@ -76,7 +76,7 @@ class Case(models.Model):
     held = models.BooleanField(default=False)
     # The team whose members read it (null: none yet, readable by nobody but recovery).
     team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="cases")
+                             related_name="cases", db_index=False)  # led by the team indexes
     # Only the assignee and chosen members (CaseKey rows) read it, not the whole team.
     restricted = models.BooleanField(default=False)
     # The case's own public key: its records are sealed to it and its private key is
@@ -105,6 +105,12 @@ class Case(models.Model):
             # index with the same condition it can; every search asks for these.
             models.Index(fields=["organization"], condition=models.Q(indexed=False, erased=False),
                          name="case_pending_idx"),
+            # A member in some teams reads their teams' queues: the same orders led by the
+            # team, so a one-team member's queue counts do not walk every case of the team.
+            models.Index(fields=["team", "status", "priority", "created"], name="case_team_status_idx"),
+            models.Index(fields=["team", "assignee", "priority", "created"],
+                         name="case_team_assignee_idx"),
+            models.Index(fields=["team", "next_due"], name="case_team_due_idx"),
         ]
 
     def __str__(self) -> str:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from .times import day, moment
 
 # data-label names each cell where a phone shows the row as a card, without the header.
-ROW = ('<tr class="{}"><td class="number"><a href="{}">#{}</a></td>'
+ROW = ('<tr class="{}">{}<td class="number"><a href="{}">#{}</a></td>'
        '<td class="summary">{}{}{}{}</td>'
        '<td data-label="{}">{}</td><td data-label="{}">{}{}</td><td data-label="{}">{}</td>'
        '<td data-label="{}">{}{}</td>'
@@ -42,7 +42,21 @@ def _summary(row: dict[str, Any], href: str, shown_lang: str) -> SafeString:
     return format_html('<a href="{}" lang="{}">{}</a>{}', href, summary.lang, text, tag)
 
 
-def _row(row: dict[str, Any], base: str, now: datetime, labels: dict[str, str]) -> SafeString:
+# A queue a member may work on: a checkbox to tick the case, and the version the page
+# showed, so a bulk action refuses a case that changed meanwhile (haven.cases.bulk).
+PICK = ('<td class="pick"><input type="checkbox" name="case" value="{}" id="pick-{}"{}>'
+        '<label for="pick-{}" class="visually-hidden">{}</label>'
+        '<input type="hidden" name="version-{}" value="{}"></td>')
+
+
+def _pick(case: Any, checked: set[int], label: str) -> SafeString:
+    return format_html(PICK, case.number, case.number,
+                       mark_safe(" checked") if case.number in checked else "",
+                       case.number, label % {"n": case.number}, case.number, case.version)
+
+
+def _row(row: dict[str, Any], base: str, now: datetime, labels: dict[str, str],
+         checked: set[int] | None = None) -> SafeString:
     case = row["case"]
     href = f"{base}{case.number}/"
     fraud = format_html(' <span class="badge danger">{}</span>', labels["fraud"]) \
@@ -52,7 +66,8 @@ def _row(row: dict[str, Any], base: str, now: datetime, labels: dict[str, str]) 
         if case.priority else ""
     due = day(case.next_due, "overdue" if case.next_due < now else "") if case.next_due else "—"
     css = {2: "urgent", 1: "high"}.get(case.priority, "")
-    return format_html(ROW, css, href, case.number, _summary(row, href, labels["lang"]),
+    pick = _pick(case, checked, labels["pick"]) if checked is not None else ""
+    return format_html(ROW, css, pick, href, case.number, _summary(row, href, labels["lang"]),
                        fraud, tags, row.get("matched", ""),
                        labels["category"], row["category"].name,
                        labels["status"], case.get_status_display(), priority,
@@ -64,11 +79,12 @@ def _row(row: dict[str, Any], base: str, now: datetime, labels: dict[str, str]) 
                        labels["arrived"], moment(case.created))
 
 
-def rows_html(rows: list[dict[str, Any]]) -> SafeString:
+def rows_html(rows: list[dict[str, Any]], checked: set[int] | None = None) -> SafeString:
+    """The rows; with ``checked`` (the numbers ticked, maybe none) each starts with a checkbox."""
     base = reverse("desk:queue") + "cases/"
     now = timezone.now()
     labels = {"lang": (get_language() or "en")[:2], "fraud": _("suspected fraud"),
               "category": _("Category"), "status": _("Status"), "assignee": _("Assigned to"),
               "team": _("Team"), "restricted": _("restricted"),
-              "due": _("Next deadline"), "arrived": _("Arrived")}
-    return mark_safe("".join(_row(r, base, now, labels) for r in rows))  # noqa: S308 - built by format_html
+              "due": _("Next deadline"), "arrived": _("Arrived"), "pick": _("Select case #%(n)d")}
+    return mark_safe("".join(_row(r, base, now, labels, checked) for r in rows))  # noqa: S308 - built by format_html

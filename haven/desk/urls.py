@@ -4,6 +4,7 @@ from django.urls import path
 
 from . import (
     audit_views,
+    bulk_views,
     case_team_views,
     case_views,
     document_views,
@@ -20,6 +21,7 @@ app_name = "desk"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("bulk/", bulk_views.apply, name="bulk"),
     path("search/", views.search_view, name="search"),
     path("charts/", views.charts_view, name="charts"),
     path("replies/", reply_views.saved_replies, name="replies"),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from haven.accounts.models import Team
 from haven.accounts.pages import MemberRequest, member_view
 from haven.cases import actions, categories, search, signals
 from haven.cases.access import MANAGE, READ, WORK, can
@@ -24,9 +25,10 @@ from haven.knowledge import actions as kb_actions
 from haven.knowledge.forms import ReviewAgeForm
 from haven.knowledge.reviews import review_age
 
-from . import charts, queues, stats
+from . import bulk_views, charts, queues, stats
 from .common import (
     COUNT_CAP,
+    PAGE_SIZE,
     active_members,
     capped_count,
     paginate,
@@ -67,6 +69,31 @@ def _filtered(request: MemberRequest, cases: Any) -> tuple[Any, dict[str, str]]:
     return cases, params
 
 
+def _ticked(request: MemberRequest, page: Any) -> set[int] | None:
+    """The numbers to show ticked (``?select=all``: the whole page; ``?checked=``: those
+    kept after a refused bulk action), or None for a member who may not change cases."""
+    if not can(request.user, WORK):
+        return None
+    if request.GET.get("select") == "all":
+        return {c.number for c in page.object_list}
+    return {n for n in map(row_id, request.GET.getlist("checked")[:PAGE_SIZE * 4]) if n}
+
+
+def _bulk_bar(request: MemberRequest) -> dict[str, Any]:
+    """What the bulk action bar offers: the members and teams to choose, links to tick all
+    or none (without JavaScript), and the queue's query to come back to."""
+    me = request.user
+    query = bulk_views.back_query(request.GET.urlencode())
+    everything, nothing = query.copy(), query.copy()
+    everything["select"] = "all"
+    manage = can(me, MANAGE)
+    return {"can_manage": manage, "back": query.urlencode(),
+            "select_all": everything.urlencode(), "select_none": nothing.urlencode(),
+            "bulk_statuses": [(v, n) for v, n in Status.choices if v != Status.CLOSED],
+            "move_teams": list(Team.objects.filter(organization_id=me.organization_id)
+                               .order_by("name")) if manage else []}
+
+
 @member_view(READ)
 def queue(request: MemberRequest) -> HttpResponse:
     me = request.user
@@ -92,7 +119,8 @@ def queue(request: MemberRequest) -> HttpResponse:
         "statuses": Status.choices, "members": active_members(me), "reminders": reminders,
         "teams": teams,
         "waiting": waiting_notes(me, teams) if slug in ("new", "unassigned") else [],
-        "can_work": can(me, WORK),
+        "can_work": can(me, WORK), "checked": _ticked(request, page),
+        **(_bulk_bar(request) if can(me, WORK) else {}),
         "held": capped_count(queues.held_cases(me)) if can(me, MANAGE) else 0,
     })
 

@@ -15,8 +15,11 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def query_with(context: dict[str, Any], **changes: Any) -> str:
-    """The current query string with some parameters replaced (for pagers)."""
+    """The current query string with some parameters replaced (for pagers). Which cases
+    are ticked (``select``, ``checked``) belongs to one page and is not carried on."""
     query: QueryDict = context["request"].GET.copy()
+    for key in ("select", "checked"):
+        query.pop(key, None)
     for key, value in changes.items():
         query[key] = str(value)
     return query.urlencode()
@@ -36,8 +39,10 @@ def index(sequence: list[Any], position: int) -> Any:
 
 
 @register.simple_tag
-def case_rows(rows: list[dict[str, Any]]) -> SafeString:
-    return rows_html(rows)
+def case_rows(rows: list[dict[str, Any]], checked: Any = None) -> SafeString:
+    """The case table's rows; ``checked`` (a set, maybe empty) adds a checkbox to each
+    (a page without it, such as search, passes nothing: no checkboxes)."""
+    return rows_html(rows, checked if isinstance(checked, set) else None)
 
 
 @register.filter
