@@ -107,6 +107,11 @@ EVENTS: dict[str, Promise] = {
     "team.default": _lazy("Default team chosen"),
     "team.member_added": _lazy("Member added to a team"),
     "team.member_removed": _lazy("Member removed from a team"),
+    # Broadcasts (haven/broadcast): one message to many cases.
+    "case.broadcast": _lazy("Broadcast message sent to the requester"),
+    "case.reply_withdrawn": _lazy("Queued message taken back before it was sent"),
+    "broadcast.started": _lazy("Broadcast started"),
+    "broadcast.cancelled": _lazy("Broadcast cancelled"),
 }
 
 DETAILS: dict[str, Promise] = {
@@ -144,6 +149,8 @@ DETAILS: dict[str, Promise] = {
     "members": _lazy("members"), "new_team": _lazy("new team"), "old_team": _lazy("team before"),
     "team": _lazy("team"),
     "what": _lazy("exported as"), "notes": _lazy("notes included"),
+    "broadcast": _lazy("broadcast"), "targets": _lazy("cases to reach"),
+    "left": _lazy("cases not reached"),
 }
 
 
@@ -208,7 +215,7 @@ VALUES: dict[str, Callable[[Any], str]] = {
     "end": _day, "channel": _choice(Channel), "kind": _kind, "by": _cause, "how": _how,
     "role": _choice(Role), "link": _choice(Invite.Kind), "reason": _reason, "sessions": _number,
     "shares": _number, "threshold": _number, "shares_used": _number,
-    "what": _export, "notes": _number, "files": _number,
+    "what": _export, "notes": _number, "files": _number, "targets": _number, "left": _number,
 }
 
 
