@@ -108,7 +108,7 @@ def _check_channels(seen: targets.Preview, versions: dict[str, str]) -> None:
                 raise BroadcastError(str(exc)) from None
 
 
-def step(member: Member, ring: OrgVault, broadcast: Broadcast, batch: int = BATCH) -> int:
+def step(member: Member, ring: OrgVault, broadcast: Broadcast, batch: int | None = None) -> int:
     """Prepare the next ``batch`` pending cases (only in the starter's own requests, whose
     key ring wrote the preview); the number of cases handled."""
     if broadcast.status != State.PREPARING or broadcast.created_by_id != member.pk:
@@ -116,7 +116,7 @@ def step(member: Member, ring: OrgVault, broadcast: Broadcast, batch: int = BATC
     require(member, MANAGE)
     content = open_content(ring, broadcast)
     rows = list(BroadcastCase.objects.filter(broadcast=broadcast, state=CaseState.PENDING)
-                .select_related("case", "case__organization").order_by("pk")[:batch])
+                .select_related("case", "case__organization").order_by("pk")[:batch or BATCH])
     vaults = open_cases(ring, [row.case for row in rows])
     for row in rows:
         _prepare(member, ring, broadcast, content, row, row.case.pk in vaults,

@@ -82,8 +82,9 @@ def _preview(request: MemberRequest, form: BroadcastForm, context: dict[str, obj
     data["stamp"] = seen.stamp()  # what Send compares against (stale preview refused)
     form = BroadcastForm(data, organization_id=request.user.organization_id)
     form.is_valid()
-    context.update(form=form, preview=seen, reach=reach_sentence(seen), problems=seen.problems())
-    return render(request, "broadcast/new.html", context)
+    return render(request, "broadcast/new.html", {
+        **context, "form": form, "preview": seen, "reach": reach_sentence(seen),
+        "problems": seen.problems()})
 
 
 def reach_sentence(seen: targets.Preview) -> str:

@@ -11,9 +11,9 @@ from tests.intake.conftest import _fresh_cache, visitor  # noqa: F401 - fixtures
 from tests.telegram.conftest import bot, fake, quick_chats  # noqa: F401 - fixtures used here
 
 
-def telegram_case_in(persona: Persona, bot: Bot, chat_id: int, lang: str) -> Case:
+def telegram_case_in(persona: Persona, on: Bot, chat_id: int, lang: str) -> Case:
     """A case as the bot makes it, in the requester's language, bound to ``chat_id``."""
     case = actions.create_case(persona.org, category="summons", channel=Channel.TELEGRAM,
                                summary="Повестка", first_message="Пришла повестка", lang=lang)
-    links.bind(case, bot, chat_id, lang)
+    links.bind(case, on, chat_id, lang)
     return case
