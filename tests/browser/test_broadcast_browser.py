@@ -55,7 +55,7 @@ def test_a_coordinator_previews_sends_and_follows_a_broadcast_without_javascript
     expect(page.get_by_text("0 of 5 delivered")).to_be_visible()
     assert CaseRecord.objects.filter(kind=RecordKind.OUTBOUND).count() == 5
     assert outbox.run_once().sent == 5
-    expect(page.get_by_text("5 of 5 delivered")).to_be_visible()  # the 5-second refresh
+    expect(page.get_by_text("5 of 5 delivered")).to_be_visible(timeout=15_000)  # 5 s refresh
     page.screenshot(path=tmp_path / "broadcast-progress.png", full_page=True)
     texts: list[Any] = sorted(p["text"].split(".")[0] for p in web_channel.sent)
     assert texts == ["Закон змінився", "Закон змінився", "Закон изменился", "Закон изменился",
