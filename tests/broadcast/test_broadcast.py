@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.test import Client
 
@@ -303,3 +304,29 @@ def test_the_pages_walk_from_preview_to_progress_and_cancel(alice_client: Client
     assert f"/desk/broadcasts/{broadcast.pk}/" in listing
     entries = AuditEntry.objects.filter(action="broadcast.started", case_id=None)
     assert [e.detail for e in entries] == [{"broadcast": broadcast.pk, "targets": 3}]
+
+
+def test_a_message_a_worker_already_holds_is_not_taken_back(alice: Persona, channel: Any) -> None:
+    cases = [make_case(alice, f"Повестка {n}") for n in range(2)]
+    broadcast = _send(alice)
+    claimed = outbox.claim(batch=1)  # a worker is about to send the first one
+    assert broadcasts.cancel(alice.member, broadcast) == (0, 1)
+    result = outbox.Result()
+    for row in claimed:
+        outbox.deliver(row, result)
+    assert result.sent == 1 and len(channel.sent) == 1
+    delivered = [r.delivery for c in cases for r in _records(c)]
+    assert sorted(delivered) == [Delivery.FAILED, Delivery.SENT]
+    assert broadcasts.progress(broadcast).sent == 1
+
+
+@pytest.mark.parametrize(("lang", "words"), [("ru", ["Новая рассылка", "Каким открытым делам"]),
+                                             ("uk", ["Нова розсилка", "Яким відкритим справам"])])
+def test_the_pages_speak_russian_and_ukrainian(alice_client: Client, alice: Persona, lang: str,
+                                               words: list[str]) -> None:
+    make_case(alice, "Повестка", lang="uk")
+    alice_client.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+    page = alice_client.get("/desk/broadcasts/new/").content.decode()
+    assert all(word in page for word in words)
+    preview = alice_client.post("/desk/broadcasts/new/", {"text_ru": "Закон", "action": "preview"})
+    assert {"ru": "1 дело на языке", "uk": "1 справа мовою"}[lang] in preview.content.decode()
