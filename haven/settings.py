@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "haven.knowledge",
     "haven.telegram",
     "haven.notify",
+    "haven.broadcast",
     "haven.demo",
 ]
 

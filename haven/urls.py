@@ -9,6 +9,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("haven.accounts.urls")),
+    path("desk/broadcasts/", include("haven.broadcast.urls")),
     path("desk/", include("haven.desk.urls")),
     path("funds/", include("haven.funds.urls")),
     path("kb/", include("haven.knowledge.urls")),

@@ -413,13 +413,14 @@ def add_note(member: Member, vault: OrgVault, case: Case, text: str) -> CaseReco
 
 
 def reply(member: Member, vault: OrgVault, case: Case, text: str,
-          file: files.FileLike | None = None) -> CaseRecord:
+          file: files.FileLike | None = None, *, code: str = "case.reply",
+          **detail: Any) -> CaseRecord:
     """Record a reply and queue it for the channel the case came from.
 
     With ``file`` (already cleaned, see haven.intake.attachments) the reply carries it:
     the file is kept on the case as an attachment by the member, and a copy is spooled,
     encrypted with the outbox key, for the channel (haven/outbox/spool.py). The text
-    may then be empty.
+    may then be empty. ``code`` and ``detail``: the audit entry (see broadcast_reply).
     """
     require(member, WORK)
     text = _clean_text(text, _("reply")) if file is None or (text or "").strip() else ""
@@ -433,7 +434,7 @@ def reply(member: Member, vault: OrgVault, case: Case, text: str,
     written = _spool(case_vault(vault, case), file)
     try:
         with transaction.atomic():
-            return _write_reply(member, vault, case, text, file, written)
+            return _write_reply(member, vault, case, text, file, written, code, **detail)
     except BaseException:
         spooled, storage = written
         if storage:
@@ -457,15 +458,18 @@ def _spool(vault: OrgVault, file: files.FileLike | None) -> tuple[str, str]:
 
 
 def _write_reply(member: Member, vault: OrgVault, case: Case, text: str,
-                 file: files.FileLike | None, written: tuple[str, str]) -> CaseRecord:
+                 file: files.FileLike | None, written: tuple[str, str],
+                 code: str = "case.reply", **detail: Any) -> CaseRecord:
     opened = case_vault(vault, case)
     rec = CaseRecord.objects.create(case=case, kind=RecordKind.OUTBOUND, author=member,
                                     body=opened.encrypt_text(text), delivery=Delivery.QUEUED)
     changes: dict[str, Any] = {}
-    if case.first_reply_at is None:
-        changes["first_reply_at"] = timezone.now()
     old_status = case.status
-    if old_status in REPLY_MOVES:
+    # A broadcast is news for many cases, not an answer to this one: it neither counts as
+    # the first reply nor says the case now waits on the requester.
+    if code == "case.reply" and case.first_reply_at is None:
+        changes["first_reply_at"] = timezone.now()
+    if code == "case.reply" and old_status in REPLY_MOVES:
         changes["status"] = REPLY_MOVES[old_status]
     _bump(case, None, **changes)
     extra: dict[str, Any] = {}
@@ -476,11 +480,35 @@ def _write_reply(member: Member, vault: OrgVault, case: Case, text: str,
     outbox.enqueue(case, rec, text, **extra)
     if text:
         search.index_text(vault, case, text, SearchField.REPLY)
-    _audit(case, member, "case.reply", record=rec.pk, channel=case.channel, **(
+    _audit(case, member, code, record=rec.pk, channel=case.channel, **detail, **(
         {"file": True} if file is not None else {}))
     if case.status != old_status:
         _audit(case, member, "case.status", old=old_status, new=case.status, by="reply")
     return rec
+
+
+def broadcast_reply(member: Member, vault: OrgVault, case: Case, text: str,
+                    broadcast: int) -> CaseRecord:
+    """One case's message of a broadcast (haven/broadcast): the ordinary reply path (record
+    under the case key, outbox row, search index), audited as ``case.broadcast``."""
+    require(member, MANAGE)
+    return reply(member, vault, case, text, code="case.broadcast", broadcast=broadcast)
+
+
+def withdraw_reply(member: Member, case: Case, record: CaseRecord, **detail: Any) -> bool:
+    """Take a queued reply back out of the outbox before any worker has claimed it.
+
+    A row a worker holds may be on its way to Telegram and is left to finish (it is then
+    marked delivered as usual). True if the row was removed; the record then reads "not
+    delivered: withdrawn" and the case's audit trail says so."""
+    require(member, WORK)
+    with transaction.atomic():
+        if record.case_id != case.pk or not outbox.withdraw(record.pk):
+            return False
+        CaseRecord.objects.filter(pk=record.pk, delivery=Delivery.QUEUED).update(
+            delivery=Delivery.FAILED, delivery_error="withdrawn")
+        _audit(case, member, "case.reply_withdrawn", record=record.pk, **detail)
+    return True
 
 
 def _sent_file(member: Member, vault: OrgVault, case: Case, file: files.FileLike,

@@ -108,6 +108,11 @@ EVENTS: dict[str, Promise] = {
     "team.member_added": _lazy("Member added to a team"),
     "team.member_removed": _lazy("Member removed from a team"),
     "team.auto_assign": _lazy("Automatic assignment of a team changed"),
+    # Broadcasts (haven/broadcast): one message to many cases.
+    "case.broadcast": _lazy("Broadcast message sent to the requester"),
+    "case.reply_withdrawn": _lazy("Queued message taken back before it was sent"),
+    "broadcast.started": _lazy("Broadcast started"),
+    "broadcast.cancelled": _lazy("Broadcast cancelled"),
 }
 
 DETAILS: dict[str, Promise] = {
@@ -146,6 +151,8 @@ DETAILS: dict[str, Promise] = {
     "team": _lazy("team"),
     "what": _lazy("exported as"), "notes": _lazy("notes included"),
     "auto": _lazy("assigned automatically, by the fair rule"), "cap": _lazy("open cases per member at most"),
+    "broadcast": _lazy("broadcast"), "targets": _lazy("cases to reach"),
+    "left": _lazy("cases not reached"),
 }
 
 
@@ -210,7 +217,8 @@ VALUES: dict[str, Callable[[Any], str]] = {
     "end": _day, "channel": _choice(Channel), "kind": _kind, "by": _cause, "how": _how,
     "role": _choice(Role), "link": _choice(Invite.Kind), "reason": _reason, "sessions": _number,
     "shares": _number, "threshold": _number, "shares_used": _number,
-    "what": _export, "notes": _number, "files": _number, "cap": _number,
+    "what": _export, "notes": _number, "files": _number, "cap": _number, "targets": _number,
+    "left": _number,
 }
 
 

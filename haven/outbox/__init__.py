@@ -134,6 +134,20 @@ def cancel(case: Case) -> None:
     rows.delete()
 
 
+def withdraw(record_id: int) -> int:
+    """Delete the unclaimed rows of one record (a cancelled broadcast); rows a worker holds
+    are left to it. Run inside the caller's transaction: on PostgreSQL the rows are locked
+    first, so a worker's claim either took them before (left alone) or finds them gone."""
+    from . import spool
+
+    now = timezone.now()
+    rows = list(Outbox.objects.select_for_update(skip_locked=True).filter(record_id=record_id).filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)).only("pk", "payload"))
+    spool.remove_after_commit(rows)
+    deleted, _kinds = Outbox.objects.filter(pk__in=[r.pk for r in rows]).delete()
+    return deleted
+
+
 def waiting_lease() -> timedelta:
     """How long a claimed row not yet started stays claimed without a word from its worker."""
     return LEASE / 4

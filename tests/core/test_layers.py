@@ -28,7 +28,7 @@ LAYERS: list[set[str]] = [
     {"accounts"},
     {"outbox"},
     {"cases"},
-    {"intake", "knowledge", "funds"},
+    {"intake", "knowledge", "funds", "broadcast"},
     {"desk", "telegram", "notify"},
     {"demo", "cli", "settings", "urls", "wsgi"},
 ]
