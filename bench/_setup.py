@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
-def emit(bench: str, metric: str, value: float, unit: str, **extra: object) -> None:
+def emit(bench: str, metric: str, value: float | None, unit: str, **extra: object) -> None:
     print(json.dumps({"bench": bench, "metric": metric, "value": value, "unit": unit, **extra}),
           flush=True)
 

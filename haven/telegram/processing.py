@@ -173,6 +173,13 @@ def process_one(bot: Bot, pk: int) -> int:
         Update.objects.filter(pk=pk).update(state=UpdateState.FAILED, body=b"")
         return 1
     fetched = _fetch(bot, update)
+    chat_id = _private_chat(update)
+    if chat_id is not None:
+        # The chat's slow key (an Argon2id: tens of milliseconds) is made here, before the
+        # transaction, and kept in this process's cache for the turn to find. Inside the
+        # transaction it held SQLite's one write lock for the hash: in a surge of new
+        # chats every intake, desk action and webhook call waited (bench/surge.py).
+        sealing.chat_key(bot.telegram_id, chat_id)
     try:
         with transaction.atomic():
             if not Update.objects.filter(pk=pk, state=UpdateState.RECEIVED).update(
@@ -185,6 +192,17 @@ def process_one(bot: Bot, pk: int) -> int:
     if outbox_row is not None:
         deliver_now([outbox_row])
     return 1
+
+
+def _private_chat(update: dict[str, Any]) -> int | None:
+    """The private chat whose state the update's turn opens (as :mod:`.dialog` finds it)."""
+    query = update.get("callback_query")
+    for holder in (update.get("message"), query.get("message") if isinstance(query, dict) else None,
+                   update.get("my_chat_member")):
+        chat_id = dialog.private_chat_id(holder)
+        if chat_id is not None:
+            return chat_id
+    return None
 
 
 def _fetch(bot: Bot, update: dict[str, Any]) -> media.Fetched | None:

@@ -156,3 +156,37 @@ def test_webhook_mode_registers_a_secret_and_telegram_delivers_over_http(
     assert "Choose your language" in fake.sent_to(TOKEN, 6001)[0]["text"]
     bots.set_mode(alice.member, Mode.POLLING)
     assert fake.bots[TOKEN].webhook is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("update", [
+    {"message": {"message_id": 1, "date": 0, "text": "/start", "chat": {"id": 8801, "type": "private"},
+                 "from": {"id": 8801, "is_bot": False, "first_name": "T"}}},
+    {"callback_query": {"id": "q", "data": "l:ru", "from": {"id": 8801, "is_bot": False},
+                        "message": {"message_id": 1, "chat": {"id": 8801, "type": "private"}}}},
+    {"my_chat_member": {"chat": {"id": 8801, "type": "private"}, "date": 0,
+                        "new_chat_member": {"status": "kicked"}}},
+])
+def test_a_new_chats_slow_key_is_made_before_the_updates_transaction(
+        alice: Persona, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch,
+        update: dict[str, object]) -> None:
+    """On SQLite a transaction holds the database's one write lock: an Argon2id inside it
+    made every intake and desk action wait for each new chat in a surge."""
+    from django.db import connection
+
+    bots.set_token(alice.member, TOKEN)
+    bot = bots.set_mode(alice.member, Mode.POLLING)
+    fake.open_chat(TOKEN, 8801)
+    sealing._recent.clear()
+    inside: list[bool] = []
+    real = sealing.slow_pepper_hash
+
+    def watched(purpose: str, value: str) -> str:
+        inside.append(connection.in_atomic_block)
+        return real(purpose, value)
+
+    monkeypatch.setattr(sealing, "slow_pepper_hash", watched)
+    processing.record(bot.pk, 4242, json.dumps({"update_id": 4242, **update}).encode())
+    assert processing.run_pending_once() == 1
+    assert Update.objects.get(update_id=4242).state == UpdateState.DONE
+    assert inside and not any(inside)  # computed, and never while a transaction was open
