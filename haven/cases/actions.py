@@ -339,6 +339,22 @@ def assign(member: Member, case: Case, assignee: Member | None, version: int | N
                key_sealed=opened is not None)
 
 
+def assign_automatically(case: Case, team: Team, member: Member, actor: Member | None) -> bool:
+    """Fair assignment's write (haven.cases.fair): give an unassigned case to ``member``.
+
+    A conditional update, so a hand assignment made meanwhile wins (returns False); the
+    audit entry is what tells the assignee (haven.notify)."""
+    now = timezone.now()
+    if not Case.objects.filter(pk=case.pk, assignee__isnull=True).update(
+            assignee=member, version=F("version") + 1, updated=now):
+        return False
+    TeamKey.objects.filter(team=team, member=member).update(last_assigned=now)
+    chain.record(case.organization_id, "case.assigned", actor_id=actor.pk if actor else None,
+                 case_id=case.pk, detail={"assignee": member.pk, "auto": True})
+    case.refresh_from_db()
+    return True
+
+
 def set_priority(member: Member, case: Case, priority: int, version: int | None) -> None:
     require(member, WORK)
     if priority not in Priority.values:

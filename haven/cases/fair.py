@@ -20,13 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, F, QuerySet
-from django.utils import timezone
+from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
 from haven.accounts.models import Member, Role, Team, TeamKey
 from haven.accounts.rights import RIGHTS, Right, require
-from haven.audit import chain
 
 from .models import OPEN_STATUSES, Case
 from .teams import TeamError
@@ -72,17 +70,9 @@ def pick(team: Team) -> Member | None:
 
 
 def _give(case: Case, team: Team, member: Member, actor: Member | None) -> bool:
-    """Assign an unassigned case (a conditional update: a hand assignment made meanwhile
-    wins) and write the audit entry that tells the assignee (haven.notify)."""
-    now = timezone.now()
-    if not Case.objects.filter(pk=case.pk, assignee__isnull=True).update(
-            assignee=member, version=F("version") + 1, updated=now):
-        return False
-    TeamKey.objects.filter(team=team, member=member).update(last_assigned=now)
-    chain.record(case.organization_id, "case.assigned", actor_id=actor.pk if actor else None,
-                 case_id=case.pk, detail={"assignee": member.pk, "auto": True})
-    case.refresh_from_db()
-    return True
+    from haven.cases.actions import assign_automatically  # actions imports this module
+
+    return assign_automatically(case, team, member, actor)
 
 
 def assign_fairly(case: Case, actor: Member | None = None) -> Member | None:

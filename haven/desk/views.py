@@ -119,7 +119,8 @@ def queue(request: MemberRequest) -> HttpResponse:
         "statuses": Status.choices, "members": active_members(me), "reminders": reminders,
         "teams": teams,
         "waiting": waiting_notes(me, teams) if slug in ("new", "unassigned") else [],
-        "can_work": can(me, WORK), "checked": _ticked(request, page),
+        "can_work": can(me, WORK), "can_broadcast": can(me, MANAGE),
+        "checked": _ticked(request, page),
         **(_bulk_bar(request) if can(me, WORK) else {}),
         "held": capped_count(queues.held_cases(me)) if can(me, MANAGE) else 0,
     })
