@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "haven.telegram",
     "haven.notify",
     "haven.broadcast",
+    "haven.network",
     "haven.demo",
 ]
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("haven.accounts.urls")),
     path("desk/broadcasts/", include("haven.broadcast.urls")),
+    path("network/", include("haven.network.urls")),
     path("desk/", include("haven.desk.urls")),
     path("funds/", include("haven.funds.urls")),
     path("kb/", include("haven.knowledge.urls")),

@@ -95,6 +95,12 @@ TOTP = Purpose(b"haven/totp/v1", "the invite token",
 RECOVERY_SHARE_CHECK = Purpose(b"haven/recovery-share/v2", "the share itself (no secret)",
                                "Checksum of a printed recovery share (v2 shares).")
 
+# Between organizations (haven.network). Not secret keys: a label and a server-held box.
+CARD_FINGERPRINT = Purpose(b"haven/card-fingerprint/v1", "no secret (public keys)",
+                           "The digits two administrators compare to check a partner card.")
+REFERRAL_DELIVERY = Purpose(b"haven/referral-delivery/v1", "HAVEN_TOKEN_KEY",
+                            "A referral's delivery key: opens the partner's message telling the "
+                            "requester how to reach them, so the worker can pass it on.")
 # Not a key of its own: a secret longer than a BLAKE2b key may be (64 bytes, e.g. an
 # 88-character HAVEN_TOKEN_KEY) is first hashed to 32 bytes with this prefix.
 LONG_SECRET = Purpose(b"haven/long-secret/v1", "any secret longer than 64 bytes",
@@ -106,6 +112,7 @@ ALL: tuple[Purpose, ...] = (
     TELEGRAM_AUTOCLEAR, NOTIFY_ADDRESS, SMTP_PASSWORD, PASSWORD_PEPPER, RECORDS, SEARCH_INDEX, TAGS,
     DONOR_REF, FINGERPRINT,
     TOKEN_WRAP, CODENAME_KEY, INTAKE_CODENAME, TOTP, RECOVERY_SHARE_CHECK, LONG_SECRET,
+    CARD_FINGERPRINT, REFERRAL_DELIVERY,
 )
 
 

@@ -29,7 +29,7 @@ LAYERS: list[set[str]] = [
     {"outbox"},
     {"cases"},
     {"intake", "knowledge", "funds", "broadcast"},
-    {"desk", "telegram", "notify"},
+    {"desk", "telegram", "notify", "network"},
     {"demo", "cli", "settings", "urls", "wsgi"},
 ]
 LAYER = {package: level for level, layer in enumerate(LAYERS) for package in layer}
