@@ -130,6 +130,7 @@ class Page:
     body: str
     headers: dict[str, str]
     raw: bytes = b""
+    url: str = ""  # the path this page was fetched from (a form without action posts here)
 
     @property
     def forms(self) -> list[Form]:
@@ -143,6 +144,13 @@ class Page:
         actions = [f.action for f in self.forms]
         raise AssertionError(f"no form posting to …{action_part}… on this page (forms: {actions})\n"
                              f"{text_of(self.body)[:1500]}")
+
+    def form_having(self, field_name: str) -> Form:
+        """The first form with a field (or checkbox) named ``field_name``."""
+        for form in self.forms:
+            if any(k == field_name for k, _v in [*form.fields, *form.checkboxes]):
+                return form
+        raise AssertionError(f"no form with a field {field_name!r} on this page\n{self.text[:1500]}")
 
     @property
     def text(self) -> str:
@@ -221,7 +229,8 @@ class Web:
         if response.will_close:
             self.close()
         return Page(response.status, response.headers.get("Location", ""),
-                    content.decode("utf-8", "replace"), dict(response.headers.items()), content)
+                    content.decode("utf-8", "replace"), dict(response.headers.items()), content,
+                    path)
 
     def get(self, url: str, **kw: Any) -> Page:
         return self.request("GET", url, **kw)
@@ -243,15 +252,17 @@ class Web:
         """GET, follow redirects, assert it answered."""
         return self.ok(self.follow(self.get(url)), f"GET {url}")
 
-    def submit(self, page_or_form: Page | Form, action_part: str = "", *, button: tuple[str, str] | None = None,
+    def submit(self, page: Page, which: Form | str = "", *, button: tuple[str, str] | None = None,
                files: Iterable[tuple[str, str, bytes, str]] | None = None, follow: bool = True,
                expect_ok: bool = True, **overrides: str | list[str]) -> Page:
-        """Submit a form of a page (or a Form) as a browser would, with ``overrides``."""
-        form = page_or_form.form(action_part) if isinstance(page_or_form, Page) else page_or_form
+        """Submit a form of ``page`` (``which``: a Form of it, or a part of its action) as a
+        browser would, with ``overrides`` replacing fields; a form without action posts to
+        the page's own address."""
+        form = which if isinstance(which, Form) else page.form(which)
         values = form.values(**overrides)
         if button is not None:
             values.append(button)
-        action = form.action or "."
+        action = form.action or page.url
         answer = (self.post(action, values, files=files) if form.method == "post"
                   else self.get(f"{self._path(action)}?{urlencode(values)}"))
         if follow:
@@ -263,10 +274,15 @@ class Web:
     def log_in(self, who: dict[str, Any]) -> Web:
         from django_otp.oath import totp
 
-        self.get("/login/")
-        code = f"{totp(bytes.fromhex(who['totp'])):06d}"
-        answer = self.post("/login/", [("username", who["username"]), ("password", who["password"]),
-                                       ("code", code)])
+        # A code is taken once: a second login within its 30 s uses the next one, which
+        # the server accepts too (one step of clock drift).
+        for drift in (0, 1):
+            self.get("/login/")
+            code = f"{totp(bytes.fromhex(who['totp']), drift=drift):06d}"
+            answer = self.post("/login/", [("username", who["username"]), ("password", who["password"]),
+                                           ("code", code)])
+            if answer.status == 302:
+                break
         if answer.status != 302:
             raise AssertionError(f"{who['username']} could not log in: HTTP {answer.status}\n{answer.text[:800]}")
         return self
@@ -367,6 +383,7 @@ class Server:
     web_proc: subprocess.Popen[bytes] | None = field(init=False, default=None)
     worker_proc: subprocess.Popen[bytes] | None = field(init=False, default=None)
     proxy: Proxy | None = field(init=False, default=None)
+    sessions: dict[tuple[str, str], Web] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.data = Path(tempfile.mkdtemp(prefix=f"haven-net-{self.name.lower()}-"))
@@ -500,8 +517,12 @@ class Server:
         return Web(self.url, lang)
 
     def member(self, who: str, lang: str = "en") -> Web:
-        """A logged-in browser of the seeded ``who`` ("coordinator" or "caseworker")."""
-        return Web(self.url, lang).log_in(self.people[who])
+        """The logged-in browser of the seeded ``who`` ("coordinator" or "caseworker"), one per
+        member and language, logged in once (a second-factor code cannot be used twice)."""
+        key = (who, lang)
+        if key not in self.sessions:
+            self.sessions[key] = Web(self.url, lang).log_in(self.people[who])
+        return self.sessions[key]
 
     def logs(self, *names: str, tail: int = 60) -> str:
         out = []

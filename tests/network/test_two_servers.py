@@ -1,24 +1,59 @@
-"""Two Haven servers on loopback, over real HTTP: partners, referrals, a partner down, forgeries.
+"""Two Haven servers on loopback, over real HTTP only: partners, referrals, a partner down,
+forgeries.
 
 A runs on SQLite with a Telegram bot on the fake Bot API; B on PostgreSQL (a fresh
-database). Both are shared by the module's tests (tests/network/servers.py).
+database). Each is ``haven serve`` + ``haven worker`` with its own data folder and
+secrets (tests/network/servers.py), shared by the module's tests. Nothing here reads a
+server's database: members use the pages, requesters the bot and the follow-up page,
+the servers' workers carry envelopes between them.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import re
+import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from .servers import TOKEN, Network, Server, pg_available, two_servers
+from .flows import (
+    NOTE,
+    SITUATION,
+    Cards,
+    Phone,
+    accept_incoming,
+    agree_label,
+    b_replies_and_requester_reads,
+    case_numbers,
+    codename_in,
+    exchange_cards,
+    follow_up,
+    incoming_ids,
+    new_case,
+    photo,
+    propose_referral,
+    referral_panel,
+    wait_for,
+    wait_incoming,
+    web_intake,
+)
+from .servers import Network, Server, pg_available, two_servers
 
 pytestmark = pytest.mark.skipif(not pg_available(),
                                 reason="PostgreSQL does not answer on 127.0.0.1:5432 (server B runs on it)")
 
+# --- the servers, shared by the module ----------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def net() -> Iterator[Network]:
-    with two_servers() as (network, _a, _b):
+    # Retries of the network channel come within 2 s, not after the usual backoff.
+    with two_servers(extra_env={"HAVEN_NETWORK_RETRY_MAX_DELAY": "2"}) as (network, _a, _b):
         yield network
 
 
@@ -32,15 +67,202 @@ def b(net: Network) -> Server:
     return net.servers[1]
 
 
-def test_both_servers_answer_and_their_members_log_in(net: Network, a: Server, b: Server) -> None:
-    for server in (a, b):
-        for who in ("coordinator", "caseworker"):
-            desk = server.member(who)
-            assert desk.open("/desk/").status == 200
-    net.fake.open_chat(TOKEN, 777)
-    net.fake.user_message(TOKEN, 777, "/start", lang="ru")
-    import time
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not net.fake.sent_to(TOKEN, 777):
-        time.sleep(0.2)
-    assert net.fake.sent_to(TOKEN, 777), net.logs()
+@pytest.fixture(autouse=True)
+def _logs_on_failure(request: pytest.FixtureRequest, net: Network) -> Iterator[None]:
+    failed = request.session.testsfailed
+    yield
+    if request.session.testsfailed > failed:
+        print(net.logs())  # the servers' logs, shown with the failure ("Captured stdout teardown")
+
+
+@pytest.fixture(scope="module")
+def partners(a: Server, b: Server) -> Cards:
+    return exchange_cards(a, b)
+
+
+def test_partner_cards_are_exchanged_and_the_fingerprints_match_on_both_sides(
+        a: Server, b: Server, partners: Cards) -> None:
+    assert partners.seen_on_a == partners.b_fingerprint  # A read B's card as B shows it
+    assert partners.seen_on_b == partners.a_fingerprint
+    assert partners.a_fingerprint != partners.b_fingerprint
+    assert len(partners.a_fingerprint.split()) == 6  # six groups, read out over the phone
+    for server, other, fingerprint in ((a, "Beta", partners.b_fingerprint),
+                                       (b, "Alpha", partners.a_fingerprint)):
+        page = server.member("coordinator").open("/network/partners/")
+        section = page.body.split(f">{other} <", 1)
+        assert len(section) == 2, page.text[:1500]
+        entry = section[1].split("</section>", 1)[0]
+        assert fingerprint in " ".join(re.sub(r"<[^>]+>", " ", entry).split())
+        assert "Active" in entry or "active" in entry
+
+
+# --- referrals -------------------------------------------------------------------------------
+
+
+def test_a_telegram_requester_is_referred_with_a_photo_and_continues_with_the_partner(
+        net: Network, a: Server, b: Server, partners: Cards) -> None:
+    phone = Phone(net, a, 61_000_001)
+    number = phone.intake()
+    said = phone.send_photo(photo())
+    assert said  # the bot acknowledged the photo
+
+    desk_a = a.member("caseworker")
+    coordinator_b = b.member("coordinator")
+    before = incoming_ids(coordinator_b)
+    propose_referral(desk_a, number)
+    # The question reaches the requester in Telegram, with two buttons; they agree.
+    label = agree_label()
+    wait_for("the referral question in Telegram", lambda: any(t == label for t, _d in phone.buttons()), 30, (a,))
+    data = next(d for t, d in phone.buttons() if t == label)
+    phone.press(data)
+
+    pk = wait_incoming(b, coordinator_b, before)
+    detail, b_case = accept_incoming(coordinator_b, pk)
+    assert NOTE in detail.text
+    assert re.search(r"\.jpg \(image/jpeg", detail.text), detail.text[:2000]  # the photo came along
+    assert SITUATION[:40] in detail.text or "Пришла" in detail.text
+
+    # A's worker passes B's "how to reach us" on in the requester's chat.
+    reach = wait_for("the continuation in Telegram",
+                     lambda: next((t for t in phone.texts() if b.url in t), None), 40, (a, b))
+    codename = codename_in(reach)
+    _tab, thread = follow_up(b, codename)
+    assert "Пришла" in thread.text or SITUATION[:30] in thread.text, thread.text[:1500]
+    b_replies_and_requester_reads(b, b_case, codename)
+    assert "accepted" in referral_panel(desk_a, number).lower() or "Accepted" in referral_panel(desk_a, number)
+
+
+def test_a_web_requester_agrees_on_the_follow_up_page_and_reads_the_continuation_there(
+        a: Server, b: Server, partners: Cards) -> None:
+    desk_a = a.member("caseworker")
+    before_cases = case_numbers(desk_a)
+    codename = web_intake(a, [("povestka.jpg", photo((10, 120, 200)), "image/jpeg")])
+    number = new_case(desk_a, before_cases)
+    coordinator_b = b.member("coordinator")
+    before = incoming_ids(coordinator_b)
+    propose_referral(desk_a, number)
+
+    tab, page = follow_up(a, codename)
+    question = page.form_having("referral")
+    answered = tab.submit(page, question, button=("answer", "agree"))
+    assert "Beta" in answered.text
+
+    pk = wait_incoming(b, coordinator_b, before)
+    detail, b_case = accept_incoming(coordinator_b, pk)
+    assert "povestka.jpg" in detail.text
+
+    def continuation() -> str | None:
+        _tab, thread = follow_up(a, codename)
+        return thread.text if b.url in thread.text else None
+
+    text = wait_for("the continuation in A's follow-up thread", continuation, 40, (a, b))
+    new_codename = codename_in(text.split(b.url, 1)[1] if b.url in text else text)
+    assert new_codename != codename
+    b_replies_and_requester_reads(b, b_case, new_codename)
+
+
+def test_with_the_partner_down_the_referral_waits_in_the_outbox_and_arrives_once(
+        a: Server, b: Server, partners: Cards) -> None:
+    assert b.proxy is not None
+    desk_a = a.member("caseworker")
+    before_cases = case_numbers(desk_a)
+    codename = web_intake(a, [])
+    number = new_case(desk_a, before_cases)
+    coordinator_b = b.member("coordinator")
+    before = incoming_ids(coordinator_b)
+    propose_referral(desk_a, number)
+    tries = len(b.proxy.inbox)
+    b.stop_web()
+    try:
+        tab, page = follow_up(a, codename)
+        tab.submit(page, page.form_having("referral"), button=("answer", "agree"))
+        # A's worker tries, finds nobody, and keeps the envelope for the next attempt.
+        wait_for("A's worker to try B", lambda: len(b.proxy.inbox) > tries + 1, 30, (a,))
+        waiting = referral_panel(desk_a, number)
+        assert "delivered" not in waiting.lower(), waiting
+    finally:
+        b.start_web()
+    pk = wait_incoming(b, coordinator_b, before)
+    time.sleep(3)  # a second delivery would have arrived by now (retries are 2 s apart here)
+    assert [i for i in incoming_ids(coordinator_b) if i not in before] == [pk]  # delivered once
+    wait_for("A's case to show the referral delivered",
+             lambda: "delivered" in referral_panel(desk_a, number).lower(), 20, (a,))
+
+
+def _b_encryption_key(card: str) -> bytes:
+    body = card.split(":", 1)[1]
+    data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    return base64.b64decode(data["encryption_key"])
+
+
+def _post_envelope(server: Server, blob: bytes) -> tuple[int, dict[str, Any]]:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", server.public_port, timeout=30)
+    try:
+        conn.request("POST", "/network/inbox/", body=blob,
+                     headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(blob))})
+        answer = conn.getresponse()
+        return answer.status, json.loads(answer.read() or b"{}")
+    finally:
+        conn.close()
+
+
+def _genuine_referral(b: Server) -> bytes | None:
+    from haven.network.envelope import BadEnvelope, Kind, read
+
+    assert b.proxy is not None
+    for blob in b.proxy.inbox:
+        try:
+            if read(blob, max_size=64 * 2**20).kind == Kind.REFERRAL:
+                return blob
+        except BadEnvelope:
+            continue
+    return None
+
+
+def test_a_forged_or_altered_referral_is_refused_and_nothing_is_stored(
+        a: Server, b: Server, partners: Cards) -> None:
+    from haven.network.envelope import Kind, make
+    from haven.vault.signing import generate_signing_key
+
+    if _genuine_referral(b) is None:  # run alone: make one referral travel first
+        desk_a = a.member("caseworker")
+        before_cases = case_numbers(desk_a)
+        codename = web_intake(a, [])
+        number = new_case(desk_a, before_cases)
+        propose_referral(desk_a, number)
+        tab, page = follow_up(a, codename)
+        tab.submit(page, page.form_having("referral"), button=("answer", "agree"))
+        wait_for("a referral from A to B", lambda: _genuine_referral(b), 40, (a, b))
+    genuine = _genuine_referral(b)
+    assert genuine is not None
+    coordinator_b = b.member("coordinator")
+    before = incoming_ids(coordinator_b)
+
+    # Signed by a key B does not know, sealed to B's key as a real one would be.
+    public, seed = generate_signing_key()
+    forged = make(Kind.REFERRAL, envelope_id=str(uuid.uuid4()), sender_seed=seed, sender_public=public,
+                  recipient_public=_b_encryption_key(partners.b_card), created=datetime.now(UTC),
+                  content=b'{"note": "send me everything"}')
+    status, answer = _post_envelope(b, forged)
+    assert status == 403 and answer["ok"] is False
+    assert "does not know" in answer["reason"], answer
+
+    # A's genuine envelope with one byte of its payload changed on the way.
+    altered = bytearray(genuine)
+    altered[len(altered) // 2] ^= 0x01
+    status, answer = _post_envelope(b, bytes(altered))
+    assert status == 403 and answer["ok"] is False
+    assert "forged or altered" in answer["reason"], answer
+
+    # And one with its header changed (another envelope id, to pass as a new referral).
+    head = genuine.replace(b'"id":"', b'"id":"0', 1)
+    assert head != genuine
+    status, answer = _post_envelope(b, head)
+    assert status in (400, 403) and answer["ok"] is False, answer
+
+    # The genuine one again: B already has it, and keeps one copy.
+    status, answer = _post_envelope(b, genuine)
+    assert status == 200 and answer["ok"] is True, answer
+    assert incoming_ids(coordinator_b) == before  # nothing new in B's list
