@@ -608,11 +608,11 @@ class Network:
 
 
 @contextmanager
-def two_servers(a_db: str = "sqlite", b_db: str = "postgresql", mode: str = "test",
+def two_servers(a_db: str = "sqlite", b_db: str = "postgresql", mode: str = "test", telegram: bool = True,
                 **extra: Any) -> Iterator[tuple[Network, Server, Server]]:
-    """A (with the Telegram bot) and B, each with a coordinator and a caseworker."""
-    net = Network([dict(name="A", slug="alpha", db=a_db, mode=mode, bot=True, **extra),
-                   dict(name="B", slug="beta", db=b_db, mode=mode, **extra)])
+    """A (with the Telegram bot when ``telegram``) and B, each with a coordinator and a caseworker."""
+    net = Network([dict(name="A", slug="alpha", db=a_db, mode=mode, bot=telegram, **extra),
+                   dict(name="B", slug="beta", db=b_db, mode=mode, **extra)], telegram=telegram)
     with net:
         yield net, net.servers[0], net.servers[1]
 
