@@ -238,15 +238,16 @@ def accept_incoming(coordinator: Web, pk: int) -> tuple[Page, int]:
     return detail, int(match.group(1))
 
 
-def codename_in(text: str, lang: str = "ru") -> str:
-    """The codename in a message: the run of words from the codename list, as long as one."""
+def codename_in(text: str, lang: str = "ru", other_than: str = "") -> str:
+    """The codename in a message: a run of words from the codename list, as long as one
+    (``other_than``: a codename the text may also show, skipped)."""
     from haven.intake.codename import normalise, word_list, words_needed
 
     words, needed = set(word_list(lang)), words_needed(lang)
     tokens = re.findall(r"[^\W\d_]+", text)
     for start in range(len(tokens) - needed + 1):
         run = tokens[start:start + needed]
-        if all(normalise(t) in words for t in run):
+        if all(normalise(t) in words for t in run) and " ".join(run) != other_than:
             return " ".join(run)
     raise AssertionError(f"no codename in {text!r}")
 

@@ -1,8 +1,9 @@
 """Two Haven servers on loopback, over real HTTP only: partners, referrals, a partner down,
 forgeries.
 
-A runs on SQLite with a Telegram bot on the fake Bot API; B on PostgreSQL (a fresh
-database). Each is ``haven serve`` + ``haven worker`` with its own data folder and
+A runs on SQLite with a Telegram bot on the fake Bot API, B on PostgreSQL (a fresh
+database); the other way round when the tests themselves run on PostgreSQL (CI's second
+pass, DATABASE_URL set), so both directions are covered. Each is ``haven serve`` + ``haven worker`` with its own data folder and
 secrets (tests/network/servers.py), shared by the module's tests. Nothing here reads a
 server's database: members use the pages, requesters the bot and the follow-up page,
 the servers' workers carry envelopes between them.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import time
 import uuid
@@ -45,7 +47,7 @@ from .flows import (
 from .servers import Network, Server, pg_available, two_servers
 
 pytestmark = pytest.mark.skipif(not pg_available(),
-                                reason="PostgreSQL does not answer on 127.0.0.1:5432 (server B runs on it)")
+                                reason="PostgreSQL does not answer on 127.0.0.1:5432 (one of the servers runs on it)")
 
 # --- the servers, shared by the module ----------------------------------------------------
 
@@ -53,7 +55,9 @@ pytestmark = pytest.mark.skipif(not pg_available(),
 @pytest.fixture(scope="module")
 def net() -> Iterator[Network]:
     # Retries of the network channel come within 2 s, not after the usual backoff.
-    with two_servers(extra_env={"HAVEN_NETWORK_RETRY_MAX_DELAY": "2"}) as (network, _a, _b):
+    dbs = ("postgresql", "sqlite") if os.environ.get("DATABASE_URL", "").startswith("postgres") \
+        else ("sqlite", "postgresql")
+    with two_servers(*dbs, extra_env={"HAVEN_NETWORK_RETRY_MAX_DELAY": "2"}) as (network, _a, _b):
         yield network
 
 
@@ -156,7 +160,7 @@ def test_a_web_requester_agrees_on_the_follow_up_page_and_reads_the_continuation
         return thread.text if b.url in thread.text else None
 
     text = wait_for("the continuation in A's follow-up thread", continuation, 40, (a, b))
-    new_codename = codename_in(text.split(b.url, 1)[1] if b.url in text else text)
+    new_codename = codename_in(text, other_than=codename)
     assert new_codename != codename
     b_replies_and_requester_reads(b, b_case, new_codename)
 
@@ -201,7 +205,8 @@ def _post_envelope(server: Server, blob: bytes) -> tuple[int, dict[str, Any]]:
     conn = http.client.HTTPConnection("127.0.0.1", server.public_port, timeout=30)
     try:
         conn.request("POST", "/network/inbox/", body=blob,
-                     headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(blob))})
+                     headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(blob)),
+                              "Accept-Language": "en"})
         answer = conn.getresponse()
         return answer.status, json.loads(answer.read() or b"{}")
     finally:
