@@ -1,0 +1,15 @@
+"""The worker's periodic tasks of the network."""
+
+from __future__ import annotations
+
+from haven.core.worker import periodic
+
+from . import collect
+
+COLLECT_EVERY = 4 * 3600.0  # partners publish monthly; a few hours is fresh enough
+
+
+@periodic(COLLECT_EVERY)
+def collect_partner_figures() -> int:
+    """Collect every active partner's published figures for every organization."""
+    return sum(o.kept for o in collect.collect(collect.active_partners()))
