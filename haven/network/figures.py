@@ -248,7 +248,8 @@ def unb64(text: Any) -> bytes:
 @dataclass
 class Total:
     """A sum of published cells: ``value`` the known part, ``hidden`` how many suppressed
-    cells (each 0..4), ``variance`` the noise's (2/ε² per noisy cell)."""
+    cells (each 0..4), ``variance`` the noise's (2/ε² per noisy cell), ``sources`` how
+    many published cells were summed."""
 
     value: int = 0
     hidden: int = 0
@@ -268,7 +269,7 @@ class Total:
         self.value += other.value
         self.hidden += other.hidden
         self.variance += other.variance
-        self.sources = max(self.sources, other.sources)
+        self.sources += other.sources
 
     @property
     def low(self) -> int:
@@ -280,7 +281,7 @@ class Total:
 
     @property
     def margin(self) -> float:
-        """Half the 95% interval of the noise (1.96 σ), 0 without noise."""
+        """Half the 95-percent interval of the noise (1.96 σ), 0 without noise."""
         return round(1.96 * math.sqrt(self.variance), 1)
 
     @property

@@ -61,7 +61,7 @@ def _n(value: float) -> str:
 
 def shown(total: figures.Total) -> str:
     """A total in words and digits: exact, "<5", a range, and the noise's ± when noisy."""
-    if total.sources == 1 and total.hidden == 1:
+    if total.hidden == 1 and total.sources == 1:  # one organization's hidden cell alone
         return "<5"
     if total.is_range:
         text = f"{_n(total.low)}–{_n(total.high)}"

@@ -402,6 +402,8 @@ def test_the_network_page_shows_totals_ranges_and_noise(alice: Persona, alice_cl
     # family: own hidden (0..4) + north hidden (0..4) + 12 noisy
     assert re.search(r"<td>12–20 ± 2\.8</td>", text)
     assert "500" not in text  # an ended partnership's figures are not summed
+    # The table's total: own 10 + 6 hidden cells, north 7 + 1 hidden, south 12 + 1 hidden.
+    assert re.search(r"Total</th><td>29–61 ± 3\.9</td>", text), text
     assert "<svg" in text and "<script" not in text
     assert "North" in text and "South" in text
 
@@ -423,6 +425,25 @@ def test_numbers_in_the_svg_are_never_localized(alice: Persona, alice_client: Cl
         attributes = re.findall(r'\s(?:x|y|x1|x2|y1|y2|width|height)="([^"]*)"', svg)
         assert attributes and all(re.fullmatch(r"-?\d+(\.\d+)?", a) for a in attributes)
     assert "± 4,0" in text  # localized in the page's text: 1.96·√(2/0.49) = 3.96
+
+
+def test_a_total_reads_as_a_range_exact_or_under_5() -> None:
+    from haven.network.figures_views import shown
+
+    def total(*cells: int | None, epsilon: float | None = None) -> figures.Total:
+        t = figures.Total()
+        for cell in cells:
+            t.add(cell, epsilon)
+        return t
+
+    assert shown(total(None)) == "<5"
+    assert shown(total(12)) == "12"
+    assert shown(total(12, None)) == "12–16"
+    assert shown(total(None, None)) == "0–8"
+    assert shown(total(30, epsilon=2.0)) == "30 ± 1.4"  # 1.96 · √(2/4)
+    merged = total(10)
+    merged.merge(total(None))
+    assert shown(merged) == "10–14"
 
 
 def test_pages_need_a_member(client: Client, alice: Persona) -> None:
