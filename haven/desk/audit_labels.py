@@ -113,6 +113,8 @@ EVENTS: dict[str, Promise] = {
     "case.reply_withdrawn": _lazy("Queued message taken back before it was sent"),
     "broadcast.started": _lazy("Broadcast started"),
     "broadcast.cancelled": _lazy("Broadcast cancelled"),
+    # Network figures (haven/network/figures.py).
+    "figures.published": _lazy("Monthly figures published for the network"),
 }
 
 DETAILS: dict[str, Promise] = {
@@ -153,6 +155,8 @@ DETAILS: dict[str, Promise] = {
     "auto": _lazy("assigned automatically, by the fair rule"), "cap": _lazy("open cases per member at most"),
     "broadcast": _lazy("broadcast"), "targets": _lazy("cases to reach"),
     "left": _lazy("cases not reached"),
+    "month": _lazy("month"), "epsilon": _lazy("privacy budget ε (empty: no noise)"),
+    "replaced": _lazy("replaced an earlier publication"),
 }
 
 
