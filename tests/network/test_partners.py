@@ -450,3 +450,15 @@ def test_until_both_sides_added_each_others_card_the_inbox_refuses(
     with pytest.raises(inbox.Refused, match="Exchange partner cards first"):
         inbox.receive(blob, via="test")
     assert not Partner.objects.filter(organization=charlie.org).exists()
+
+
+def test_the_organizations_audit_page_tells_partnership_changes_in_words(
+        alice: Persona, charlie: Persona, alice_client: Client) -> None:
+    with override_settings(SITE_URL=ALICE_SERVER):
+        actions.add_partner(alice.member, read_card(_card_of(charlie.org, CHARLIE_SERVER)),
+                            confirmed=True)
+    alice_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    page = _text(alice_client.get("/desk/audit/"))
+    assert "Партнёр на другом сервере добавлен по его карточке" in page
+    assert "Организация-партнёр" in page and "Second" in page
+    assert keys.org_fingerprint(charlie.org) in page
