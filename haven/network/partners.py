@@ -101,9 +101,11 @@ def partner_fingerprint(partner: Partner) -> str:
 def candidates(org: Organization) -> QuerySet[Organization]:
     """The other organizations on this server that may be asked: none this organization
     already asked, was asked by or works with (an ended partnership may be asked again)."""
-    taken = (Partner.objects.filter(organization=org, local__isnull=False)
-             .exclude(state=Partner.State.ENDED).values("local_id"))
-    return Organization.objects.exclude(pk=org.pk).exclude(pk__in=taken).order_by("name", "slug")
+    current = Partner.objects.filter(organization=org).exclude(state=Partner.State.ENDED)
+    taken = current.filter(local__isnull=False).values("local_id")
+    keys = [bytes(k) for k in current.values_list("signing_key", flat=True)]
+    return (Organization.objects.exclude(pk=org.pk).exclude(pk__in=taken)
+            .exclude(signing_key__public_key__in=keys).order_by("name", "slug"))
 
 
 def existing_partner(org: Organization, card: Card) -> Partner | None:

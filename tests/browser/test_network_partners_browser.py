@@ -14,7 +14,7 @@ from haven.network.models import Partner
 from haven.network.partners import our_card
 from tests.conftest import make_org
 
-from .conftest import NewContext
+from .conftest import NewContext, speak
 from .test_login_browser import _log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -79,3 +79,10 @@ def test_two_administrators_become_partners_and_one_ends_it_on_phones_without_ja
     second.reload()
     expect(second.get_by_text("by the partner")).to_be_visible()
     assert Partner.objects.get(organization=charlie.org).state == Partner.State.ENDED
+    for lang in ("ru", "uk"):
+        speak(first.context, first.url, lang)
+        first.goto("/network/partners/")
+        expect(first.get_by_role("heading", level=1)).to_have_text(
+            {"ru": "Организации-партнёры", "uk": "Організації-партнери"}[lang])
+        _fits(first)
+        first.screenshot(path=tmp_path / f"partners-{lang}.png", full_page=True)

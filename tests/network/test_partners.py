@@ -424,9 +424,13 @@ def test_the_partners_pages_speak_russian_and_ukrainian(
         page = _text(alice_client.get(PAGE))
         assert words in page, page[:3000]
         assert "Your partners" not in page and "Add a partner" not in page
+        assert "A partner is another organization" not in page and "Compare" not in page
         assert "Withdraw" not in _text(alice_client.get(f"{PAGE}{ours.pk}/end/"))
         refused = _refused(alice_client, "hello")
         assert "haven-card:" in refused and "This is not a partner card" not in refused
+        with override_settings(SITE_URL=ALICE_SERVER):
+            compare = _text(alice_client.post(PAGE + "add/", {"card": _card()}))
+        assert "fingerprint" not in compare.lower() and "partner" not in compare.lower()
 
 
 def test_a_third_organization_sees_nothing_of_a_partnership(alice: Persona, charlie: Persona) -> None:
@@ -462,3 +466,11 @@ def test_the_organizations_audit_page_tells_partnership_changes_in_words(
     assert "Партнёр на другом сервере добавлен по его карточке" in page
     assert "Организация-партнёр" in page and "Second" in page
     assert keys.org_fingerprint(charlie.org) in page
+
+
+def test_an_organization_already_a_partner_by_card_is_not_offered_in_the_list(
+        alice: Persona, charlie: Persona, alice_client: Client) -> None:
+    _remote_pair(alice, charlie)
+    assert f'<option value="{charlie.org.pk}"' not in alice_client.get(PAGE).content.decode()
+    with pytest.raises(PartnerError, match="is already your partner"):
+        actions.ask_partner(alice.member, charlie.org.pk)
