@@ -161,7 +161,7 @@ DETAILS: dict[str, Promise] = {
     "auto": _lazy("assigned automatically, by the fair rule"), "cap": _lazy("open cases per member at most"),
     "broadcast": _lazy("broadcast"), "targets": _lazy("cases to reach"),
     "left": _lazy("cases not reached"),
-    "partner": _lazy("partner organization"), "server": _lazy("server"),
+    "partner": _lazy("partner organization"),
     "fingerprint": _lazy("fingerprint compared"), "renewed": _lazy("an ended partnership renewed"),
     "by_partner": _lazy("by the partner"),
 }

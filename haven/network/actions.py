@@ -180,8 +180,9 @@ def add_partner(member: Member, card: Card, *, confirmed: bool) -> Partner:
         row.ended_at, row.ended_by_us = None, None
         row.version += 1
         row.save()
-        _audit(org.pk, "partner.added", member, row, server=card.server,
-               fingerprint=card.fingerprint, renewed=ended is not None)
+        # Not the server's address: a host name reads like an event code on the audit page.
+        _audit(org.pk, "partner.added", member, row, fingerprint=card.fingerprint,
+               renewed=ended is not None)
     return row
 
 
