@@ -121,6 +121,8 @@ EVENTS: dict[str, Promise] = {
     "partner.added": _lazy("Partner on another server added from its card"),
     "partner.ended": _lazy("Partnership ended"),
     "partner.ended_by_partner": _lazy("Partnership ended by the partner"),
+    # Network figures (haven/network/figures.py).
+    "figures.published": _lazy("Monthly figures published for the network"),
 }
 
 DETAILS: dict[str, Promise] = {
@@ -164,6 +166,8 @@ DETAILS: dict[str, Promise] = {
     "partner": _lazy("partner organization"),
     "fingerprint": _lazy("fingerprint compared"), "renewed": _lazy("an ended partnership renewed"),
     "by_partner": _lazy("by the partner"),
+    "month": _lazy("month"), "epsilon": _lazy("privacy budget ε (empty: no noise)"),
+    "replaced": _lazy("replaced an earlier publication"),
 }
 
 
