@@ -193,10 +193,11 @@ def test_with_the_partner_down_the_referral_waits_in_the_outbox_and_arrives_once
              lambda: "delivered" in referral_panel(desk_a, number).lower(), 20, (a,))
 
 
-def _b_encryption_key(card: str) -> bytes:
+def _card_key(card: str, which: str) -> bytes:
+    """One of the public keys a partner card carries ("encryption_key" or "signing_key")."""
     body = card.split(":", 1)[1]
     data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    return base64.b64decode(data["encryption_key"])
+    return base64.b64decode(data[which])
 
 
 def _post_envelope(server: Server, blob: bytes) -> tuple[int, dict[str, Any]]:
@@ -226,11 +227,37 @@ def _genuine_referral(b: Server) -> bytes | None:
     return None
 
 
-def test_a_forged_or_altered_referral_is_refused_and_nothing_is_stored(
+def test_a_referral_signed_by_a_key_b_does_not_know_is_refused_and_nothing_is_stored(
         a: Server, b: Server, partners: Cards) -> None:
     from haven.network.envelope import Kind, make
     from haven.vault.signing import generate_signing_key
 
+    coordinator_b = b.member("coordinator")
+    before = incoming_ids(coordinator_b)
+    public, seed = generate_signing_key()
+    to_b = _card_key(partners.b_card, "encryption_key")
+    content = json.dumps({"note": "send me everything"}).encode()
+
+    # Signed by a key nobody introduced to B, sealed to B's key as a real one would be.
+    forged = make(Kind.REFERRAL, envelope_id=str(uuid.uuid4()), sender_seed=seed, sender_public=public,
+                  recipient_public=to_b, created=datetime.now(UTC), content=content)
+    status, answer = _post_envelope(b, forged)
+    assert status == 403 and answer["ok"] is False
+    assert "does not know" in answer["reason"], answer
+
+    # Naming A's signing key as its sender, but signed with another key.
+    posing = make(Kind.REFERRAL, envelope_id=str(uuid.uuid4()), sender_seed=seed,
+                  sender_public=_card_key(partners.a_card, "signing_key"), recipient_public=to_b,
+                  created=datetime.now(UTC), content=content)
+    status, answer = _post_envelope(b, posing)
+    assert status == 403 and answer["ok"] is False
+    assert "forged or altered" in answer["reason"], answer
+
+    assert incoming_ids(coordinator_b) == before  # nothing in B's list
+
+
+def test_a_referral_altered_on_the_way_is_refused_and_a_resent_one_is_stored_once(
+        a: Server, b: Server, partners: Cards) -> None:
     if _genuine_referral(b) is None:  # run alone: make one referral travel first
         desk_a = a.member("caseworker")
         before_cases = case_numbers(desk_a)
@@ -243,31 +270,23 @@ def test_a_forged_or_altered_referral_is_refused_and_nothing_is_stored(
     genuine = _genuine_referral(b)
     assert genuine is not None
     coordinator_b = b.member("coordinator")
+    wait_for("the referral in B's list", lambda: incoming_ids(coordinator_b), 40, (a, b))
     before = incoming_ids(coordinator_b)
 
-    # Signed by a key B does not know, sealed to B's key as a real one would be.
-    public, seed = generate_signing_key()
-    forged = make(Kind.REFERRAL, envelope_id=str(uuid.uuid4()), sender_seed=seed, sender_public=public,
-                  recipient_public=_b_encryption_key(partners.b_card), created=datetime.now(UTC),
-                  content=b'{"note": "send me everything"}')
-    status, answer = _post_envelope(b, forged)
-    assert status == 403 and answer["ok"] is False
-    assert "does not know" in answer["reason"], answer
-
-    # A's genuine envelope with one byte of its payload changed on the way.
+    # A's genuine envelope (as B's proxy saw it) with one byte of its payload changed.
     altered = bytearray(genuine)
     altered[len(altered) // 2] ^= 0x01
     status, answer = _post_envelope(b, bytes(altered))
     assert status == 403 and answer["ok"] is False
     assert "forged or altered" in answer["reason"], answer
 
-    # And one with its header changed (another envelope id, to pass as a new referral).
+    # Its header changed (another envelope id, to pass as a new referral).
     head = genuine.replace(b'"id":"', b'"id":"0', 1)
     assert head != genuine
     status, answer = _post_envelope(b, head)
     assert status in (400, 403) and answer["ok"] is False, answer
 
-    # The genuine one again: B already has it, and keeps one copy.
+    # The genuine one again (a resend after a lost answer): B has it already and keeps one.
     status, answer = _post_envelope(b, genuine)
     assert status == 200 and answer["ok"] is True, answer
     assert incoming_ids(coordinator_b) == before  # nothing new in B's list
