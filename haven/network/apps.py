@@ -7,3 +7,9 @@ class NetworkConfig(AppConfig):
     name = "haven.network"
     label = "network"
     verbose_name = "Network"
+
+    def ready(self) -> None:
+        from . import followup, receipts
+
+        followup.register()  # the web requester's question about a referral
+        receipts.register()  # partners' answers to our referrals

@@ -1,0 +1,348 @@
+"""Every write of the network's rows goes through a function here, one block per part of
+the network. The case's own changes (status, audit entries) go through
+haven/cases/actions.py, in the same transaction."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from haven.accounts.models import Member, Organization
+from haven.cases import actions as case_actions
+from haven.cases.access import WORK, require
+from haven.cases.models import Case
+from haven.core.errors import Refusal
+from haven.core.keys import server_box
+from haven.vault import OrgVault, VaultError, generate_keypair, open_sealed
+from haven.vault.purposes import REFERRAL_DELIVERY
+
+from . import consent, envelope, keys, referring
+from .models import Partner, Referral
+
+# Referrals out ---------------------------------------------------------------------
+# A case this organization refers to a partner: proposed by a caseworker (the envelope
+# made then, with their keys), answered by the requester in their channel (no member
+# present), delivered by the transport, and answered by the partner's receipt.
+
+log = logging.getLogger("haven.network")
+RefState = Referral.State
+
+
+class ReferralRefused(Refusal):
+    """A referral the member cannot make or change as asked; the message says why."""
+
+
+def _delivery_box() -> Any:
+    return server_box(REFERRAL_DELIVERY)
+
+
+def propose_referral(member: Member, vault: OrgVault, case: Case,
+                     choice: referring.Choice) -> Referral:
+    """Make the envelope of the chosen parts and ask the requester.
+
+    Refused (nothing stored) when the partner is not an active partner of the member's
+    organization, nothing is chosen, a referral of this case already waits, the case is
+    closed or erased, the case's channel cannot ask the requester, or the envelope would
+    be larger than HAVEN_NETWORK_MAX_ENVELOPE.
+    """
+    require(member, WORK, _("Only a caseworker or coordinator can refer a case."))
+    partner = choice.partner
+    if partner.organization_id != member.organization_id or not partner.is_active:
+        raise ReferralRefused(_("%(partner)s is not an active partner of your organization. "
+                                "Choose another partner, or ask an administrator to renew the "
+                                "partnership.") % {"partner": partner.name})
+    if case.erased or not case.summary:
+        raise ReferralRefused(_("This case's content is gone; there is nothing to refer."))
+    if not case.is_open:
+        raise ReferralRefused(_("This case is closed. Reopen it before referring it."))
+    if not choice.anything:
+        raise ReferralRefused(_("Nothing was chosen to share. Tick at least the answers, a "
+                                "message or a file."))
+    if referring.open_referral(case) is not None:
+        raise ReferralRefused(_("A referral of this case is already waiting. Withdraw it, or "
+                                "wait for its outcome, before proposing another."))
+    if not consent.can_ask(case.channel):
+        raise ReferralRefused(_("The requester cannot be asked through the channel this case "
+                                "came from (it was recorded on the desk). A referral needs "
+                                "their agreement, given in their own channel."))
+    if choice.as_file and partner.is_local:
+        raise ReferralRefused(_("%(partner)s is on this server: the referral goes online, "
+                                "no file is needed.") % {"partner": partner.name})
+    _check_chosen(case, choice)
+    ref_id = uuid.uuid4()
+    lang = referring.case_language(vault, case)
+    delivery = generate_keypair()
+    package_ = referring.build_package(vault, case, choice, lang, delivery.public)
+    from .package import pack
+
+    signing = keys.signing_key(member.organization)
+    blob = envelope.make(
+        envelope.Kind.REFERRAL, envelope_id=str(ref_id),
+        sender_seed=keys.signing_seed(vault, member.organization),
+        sender_public=bytes(signing.public_key), recipient_public=bytes(partner.encryption_key),
+        created=timezone.now(), content=pack(package_))
+    if len(blob) > referring.max_envelope():
+        mb = referring.max_envelope() / 2**20
+        raise ReferralRefused(_("The chosen parts make %(size).1f MB; a referral may hold at "
+                                "most %(max).1f MB. Leave out some files and try again.")
+                              % {"size": len(blob) / 2**20, "max": mb})
+    name = referring.write_envelope(blob)
+    try:
+        with transaction.atomic():
+            Case.objects.select_for_update().filter(pk=case.pk).first()  # one proposal at a time
+            if referring.open_referral(case) is not None:
+                raise ReferralRefused(_("A referral of this case is already waiting. Withdraw "
+                                        "it, or wait for its outcome, before proposing another."))
+            referral = Referral.objects.create(
+                organization_id=member.organization_id, case=case, partner=partner, ref_id=ref_id,
+                transport=Referral.Transport.FILE if choice.as_file else Referral.Transport.ONLINE,
+                proposed_by=member, shared=choice.shared(), envelope=name, size=len(blob),
+                delivery_key=_delivery_box().seal(str(ref_id), {
+                    "key": referring.encode_key(delivery.private), "lang": lang}))
+            case_actions.referral_noted(case, member, "case.referral_proposed",
+                                        referral=referral.pk, partner=partner.pk,
+                                        transport=referral.transport, **_counts(referral))
+            consent.ASKERS[case.channel](case, referral, lang)
+    except BaseException:
+        referring.remove_envelope(name)
+        raise
+    return referral
+
+
+def _counts(referral: Referral) -> dict[str, Any]:
+    shared = referral.shared or {}
+    return {"answers": bool(shared.get("answers")), "messages": int(shared.get("messages") or 0),
+            "files": int(shared.get("attachments") or 0), "notes": int(shared.get("notes") or 0)}
+
+
+def _check_chosen(case: Case, choice: referring.Choice) -> None:
+    """Every chosen record is this case's, of the kind it was chosen as."""
+    from haven.cases.models import RecordKind
+
+    kinds = dict(case.records.values_list("pk", "kind"))
+    wanted = ([(pk, referring.MESSAGE_KINDS) for pk in choice.messages]
+              + [(pk, (RecordKind.ATTACHMENT,)) for pk in choice.attachments]
+              + [(pk, (RecordKind.NOTE,)) for pk in choice.notes])
+    if any(kinds.get(pk) not in allowed for pk, allowed in wanted):
+        raise ReferralRefused(_("The case changed while you chose; look at the list again."))
+
+
+def withdraw_referral(member: Member, case: Case, referral_pk: int) -> Referral:
+    """Take a proposal back before the requester answers: the envelope is deleted."""
+    require(member, WORK, _("Only a caseworker or coordinator can withdraw a referral."))
+    with transaction.atomic():
+        referral = (Referral.objects.select_for_update().filter(pk=referral_pk, case=case)
+                    .select_related("partner").first())
+        if referral is None:
+            raise ReferralRefused(_("This referral is not one of this case's."))
+        if referral.state != RefState.PROPOSED:
+            raise ReferralRefused(_("The requester has already answered (%(state)s); the "
+                                    "proposal can no longer be withdrawn.")
+                                  % {"state": referral.get_state_display()})
+        name = referral.envelope
+        Referral.objects.filter(pk=referral.pk).update(
+            state=RefState.WITHDRAWN, envelope="", delivery_key=None,
+            outcome_at=timezone.now(), version=referral.version + 1)
+        case_actions.referral_noted(case, member, "case.referral_withdrawn", referral=referral.pk,
+                                    partner=referral.partner_id)
+        transaction.on_commit(lambda: referring.remove_envelope(name))
+    referral.refresh_from_db()
+    return referral
+
+
+def answer_referral(case: Case, referral_pk: int, agree: bool, *, via: str) -> consent.Answer:
+    """The requester's answer (no member present), given in the case's channel (``via``).
+
+    The first answer is final: a second one, or one after the proposal was withdrawn,
+    changes nothing and says so. On agreement the referral goes: online through the
+    transport (same server: delivered in this transaction; another: the outbox), or as
+    a file a caseworker downloads from the case page.
+    """
+    with transaction.atomic():
+        referral = (Referral.objects.select_for_update().filter(pk=referral_pk, case_id=case.pk)
+                    .select_related("partner", "organization").first())
+        if referral is None:
+            return consent.Answer.CLOSED
+        if referral.state == RefState.WITHDRAWN:
+            return consent.Answer.WITHDRAWN
+        if referral.state != RefState.PROPOSED:
+            return consent.Answer.ALREADY
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.erased or not case.summary or not case.is_open:
+            return consent.Answer.CLOSED
+        now = timezone.now()
+        if not agree:
+            name = referral.envelope
+            Referral.objects.filter(pk=referral.pk).update(
+                state=RefState.REFUSED, answered_at=now, envelope="", delivery_key=None,
+                version=referral.version + 1)
+            case_actions.referral_refused(case, referral=referral.pk, partner=referral.partner_id,
+                                          channel=via)
+            transaction.on_commit(lambda: referring.remove_envelope(name))
+            return consent.Answer.REFUSED
+        Referral.objects.filter(pk=referral.pk).update(
+            state=RefState.CONSENTED, answered_at=now, version=referral.version + 1)
+        referral.refresh_from_db()
+        case_actions.referral_agreed(case, referral=referral.pk, partner=referral.partner_id,
+                                     channel=via)
+        if referral.transport == Referral.Transport.ONLINE:
+            _send(referral, case)
+    return consent.Answer.AGREED
+
+
+def _send(referral: Referral, case: Case) -> None:
+    from . import transport
+
+    blob = referring.read_envelope(referral.envelope)
+    transport.deliver(referral.organization, referral.partner, blob, case=case, referral=referral)
+
+
+def referral_delivered(referral: Referral) -> None:
+    """The transport delivered the envelope (same server at once; another server once it
+    answered the POST). A referral already further along is left as it is."""
+    with transaction.atomic():
+        done = Referral.objects.filter(pk=referral.pk, state=RefState.CONSENTED).update(
+            state=RefState.DELIVERED, delivered_at=timezone.now(),
+            version=referral.version + 1)
+        if done:
+            case = Case.objects.get(pk=referral.case_id)
+            case_actions.referral_noted(case, None, "case.referral_delivered",
+                                        referral=referral.pk, partner=referral.partner_id)
+
+
+def referral_failed(referral: Referral, reason: str) -> None:
+    """The transport gave up (the partner refused the envelope, or could not be reached for
+    days): the referral failed, the case is in progress again, the reason is shown."""
+    with transaction.atomic():
+        row = Referral.objects.select_for_update().filter(pk=referral.pk).first()
+        if row is None or row.state not in (RefState.CONSENTED, RefState.DELIVERED):
+            return
+        Referral.objects.filter(pk=row.pk).update(
+            state=RefState.FAILED, failure=reason[:200], outcome_at=timezone.now(),
+            delivery_key=None, envelope="", version=row.version + 1)
+        case = Case.objects.get(pk=row.case_id)
+        case_actions.referral_failed(case, referral=row.pk, partner=row.partner_id,
+                                     reason=reason[:200])
+        name = row.envelope
+        transaction.on_commit(lambda: referring.remove_envelope(name))
+
+
+def referral_downloaded(member: Member, case: Case, referral: Referral) -> bytes:
+    """The envelope of a consented "as a file" referral, for the caseworker to carry to the
+    partner; the download is audited."""
+    require(member, WORK, _("Only a caseworker or coordinator can download a referral."))
+    if (referral.case_id != case.pk or referral.transport != Referral.Transport.FILE
+            or referral.state not in (RefState.CONSENTED, RefState.DELIVERED)
+            or not referral.envelope):
+        raise ReferralRefused(_("This referral cannot be downloaded: the requester has not "
+                                "agreed to it, or it has ended."))
+    with transaction.atomic():
+        case_actions.referral_noted(case, member, "case.referral_downloaded",
+                                    referral=referral.pk, partner=referral.partner_id)
+    return referring.read_envelope(referral.envelope)
+
+
+def referral_receipt(org: Organization, partner: Partner, env: envelope.Envelope) -> str:
+    """A partner's receipt (verified by the inbox): the outcome of one of our referrals.
+
+    Header: ``referral`` (our ref_id), ``outcome`` ("accepted" or "declined"),
+    optionally ``continuation`` (a sealed box to the referral's delivery key: the
+    partner's message telling the requester how to reach them) and ``reason`` (sealed to
+    this organization: why they declined). The same receipt again changes nothing; an
+    outcome never goes backwards.
+    """
+    header = env.header
+    outcome = str(header.get("outcome") or "")
+    if outcome not in ("accepted", "declined"):
+        raise envelope.BadEnvelope("the receipt's outcome is neither accepted nor declined")
+    try:
+        ref_id = uuid.UUID(str(header.get("referral") or ""))
+    except ValueError:
+        raise envelope.BadEnvelope("the receipt names no referral") from None
+    with transaction.atomic():
+        referral = (Referral.objects.select_for_update().select_related("partner")
+                    .filter(ref_id=ref_id, organization=org).first())
+        if referral is None:
+            raise envelope.BadEnvelope("the receipt names a referral this organization did not make")
+        if referral.partner_id != partner.pk:
+            raise envelope.BadEnvelope("the receipt comes from another partner than the "
+                                       "referral went to")
+        final = RefState.ACCEPTED if outcome == "accepted" else RefState.DECLINED
+        if referral.state == final:
+            return "already recorded"
+        if referral.state not in (RefState.CONSENTED, RefState.DELIVERED):
+            raise envelope.BadEnvelope(f"the referral is {referral.state}: no outcome can be "
+                                       "recorded for it")
+        case = Case.objects.select_for_update().get(pk=referral.case_id)
+        reason = _b64(header.get("reason"), "reason") if outcome == "declined" else None
+        name = referral.envelope
+        told = False
+        if final == RefState.ACCEPTED:
+            told = _pass_on(referral, case, header.get("continuation"))
+        Referral.objects.filter(pk=referral.pk).update(
+            state=final, outcome_at=timezone.now(), delivery_key=None, envelope="",
+            outcome_reason=reason, delivered_at=referral.delivered_at or timezone.now(),
+            version=referral.version + 1)
+        if final == RefState.ACCEPTED:
+            case_actions.referral_outcome(case, True, referral=referral.pk,
+                                          partner=partner.pk, told=told)
+        else:
+            case_actions.referral_outcome(case, False, referral=referral.pk, partner=partner.pk)
+        transaction.on_commit(lambda: referring.remove_envelope(name))
+    return outcome
+
+
+def _b64(value: Any, what: str) -> bytes | None:
+    if not value:
+        return None
+    try:
+        return base64.b64decode(str(value), validate=True)
+    except (binascii.Error, ValueError):
+        raise envelope.BadEnvelope(f"the receipt's {what} is malformed") from None
+
+
+def _pass_on(referral: Referral, case: Case, continuation: Any) -> bool:
+    """Open the partner's message with the delivery key and send it to the requester in the
+    case's channel (no member present). False if it could not be passed on."""
+    from haven import outbox
+
+    if not referral.delivery_key:
+        return False
+    try:
+        held = _delivery_box().unseal(str(referral.ref_id), bytes(referral.delivery_key))
+        private = base64.b64decode(str(held["key"]))
+    except (VaultError, KeyError, TypeError, ValueError, binascii.Error):
+        log.warning("a referral's delivery key did not open")
+        return False
+    lang = str(held.get("lang") or "")
+    sealed = _b64(continuation, "continuation")
+    message = ""
+    if sealed:
+        try:
+            data = json.loads(open_sealed(private, sealed).decode("utf-8"))
+            message = str(data.get("text") or "").strip() if isinstance(data, dict) else ""
+        except (VaultError, ValueError, UnicodeDecodeError):
+            raise envelope.BadEnvelope("the receipt's continuation does not open with the "
+                                       "referral's delivery key") from None
+    from django.utils import translation
+
+    with translation.override(lang or None):
+        text = (consent.continuation_text(referral.partner.name, message[:4000]) if message
+                else consent.accepted_without_message(referral.partner.name))
+    handler = outbox.handler_for(case.channel)
+    if handler is None or case.erased:
+        return False
+    try:
+        handler.check(text)
+        outbox.enqueue(case, None, text)
+    except Refusal:  # the chat is gone or blocked: the case page says it was not passed on
+        return False
+    return True
