@@ -3,6 +3,8 @@ file. The case is scoped as on the desk (another team's or organization's case i
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -34,7 +36,7 @@ def refer(request: MemberRequest, number: int) -> HttpResponse:
     partners = referring.active_partners(me.organization_id)
     waiting = referring.open_referral(case)
     error, status = "", 200
-    form = {"partner": "", "note": "", "answers": True, "messages": None, "attachments": None,
+    form: dict[str, Any] = {"partner": "", "note": "", "answers": True, "messages": None, "attachments": None,
             "notes": set(), "transport": "online"}
     if request.method == "POST":
         note = request.POST.get("note", "").replace("\x00", "").strip()
