@@ -9,7 +9,8 @@ class NetworkConfig(AppConfig):
     verbose_name = "Network"
 
     def ready(self) -> None:
-        from . import followup, receipts
+        from . import followup, receipts, tasks, transport  # noqa: F401 - registers the worker's periodic tasks
 
+        transport.connect()  # the outbox handler of channel "network" and its signals
         followup.register()  # the web requester's question about a referral
         receipts.register()  # partners' answers to our referrals
