@@ -212,9 +212,6 @@ HAVEN_INTAKE_HOURLY_LIMITS = envlist("HAVEN_INTAKE_HOURLY_LIMITS", [])
 # Telegram: empty means the real Bot API; the demo and tests point at a fake one.
 HAVEN_TELEGRAM_API_URL = os.environ.get("HAVEN_TELEGRAM_API_URL", "").strip()
 HAVEN_TELEGRAM_CHAT_DAYS = envint("HAVEN_TELEGRAM_CHAT_DAYS", 14)
-# The largest referral envelope this server makes or accepts (the chosen parts of a case,
-# files included, sealed and signed): larger referrals are refused when proposed.
-HAVEN_NETWORK_MAX_ENVELOPE = envint("HAVEN_NETWORK_MAX_ENVELOPE", 40 * 1024 * 1024)
 # E-mail notifications (haven.notify): the server's SMTP server, unless an organization sets
 # its own. Empty host: no e-mail. Security: "starttls" (default), "tls" or "none".
 HAVEN_SMTP_HOST = os.environ.get("HAVEN_SMTP_HOST", "").strip()

@@ -24,7 +24,8 @@ from haven.core.keys import server_box
 from haven.vault import OrgVault, VaultError, generate_keypair, open_sealed
 from haven.vault.purposes import REFERRAL_DELIVERY
 
-from . import consent, envelope, keys, referring
+from . import consent, envelope, keys, referring, storage
+from .inbox import Refused
 from .models import Partner, Referral
 
 # Referrals out ---------------------------------------------------------------------
@@ -94,26 +95,21 @@ def propose_referral(member: Member, vault: OrgVault, case: Case,
         raise ReferralRefused(_("The chosen parts make %(size).1f MB; a referral may hold at "
                                 "most %(max).1f MB. Leave out some files and try again.")
                               % {"size": len(blob) / 2**20, "max": mb})
-    name = referring.write_envelope(blob)
-    try:
-        with transaction.atomic():
-            Case.objects.select_for_update().filter(pk=case.pk).first()  # one proposal at a time
-            if referring.open_referral(case) is not None:
-                raise ReferralRefused(_("A referral of this case is already waiting. Withdraw "
-                                        "it, or wait for its outcome, before proposing another."))
-            referral = Referral.objects.create(
-                organization_id=member.organization_id, case=case, partner=partner, ref_id=ref_id,
-                transport=Referral.Transport.FILE if choice.as_file else Referral.Transport.ONLINE,
-                proposed_by=member, shared=choice.shared(), envelope=name, size=len(blob),
-                delivery_key=_delivery_box().seal(str(ref_id), {
-                    "key": referring.encode_key(delivery.private), "lang": lang}))
-            case_actions.referral_noted(case, member, "case.referral_proposed",
-                                        referral=referral.pk, partner=partner.pk,
-                                        transport=referral.transport, **_counts(referral))
-            consent.ASKERS[case.channel](case, referral, lang)
-    except BaseException:
-        referring.remove_envelope(name)
-        raise
+    with storage.kept(blob) as name, transaction.atomic():
+        Case.objects.select_for_update().filter(pk=case.pk).first()  # one proposal at a time
+        if referring.open_referral(case) is not None:
+            raise ReferralRefused(_("A referral of this case is already waiting. Withdraw "
+                                    "it, or wait for its outcome, before proposing another."))
+        referral = Referral.objects.create(
+            organization_id=member.organization_id, case=case, partner=partner, ref_id=ref_id,
+            transport=Referral.Transport.FILE if choice.as_file else Referral.Transport.ONLINE,
+            proposed_by=member, shared=choice.shared(), envelope=name, size=len(blob),
+            delivery_key=_delivery_box().seal(str(ref_id), {
+                "key": referring.encode_key(delivery.private), "lang": lang}))
+        case_actions.referral_noted(case, member, "case.referral_proposed",
+                                    referral=referral.pk, partner=partner.pk,
+                                    transport=referral.transport, **_counts(referral))
+        consent.ASKERS[case.channel](case, referral, lang)
     return referral
 
 
@@ -153,7 +149,7 @@ def withdraw_referral(member: Member, case: Case, referral_pk: int) -> Referral:
             outcome_at=timezone.now(), version=referral.version + 1)
         case_actions.referral_noted(case, member, "case.referral_withdrawn", referral=referral.pk,
                                     partner=referral.partner_id)
-        transaction.on_commit(lambda: referring.remove_envelope(name))
+        storage.remove_after_commit(name)
     referral.refresh_from_db()
     return referral
 
@@ -186,7 +182,7 @@ def answer_referral(case: Case, referral_pk: int, agree: bool, *, via: str) -> c
                 version=referral.version + 1)
             case_actions.referral_refused(case, referral=referral.pk, partner=referral.partner_id,
                                           channel=via)
-            transaction.on_commit(lambda: referring.remove_envelope(name))
+            storage.remove_after_commit(name)
             return consent.Answer.REFUSED
         Referral.objects.filter(pk=referral.pk).update(
             state=RefState.CONSENTED, answered_at=now, version=referral.version + 1)
@@ -199,10 +195,16 @@ def answer_referral(case: Case, referral_pk: int, agree: bool, *, via: str) -> c
 
 
 def _send(referral: Referral, case: Case) -> None:
-    from . import transport
+    """Online: on this server the partner's inbox takes it now (its refusal fails the
+    referral, the requester's agreement stays recorded); to another server an outbox row."""
+    from . import inbox, transport
 
-    blob = referring.read_envelope(referral.envelope)
-    transport.deliver(referral.organization, referral.partner, blob, case=case, referral=referral)
+    try:
+        with transaction.atomic():
+            transport.deliver(referral.organization, referral.partner, b"", case=case,
+                              referral=referral)
+    except inbox.Refused as exc:
+        referral_failed(referral, exc.reason)
 
 
 def referral_delivered(referral: Referral) -> None:
@@ -232,7 +234,7 @@ def referral_failed(referral: Referral, reason: str) -> None:
         case_actions.referral_failed(case, referral=row.pk, partner=row.partner_id,
                                      reason=reason[:200])
         name = row.envelope
-        transaction.on_commit(lambda: referring.remove_envelope(name))
+        storage.remove_after_commit(name)
 
 
 def referral_downloaded(member: Member, case: Case, referral: Referral) -> bytes:
@@ -250,7 +252,8 @@ def referral_downloaded(member: Member, case: Case, referral: Referral) -> bytes
     return referring.read_envelope(referral.envelope)
 
 
-def referral_receipt(org: Organization, partner: Partner, env: envelope.Envelope) -> str:
+def referral_receipt(org: Organization, partner: Partner, env: envelope.Envelope,
+                     blob: bytes = b"") -> str:
     """A partner's receipt (verified by the inbox): the outcome of one of our referrals.
 
     Header: ``referral`` (our ref_id), ``outcome`` ("accepted" or "declined"),
@@ -262,25 +265,25 @@ def referral_receipt(org: Organization, partner: Partner, env: envelope.Envelope
     header = env.header
     outcome = str(header.get("outcome") or "")
     if outcome not in ("accepted", "declined"):
-        raise envelope.BadEnvelope("the receipt's outcome is neither accepted nor declined")
+        raise Refused(_("The receipt's outcome is neither accepted nor declined."))
     try:
         ref_id = uuid.UUID(str(header.get("referral") or ""))
     except ValueError:
-        raise envelope.BadEnvelope("the receipt names no referral") from None
+        raise Refused(_("The receipt names no referral.")) from None
     with transaction.atomic():
         referral = (Referral.objects.select_for_update().select_related("partner")
                     .filter(ref_id=ref_id, organization=org).first())
         if referral is None:
-            raise envelope.BadEnvelope("the receipt names a referral this organization did not make")
+            raise Refused(_("The receipt names a referral this organization did not make."), 404)
         if referral.partner_id != partner.pk:
-            raise envelope.BadEnvelope("the receipt comes from another partner than the "
-                                       "referral went to")
+            raise Refused(_("The receipt comes from another partner than the one the "
+                            "referral went to."), 403)
         final = RefState.ACCEPTED if outcome == "accepted" else RefState.DECLINED
         if referral.state == final:
             return "already recorded"
         if referral.state not in (RefState.CONSENTED, RefState.DELIVERED):
-            raise envelope.BadEnvelope(f"the referral is {referral.state}: no outcome can be "
-                                       "recorded for it")
+            raise Refused(_("The referral is “%(state)s”: no outcome can be recorded for "
+                            "it.") % {"state": referral.get_state_display()}, 409)
         case = Case.objects.select_for_update().get(pk=referral.case_id)
         reason = _b64(header.get("reason"), "reason") if outcome == "declined" else None
         name = referral.envelope
@@ -296,7 +299,7 @@ def referral_receipt(org: Organization, partner: Partner, env: envelope.Envelope
                                           partner=partner.pk, told=told)
         else:
             case_actions.referral_outcome(case, False, referral=referral.pk, partner=partner.pk)
-        transaction.on_commit(lambda: referring.remove_envelope(name))
+        storage.remove_after_commit(name)
     return outcome
 
 
@@ -306,7 +309,7 @@ def _b64(value: Any, what: str) -> bytes | None:
     try:
         return base64.b64decode(str(value), validate=True)
     except (binascii.Error, ValueError):
-        raise envelope.BadEnvelope(f"the receipt's {what} is malformed") from None
+        raise Refused(_("The receipt's %(part)s is malformed.") % {"part": what}) from None
 
 
 def _pass_on(referral: Referral, case: Case, continuation: Any) -> bool:
@@ -330,8 +333,8 @@ def _pass_on(referral: Referral, case: Case, continuation: Any) -> bool:
             data = json.loads(open_sealed(private, sealed).decode("utf-8"))
             message = str(data.get("text") or "").strip() if isinstance(data, dict) else ""
         except (VaultError, ValueError, UnicodeDecodeError):
-            raise envelope.BadEnvelope("the receipt's continuation does not open with the "
-                                       "referral's delivery key") from None
+            raise Refused(_("The receipt's message to the requester does not open with "
+                            "the referral's delivery key.")) from None
     from django.utils import translation
 
     with translation.override(lang or None):
@@ -346,3 +349,33 @@ def _pass_on(referral: Referral, case: Case, continuation: Any) -> bool:
     except Refusal:  # the chat is gone or blocked: the case page says it was not passed on
         return False
     return True
+
+
+def _on_delivered(sender: Any, referral: str, partner_id: Any, via: str = "", **kwargs: Any) -> None:
+    found = _ours(referral, partner_id)
+    if found is not None:
+        referral_delivered(found)
+
+
+def _on_undeliverable(sender: Any, referral: str, partner_id: Any, reason: str = "",
+                      **kwargs: Any) -> None:
+    found = _ours(referral, partner_id)
+    if found is not None:
+        referral_failed(found, reason)
+
+
+def _ours(ref_id: str, partner_id: Any) -> Referral | None:
+    try:
+        key = uuid.UUID(str(ref_id))
+    except ValueError:
+        return None  # an envelope that is no referral
+    return Referral.objects.filter(ref_id=key, partner_id=partner_id).first()
+
+
+def connect_transport() -> None:
+    """Hear the transport's outcome of our referrals (haven.network.transport's signals)."""
+    from . import transport
+
+    transport.delivered.connect(_on_delivered, dispatch_uid="haven.network.referrals.delivered")
+    transport.undeliverable.connect(_on_undeliverable,
+                                    dispatch_uid="haven.network.referrals.undeliverable")

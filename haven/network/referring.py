@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -32,9 +29,9 @@ from haven.cases.keys import case_vault
 from haven.cases.models import Case, CaseRecord, RecordKind
 from haven.cases.summaries import unpack
 from haven.core.langs import DEFAULT_LANG, LANGS
-from haven.env import private_dir
 from haven.vault import OrgVault, VaultError, open_sealed
 
+from . import package, storage
 from .models import Partner, Referral
 
 State = Referral.State
@@ -44,40 +41,15 @@ ENDED_STATES = (State.REFUSED, State.WITHDRAWN, State.ACCEPTED, State.DECLINED, 
 MESSAGE_KINDS = (RecordKind.INBOUND, RecordKind.OUTBOUND)
 
 
-# --- the envelope files -------------------------------------------------------------
-
-
-def folder() -> Path:
-    private_dir(Path(settings.MEDIA_ROOT))
-    return private_dir(Path(settings.MEDIA_ROOT) / "network")
-
-
-def _path(name: str) -> Path:
-    if not name or not name.isalnum():
-        raise ValueError("bad envelope name")
-    return folder() / name
-
-
-def write_envelope(blob: bytes) -> str:
-    """Write an envelope under a random name (0600); returns the name."""
-    name = secrets.token_hex(16)
-    fd = os.open(_path(name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(blob)
-    return name
+# --- the envelope files (haven.network.storage) -----------------------------------
 
 
 def read_envelope(name: str) -> bytes:
-    return _path(name).read_bytes()
-
-
-def remove_envelope(name: str) -> None:
-    if name:
-        _path(name).unlink(missing_ok=True)
+    return storage.read(name)
 
 
 def max_envelope() -> int:
-    return int(getattr(settings, "HAVEN_NETWORK_MAX_ENVELOPE", 40 * 1024 * 1024))
+    return int(settings.HAVEN_NETWORK_MAX_ENVELOPE)
 
 
 # --- what a caseworker can choose ---------------------------------------------------
@@ -159,32 +131,44 @@ def case_language(vault: OrgVault, case: Case) -> str:
     return lang if lang in LANGS else DEFAULT_LANG
 
 
-def build_package(vault: OrgVault, case: Case, choice: Choice, lang: str,
-                  delivery_public: bytes) -> Any:
-    """The chosen parts, decrypted with the member's keys, as a :class:`Package`."""
-    from .package import Package, PackageFile, PackageMessage
+def answer_items(body: Any) -> list[dict[str, Any]]:
+    """A case's answers record as question/answer items, whatever shape it was stored in."""
+    if isinstance(body, dict) and isinstance(body.get("items"), list):
+        return [item for item in body["items"] if isinstance(item, dict)]
+    if isinstance(body, dict):
+        return [{"question": key, "answer": value} for key, value in body.items()]
+    return [{"question": "", "answer": body}]
 
+
+def build_package(vault: OrgVault, case: Case, choice: Choice, lang: str,
+                  delivery_public: bytes) -> package.Package:
+    """The chosen parts, decrypted with the member's keys, as a referral package."""
     opened = case_vault(vault, case)
     records = {r.pk: r for r in case.records.order_by("created", "pk")}
-    answers: Any = {}
+
+    def in_order(ids: tuple[int, ...]) -> list[CaseRecord]:
+        return sorted((records[pk] for pk in ids), key=lambda r: (r.created, r.pk))
+
+    answers: list[dict[str, Any]] = []
     if choice.answers:
         found = next((r for r in records.values() if r.kind == RecordKind.ANSWERS), None)
         if found is not None:
-            answers = json.loads(opened.decrypt_text(bytes(found.body)))
-    messages = [PackageMessage(created=records[pk].created.isoformat(),
-                               from_requester=records[pk].kind == RecordKind.INBOUND,
-                               text=opened.decrypt_text(bytes(records[pk].body)))
-                for pk in sorted(choice.messages, key=lambda pk: (records[pk].created, pk))]
-    notes = [opened.decrypt_text(bytes(records[pk].body))
-             for pk in sorted(choice.notes, key=lambda pk: (records[pk].created, pk))]
+            answers = answer_items(json.loads(opened.decrypt_text(bytes(found.body))))
+    messages = [package.Message(created=r.created.isoformat(),
+                                from_requester=r.kind == RecordKind.INBOUND,
+                                text=opened.decrypt_text(bytes(r.body)))
+                for r in in_order(choice.messages)]
+    notes = [package.Note(created=r.created.isoformat(), text=opened.decrypt_text(bytes(r.body)))
+             for r in in_order(choice.notes)]
     attached = {a.record_id: a for a in files.attachments_of(case)}
     shared_files = []
-    for pk in choice.attachments:
-        got = files.open_file(opened, attached[pk])
-        shared_files.append(PackageFile(name=got.name, type=got.type, data=got.data))
-    return Package(note=choice.note.strip(), category=case.category, language=lang,
-                   channel=case.channel, answers=answers, messages=messages, notes=notes,
-                   files=shared_files, delivery_public=delivery_public)
+    for record in in_order(choice.attachments):
+        got = files.open_file(opened, attached[record.pk])
+        shared_files.append(package.File(name=got.name, type=got.type, data=got.data))
+    return package.Package(note=choice.note.strip(), category=case.category, language=lang,
+                           channel=case.channel, answers=answers, messages=messages, notes=notes,
+                           files=shared_files, delivery_public=delivery_public,
+                           referrer=case.organization.name)
 
 
 # --- what the pages show ------------------------------------------------------------

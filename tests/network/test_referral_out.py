@@ -23,7 +23,7 @@ from haven.audit.models import AuditEntry
 from haven.cases import actions as case_actions
 from haven.cases.models import Case, Channel, RecordKind, Status
 from haven.intake.models import RequesterMessage
-from haven.network import actions, consent, envelope, keys, referring
+from haven.network import actions, consent, envelope, inbox, keys, referring
 from haven.network.models import Partner, Referral
 from haven.network.package import unpack
 from haven.telegram.fake import FakeTelegram
@@ -187,8 +187,8 @@ def test_a_ticked_private_note_goes_and_the_rest_can_be_left_out(
                               notes=(ids["note"],))
     referral = actions.propose_referral(bob.member, bob.vault(), case, choice)
     package = unpack(envelope.open_payload(remote.opened(referral), remote.keys.private))
-    assert package.notes == ["Похоже на мошенничество, проверить."]
-    assert package.answers in ({}, None, []) and package.messages == [] and package.files == []
+    assert [n.text for n in package.notes] == ["Похоже на мошенничество, проверить."]
+    assert package.answers == [] and package.messages == [] and package.files == []
 
 
 def test_refusals_say_why_and_store_nothing(
@@ -282,7 +282,7 @@ def test_a_web_requester_agrees_on_the_follow_up_page(
     assert agreed.actor_id is None
     [(_org, partner, blob, sent_case, sent_referral)] = no_delivery
     assert partner == remote.partner and sent_case.pk == case.pk and sent_referral.pk == referral.pk
-    assert blob == referring.read_envelope(referral.envelope)
+    assert blob == b""  # the transport sends the stored envelope file itself
     # Final: a second answer changes nothing.
     visitor.post(visitor.url("follow-up/"), {"codename": code, "action": "referral",
                                              "referral": str(referral.pk), "answer": "refuse"})
@@ -390,7 +390,7 @@ def test_accepted_the_web_requester_reads_how_to_reach_the_partner(
     # The same receipt again changes nothing; a contrary one is refused.
     assert actions.referral_receipt(alice.org, remote.partner, receipt) == "already recorded"
     assert outbox.run_once().sent == 0
-    with pytest.raises(envelope.BadEnvelope):
+    with pytest.raises(inbox.Refused):
         actions.referral_receipt(alice.org, remote.partner, remote.receipt(referral, "declined"))
 
 
@@ -431,15 +431,16 @@ def test_receipts_from_the_wrong_partner_or_for_no_referral_of_ours_are_refused(
     case, _code, _visitor = _web_case(alice)
     referral = _consented(alice, bob, remote, case)
     other = Remote(alice.org, "Another Partner")
-    with pytest.raises(envelope.BadEnvelope, match="another partner"):
+    translation.activate("en")
+    with pytest.raises(inbox.Refused, match="another partner"):
         actions.referral_receipt(alice.org, other.partner, other.receipt(referral, "accepted"))
-    with pytest.raises(envelope.BadEnvelope, match="did not make"):
+    with pytest.raises(inbox.Refused, match="did not make"):
         actions.referral_receipt(charlie.org, remote.partner, remote.receipt(referral, "accepted"))
-    with pytest.raises(envelope.BadEnvelope, match="outcome"):
+    with pytest.raises(inbox.Refused, match="outcome"):
         actions.referral_receipt(alice.org, remote.partner, remote.receipt(referral, "maybe"))
     proposed = Referral.objects.create(organization=alice.org, case=case, partner=remote.partner,
                                        state=State.PROPOSED)
-    with pytest.raises(envelope.BadEnvelope, match="proposed"):
+    with translation.override("en"), pytest.raises(inbox.Refused, match="Waiting for the requester"):
         actions.referral_receipt(alice.org, remote.partner, remote.receipt(proposed, "accepted"))
     referral.refresh_from_db()
     assert referral.state == State.CONSENTED
@@ -482,3 +483,112 @@ def test_a_file_referral_is_downloaded_once_the_requester_agreed(
 def test_pages_log_in(alice: Persona) -> None:
     client = log_in(Client(), alice)
     assert client.get("/desk/").status_code == 200
+
+
+# --- through the integrator's transport and inbox -----------------------------------
+
+
+def _both_ways(a: Persona, b: Persona) -> tuple[Partner, Partner]:
+    """``a`` and ``b`` on this server, each the other's active partner."""
+    at_a = Partner.objects.create(
+        organization=a.org, name=b.org.name, local=b.org, remote_slug=b.org.slug,
+        encryption_key=bytes(b.org.public_key),
+        signing_key=bytes(keys.signing_key(b.org).public_key), state=Partner.State.ACTIVE)
+    at_b = Partner.objects.create(
+        organization=b.org, name=a.org.name, local=a.org, remote_slug=a.org.slug,
+        encryption_key=bytes(a.org.public_key),
+        signing_key=bytes(keys.signing_key(a.org).public_key), state=Partner.State.ACTIVE)
+    return at_a, at_b
+
+
+def test_on_this_server_agreement_delivers_at_once_and_the_receipt_comes_back_signed(
+        alice: Persona, bob: Persona, charlie: Persona, monkeypatch: pytest.MonkeyPatch,
+        commits: Any) -> None:
+    at_alice, at_charlie = _both_ways(alice, charlie)
+    got: list[Any] = []
+
+    def store(org: Organization, partner: Partner, env: envelope.Envelope, blob: bytes) -> str:
+        got.append(unpack(envelope.open_payload(env, charlie.vault().private_key)))
+        return "stored"
+
+    monkeypatch.setitem(inbox.HANDLERS, envelope.Kind.REFERRAL, store)  # the partner's side
+    case, code, visitor = _web_case(alice)
+    referral = actions.propose_referral(bob.member, bob.vault(), case, referring.Choice(
+        partner=at_alice, note="Над делом работали месяц.", answers=True))
+    visitor.post(visitor.url("follow-up/"), {"codename": code, "action": "referral",
+                                             "referral": str(referral.pk), "answer": "agree"})
+    referral.refresh_from_db()
+    assert referral.state == State.DELIVERED and referral.delivered_at
+    [package] = got
+    assert package.note == "Над делом работали месяц." and package.referrer == alice.org.name
+    # Charlie's organization accepts and says how to reach them, sealed to the delivery key.
+    extra = {"referral": str(referral.ref_id), "outcome": "accepted",
+             "continuation": base64.b64encode(seal(package.delivery_public, json.dumps(
+                 {"text": "Напишите нам: help@second.example"}).encode())).decode()}
+    receipt = envelope.make(envelope.Kind.RECEIPT, envelope_id=str(uuid.uuid4()),
+                            sender_seed=keys.signing_seed(charlie.vault(), charlie.org),
+                            sender_public=bytes(keys.signing_key(charlie.org).public_key),
+                            recipient_public=bytes(alice.org.public_key), created=timezone.now(),
+                            content=None, extra=extra)
+    from haven.network import transport
+
+    with commits(execute=True):
+        assert transport.deliver(charlie.org, at_charlie, receipt) == "delivered"
+    referral.refresh_from_db()
+    assert referral.state == State.ACCEPTED
+    assert outbox.run_once().sent == 1
+    page = visitor.post(visitor.url("follow-up/"), {"codename": code}).content.decode()
+    assert "Напишите нам: help@second.example" in page
+    # A receipt signed by a stranger's key never reaches the handler.
+    forged_public, forged_seed = generate_signing_key()
+    forged = envelope.make(envelope.Kind.RECEIPT, envelope_id=str(uuid.uuid4()),
+                           sender_seed=forged_seed, sender_public=forged_public,
+                           recipient_public=bytes(alice.org.public_key), created=timezone.now(),
+                           content=None, extra={**extra, "outcome": "declined"})
+    with pytest.raises(inbox.Refused):
+        inbox.receive(forged, via="test")
+    referral.refresh_from_db()
+    assert referral.state == State.ACCEPTED
+
+
+def test_on_this_server_a_refusing_inbox_fails_the_referral_with_its_reason(
+        alice: Persona, bob: Persona, charlie: Persona, monkeypatch: pytest.MonkeyPatch) -> None:
+    at_alice, at_charlie = _both_ways(alice, charlie)
+    Partner.objects.filter(pk=at_charlie.pk).update(state=Partner.State.ENDED)
+    monkeypatch.setitem(inbox.HANDLERS, envelope.Kind.REFERRAL, lambda *a: "stored")
+    case, _code, _visitor = _web_case(alice)
+    referral = actions.propose_referral(bob.member, bob.vault(), case, referring.Choice(
+        partner=at_alice, note="", answers=True))
+    assert actions.answer_referral(case, referral.pk, True, via=Channel.WEB) is consent.Answer.AGREED
+    referral.refresh_from_db()
+    case.refresh_from_db()
+    assert referral.state == State.FAILED and referral.failure
+    assert referral.answered_at is not None and case.status == Status.IN_PROGRESS
+    assert "case.referral_agreed" in _events(case) and "case.referral_failed" in _events(case)
+
+
+def test_to_another_server_the_outbox_carries_it_and_a_refusal_fails_it(
+        alice: Persona, bob: Persona, remote: Remote, monkeypatch: pytest.MonkeyPatch) -> None:
+    from haven.network import transport
+    from haven.outbox.models import Outbox
+
+    posted: list[tuple[str, bytes]] = []
+    monkeypatch.setattr(transport, "post", lambda url, blob: posted.append((url, blob)) or {})
+    case, _code, _visitor = _web_case(alice)
+    first = _consented(alice, bob, remote, case)
+    assert first.state == State.CONSENTED and Outbox.objects.filter(channel="network").count() == 1
+    assert outbox.run_once("network").sent == 1
+    first.refresh_from_db()
+    assert first.state == State.DELIVERED
+    assert posted == [("https://partner.example/network/inbox/", referring.read_envelope(first.envelope))]
+    # A partner that refuses: final, shown with its reason.
+    Referral.objects.filter(pk=first.pk).update(state=State.DECLINED)
+
+    def refuse(url: str, blob: bytes) -> dict[str, Any]:
+        raise outbox.DeliveryError("refused by the partner: unknown sender", permanent=True)
+
+    monkeypatch.setattr(transport, "post", refuse)
+    second = _consented(alice, bob, remote, case)
+    assert outbox.run_once("network").failed == 1
+    second.refresh_from_db()
+    assert second.state == State.FAILED and "unknown sender" in second.failure
