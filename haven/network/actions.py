@@ -351,6 +351,29 @@ def _pass_on(referral: Referral, case: Case, continuation: Any) -> bool:
     return True
 
 
+def forget_referrals(case: Case) -> int:
+    """The case's content was purged or burned (the requester erased it): its referrals keep
+    no envelope and no delivery key, and a proposal still waiting is withdrawn. What a
+    partner already received is theirs (the requester agreed)."""
+    gone = 0
+    with transaction.atomic():
+        for row in Referral.objects.select_for_update().filter(case=case):
+            if not row.envelope and row.delivery_key is None and row.state != RefState.PROPOSED:
+                continue
+            changes: dict[str, Any] = {"envelope": "", "delivery_key": None,
+                                       "version": row.version + 1}
+            if row.state == RefState.PROPOSED:
+                changes.update(state=RefState.WITHDRAWN, outcome_at=timezone.now())
+            Referral.objects.filter(pk=row.pk).update(**changes)
+            storage.remove_after_commit(row.envelope)
+            gone += 1
+    return gone
+
+
+def _on_purged(sender: Any, case: Case, **kwargs: Any) -> None:
+    forget_referrals(case)
+
+
 def _on_delivered(sender: Any, referral: str, partner_id: Any, via: str = "", **kwargs: Any) -> None:
     found = _ours(referral, partner_id)
     if found is not None:
@@ -373,9 +396,13 @@ def _ours(ref_id: str, partner_id: Any) -> Referral | None:
 
 
 def connect_transport() -> None:
-    """Hear the transport's outcome of our referrals (haven.network.transport's signals)."""
+    """Hear the transport's outcome of our referrals (haven.network.transport's signals), and
+    forget a referral's envelope when its case's content goes."""
     from . import transport
 
+    from haven.cases import signals
+
+    signals.content_purged.connect(_on_purged, dispatch_uid="haven.network.referrals.purged")
     transport.delivered.connect(_on_delivered, dispatch_uid="haven.network.referrals.delivered")
     transport.undeliverable.connect(_on_undeliverable,
                                     dispatch_uid="haven.network.referrals.undeliverable")

@@ -592,3 +592,15 @@ def test_to_another_server_the_outbox_carries_it_and_a_refusal_fails_it(
     assert outbox.run_once("network").failed == 1
     second.refresh_from_db()
     assert second.state == State.FAILED and "unknown sender" in second.failure
+
+
+def test_a_requester_who_erases_their_request_leaves_no_envelope_behind(
+        alice: Persona, bob: Persona, remote: Remote, commits: Any) -> None:
+    case, code, visitor = _web_case(alice)
+    referral = actions.propose_referral(bob.member, bob.vault(), case, referring.Choice(
+        partner=remote.partner, note="", answers=True))
+    with commits(execute=True):
+        visitor.post(visitor.url("follow-up/"), {"codename": code, "action": "erase_confirmed"})
+    referral.refresh_from_db()
+    assert referral.state == State.WITHDRAWN and not referral.envelope
+    assert referral.delivery_key is None and _envelope_files() == []
