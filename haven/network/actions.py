@@ -398,9 +398,9 @@ def _ours(ref_id: str, partner_id: Any) -> Referral | None:
 def connect_transport() -> None:
     """Hear the transport's outcome of our referrals (haven.network.transport's signals), and
     forget a referral's envelope when its case's content goes."""
-    from . import transport
-
     from haven.cases import signals
+
+    from . import transport
 
     signals.content_purged.connect(_on_purged, dispatch_uid="haven.network.referrals.purged")
     transport.delivered.connect(_on_delivered, dispatch_uid="haven.network.referrals.delivered")
