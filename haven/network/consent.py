@@ -73,6 +73,10 @@ def refuse_label() -> str:
 
 def answered_text(answer: Answer, referral: Referral | None) -> str:
     partner = referral.partner.name if referral is not None else ""
+    if answer is Answer.AGREED and referral is not None \
+            and referral.transport == referral.Transport.FILE:
+        return _("Thank you. Your caseworker will hand your request to %(partner)s. How to "
+                 "reach them will arrive here.") % {"partner": partner}
     if answer is Answer.AGREED:
         return _("Thank you. Your request was sent to %(partner)s. How to reach them will "
                  "arrive here.") % {"partner": partner}

@@ -604,3 +604,25 @@ def test_a_requester_who_erases_their_request_leaves_no_envelope_behind(
     referral.refresh_from_db()
     assert referral.state == State.WITHDRAWN and not referral.envelope
     assert referral.delivery_key is None and _envelope_files() == []
+
+
+def test_a_telegram_requester_who_blocked_the_bot_cannot_be_asked(
+        alice: Persona, bob: Persona, bot: Bot, fake: FakeTelegram, remote: Remote) -> None:
+    from haven.telegram import links
+
+    case = telegram_case(alice, bot, 8105)
+    links.set_blocked(case.pk, True)
+    with translation.override("en"), pytest.raises(case_actions.ActionError, match="blocked the bot"):
+        actions.propose_referral(bob.member, bob.vault(), case, referring.Choice(
+            partner=remote.partner, note="", answers=True))
+    assert not Referral.objects.exists() and _envelope_files() == []
+
+
+def test_agreeing_to_a_file_referral_says_the_caseworker_hands_it_over(
+        alice: Persona, bob: Persona, remote: Remote) -> None:
+    case, code, visitor = _web_case(alice)
+    referral = actions.propose_referral(bob.member, bob.vault(), case, referring.Choice(
+        partner=remote.partner, note="", answers=True, as_file=True))
+    page = visitor.post(visitor.url("follow-up/"), {
+        "codename": code, "action": "referral", "referral": str(referral.pk), "answer": "agree"})
+    assert "Консультант передаст ваше обращение в Memorial Legal" in page.content.decode()
