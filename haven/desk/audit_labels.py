@@ -122,10 +122,20 @@ EVENTS: dict[str, Promise] = {
     "case.reply_withdrawn": _lazy("Queued message taken back before it was sent"),
     "broadcast.started": _lazy("Broadcast started"),
     "broadcast.cancelled": _lazy("Broadcast cancelled"),
+    # Partners (haven/network): who the organization works with.
+    "partner.asked": _lazy("Organization on this server asked to become a partner"),
+    "partner.invited": _lazy("Invitation to become partners received"),
+    "partner.accepted": _lazy("Partnership accepted"),
+    "partner.declined": _lazy("Invitation to become partners declined"),
+    "partner.added": _lazy("Partner on another server added from its card"),
+    "partner.ended": _lazy("Partnership ended"),
+    "partner.ended_by_partner": _lazy("Partnership ended by the partner"),
+    # Network figures (haven/network/figures.py).
+    "figures.published": _lazy("Monthly figures published for the network"),
 }
 
 DETAILS: dict[str, Promise] = {
-    "referral": _lazy("referral"), "partner": _lazy("partner"),
+    "referral": _lazy("referral"),
     "transport": _lazy("sent"), "answers": _lazy("answers included"),
     "messages": _lazy("messages included"), "told": _lazy("requester told how to reach them"),
     "account": _lazy("account"), "allowed": _lazy("allowed"), "member": _lazy("member"),
@@ -165,6 +175,11 @@ DETAILS: dict[str, Promise] = {
     "auto": _lazy("assigned automatically, by the fair rule"), "cap": _lazy("open cases per member at most"),
     "broadcast": _lazy("broadcast"), "targets": _lazy("cases to reach"),
     "left": _lazy("cases not reached"),
+    "partner": _lazy("partner organization"),
+    "fingerprint": _lazy("fingerprint compared"), "renewed": _lazy("an ended partnership renewed"),
+    "by_partner": _lazy("by the partner"),
+    "month": _lazy("month"), "epsilon": _lazy("privacy budget ε (empty: no noise)"),
+    "replaced": _lazy("replaced an earlier publication"),
 }
 
 

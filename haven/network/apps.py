@@ -9,7 +9,7 @@ class NetworkConfig(AppConfig):
     verbose_name = "Network"
 
     def ready(self) -> None:
-        from . import followup, receipts, tasks, transport  # noqa: F401 - registers the worker's periodic tasks
+        from . import actions, followup, receipts, tasks, transport  # noqa: F401 - registers the worker's periodic tasks and the inbox's handlers
 
         transport.connect()  # the outbox handler of channel "network" and its signals
         followup.register()  # the web requester's question about a referral
