@@ -194,7 +194,8 @@ def _status(value: Any) -> str:
 
 def _reason(value: Any) -> str:
     reasons = {"password": _("wrong password"), "second_factor": _("wrong second-factor code"),
-               "throttled": _("too many attempts: the account is locked for a while")}
+               "throttled": _("too many attempts: the account is locked for a while"),
+               "partnership ended": _("the partnership had ended")}
     return str(reasons.get(value, value))
 
 

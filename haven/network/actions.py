@@ -453,6 +453,16 @@ def answer_referral(case: Case, referral_pk: int, agree: bool, *, via: str) -> c
         if case.erased or not case.summary or not case.is_open:
             return consent.Answer.CLOSED
         now = timezone.now()
+        if not referral.partner.is_active:  # the partnership ended after the proposal
+            name = referral.envelope
+            Referral.objects.filter(pk=referral.pk).update(
+                state=RefState.WITHDRAWN, outcome_at=now, envelope="", delivery_key=None,
+                version=referral.version + 1)
+            case_actions.referral_noted(case, None, "case.referral_withdrawn",
+                                        referral=referral.pk, partner=referral.partner_id,
+                                        reason="partnership ended")
+            storage.remove_after_commit(name)
+            return consent.Answer.ENDED
         if not agree:
             name = referral.envelope
             Referral.objects.filter(pk=referral.pk).update(

@@ -47,6 +47,7 @@ class Answer(Enum):
     ALREADY = "already"  # answered before: the first answer stands
     WITHDRAWN = "withdrawn"  # the caseworker withdrew the proposal
     CLOSED = "closed"  # the case was closed or erased meanwhile
+    ENDED = "ended"  # the partnership ended meanwhile: the proposal was withdrawn
 
 
 # --- the words (in the active language) ----------------------------------------------
@@ -85,6 +86,10 @@ def answered_text(answer: Answer, referral: Referral | None) -> str:
             "partner": partner}
     if answer is Answer.WITHDRAWN:
         return _("This proposal was withdrawn by your caseworker; nothing was shared.")
+    if answer is Answer.ENDED:
+        return _("%(partner)s is no longer a partner of this organization, so your request "
+                 "cannot go to them; nothing was shared. We go on helping you here.") % {
+            "partner": partner}
     if answer is Answer.CLOSED:
         return _("This request is closed; nothing was shared.")
     if referral is None:

@@ -626,3 +626,17 @@ def test_agreeing_to_a_file_referral_says_the_caseworker_hands_it_over(
     page = visitor.post(visitor.url("follow-up/"), {
         "codename": code, "action": "referral", "referral": str(referral.pk), "answer": "agree"})
     assert "Консультант передаст ваше обращение в Memorial Legal" in page.content.decode()
+
+
+def test_a_partnership_ended_before_the_answer_sends_nothing(
+        alice: Persona, bob: Persona, remote: Remote, no_delivery: list[Any], commits: Any) -> None:
+    case, code, visitor = _web_case(alice)
+    referral = actions.propose_referral(bob.member, bob.vault(), case, referring.Choice(
+        partner=remote.partner, note="", answers=True))
+    Partner.objects.filter(pk=remote.partner.pk).update(state=Partner.State.ENDED)
+    with commits(execute=True):
+        page = visitor.post(visitor.url("follow-up/"), {
+            "codename": code, "action": "referral", "referral": str(referral.pk), "answer": "agree"})
+    assert "больше не партнёр" in page.content.decode()
+    referral.refresh_from_db()
+    assert referral.state == State.WITHDRAWN and no_delivery == [] and _envelope_files() == []
