@@ -31,7 +31,7 @@ from haven.cases.summaries import unpack
 from haven.core.langs import DEFAULT_LANG, LANGS
 from haven.vault import OrgVault, VaultError, open_sealed
 
-from . import package, storage
+from . import package, storage, transport
 from .models import Partner, Referral
 
 State = Referral.State
@@ -223,7 +223,9 @@ def panel(member: Member, vault: OrgVault, case: Case) -> dict[str, Any]:
     rows = []
     for ref in (Referral.objects.select_related("partner").filter(case=case)
                 .order_by("-created")[:10]):
-        rows.append({"referral": ref, "shared": shared_words(ref.shared),
+        waiting = (transport.waiting(ref) if ref.state == State.CONSENTED
+                   and ref.transport == Referral.Transport.ONLINE else None)
+        rows.append({"referral": ref, "shared": shared_words(ref.shared), "waiting": waiting,
                      "reason": reason_of(vault, ref) if ref.state == State.DECLINED else "",
                      "downloadable": (ref.state == State.CONSENTED
                                       and ref.transport == Referral.Transport.FILE

@@ -568,7 +568,8 @@ def test_on_this_server_a_refusing_inbox_fails_the_referral_with_its_reason(
 
 
 def test_to_another_server_the_outbox_carries_it_and_a_refusal_fails_it(
-        alice: Persona, bob: Persona, remote: Remote, monkeypatch: pytest.MonkeyPatch) -> None:
+        alice: Persona, bob: Persona, bob_client: Client, remote: Remote,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from haven.network import transport
     from haven.outbox.models import Outbox
 
@@ -577,6 +578,10 @@ def test_to_another_server_the_outbox_carries_it_and_a_refusal_fails_it(
     case, _code, _visitor = _web_case(alice)
     first = _consented(alice, bob, remote, case)
     assert first.state == State.CONSENTED and Outbox.objects.filter(channel="network").count() == 1
+    Outbox.objects.filter(channel="network").update(attempts=2, last_error="partner server busy")
+    page = bob_client.get(f"/desk/cases/{case.number}/").content.decode()
+    assert "did not take it yet (2 tries): partner server busy" in page
+    Outbox.objects.filter(channel="network").update(attempts=0)
     assert outbox.run_once("network").sent == 1
     first.refresh_from_db()
     assert first.state == State.DELIVERED
