@@ -217,6 +217,12 @@ def referral_panel(desk: Web, number: int) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", parts[1].split("</section>", 1)[0]).split())
 
 
+def panel_saying(desk: Web, number: int, words: str) -> str | None:
+    """The case's referral panel if it says ``words`` (for :func:`wait_for`)."""
+    text = referral_panel(desk, number)
+    return text if words in text else None
+
+
 def incoming_ids(coordinator: Web) -> list[int]:
     page = coordinator.open("/network/incoming/")
     return list(dict.fromkeys(int(n) for n in re.findall(r'href="/network/incoming/(\d+)/"', page.body)))

@@ -37,6 +37,7 @@ from .flows import (
     follow_up,
     incoming_ids,
     new_case,
+    panel_saying,
     photo,
     propose_referral,
     referral_panel,
@@ -133,7 +134,8 @@ def test_a_telegram_requester_is_referred_with_a_photo_and_continues_with_the_pa
     _tab, thread = follow_up(b, codename)
     assert "Пришла" in thread.text or SITUATION[:30] in thread.text, thread.text[:1500]
     b_replies_and_requester_reads(b, b_case, codename)
-    assert "accepted" in referral_panel(desk_a, number).lower() or "Accepted" in referral_panel(desk_a, number)
+    wait_for("A's case to show the partner's acceptance",
+             lambda: "Accepted by the partner" in referral_panel(desk_a, number), 20, (a,))
 
 
 def test_a_web_requester_agrees_on_the_follow_up_page_and_reads_the_continuation_there(
@@ -180,17 +182,21 @@ def test_with_the_partner_down_the_referral_waits_in_the_outbox_and_arrives_once
     try:
         tab, page = follow_up(a, codename)
         tab.submit(page, page.form_having("referral"), button=("answer", "agree"))
-        # A's worker tries, finds nobody, and keeps the envelope for the next attempt.
-        wait_for("A's worker to try B", lambda: len(b.proxy.inbox) > tries + 1, 30, (a,))
-        waiting = referral_panel(desk_a, number)
-        assert "delivered" not in waiting.lower(), waiting
+        # A's worker tries, finds nobody, and keeps the envelope for the next attempt; the
+        # case says so.
+        wait_for("A's worker to try B twice", lambda: len(b.proxy.inbox) > tries + 1, 30, (a,))
+        waiting = wait_for("the tries on A's case page",
+                           lambda: panel_saying(desk_a, number, "did not take it yet"), 20, (a,))
+        assert "The requester agreed; on its way" in waiting, waiting
+        assert "unreachable" in waiting and "It is tried again on its own" in waiting, waiting
     finally:
         b.start_web()
     pk = wait_incoming(b, coordinator_b, before)
     time.sleep(3)  # a second delivery would have arrived by now (retries are 2 s apart here)
     assert [i for i in incoming_ids(coordinator_b) if i not in before] == [pk]  # delivered once
-    wait_for("A's case to show the referral delivered",
-             lambda: "delivered" in referral_panel(desk_a, number).lower(), 20, (a,))
+    arrived = wait_for("A's case to show the referral delivered",
+                       lambda: panel_saying(desk_a, number, "Received by the partner"), 20, (a,))
+    assert "did not take it yet" not in arrived, arrived
 
 
 def _card_key(card: str, which: str) -> bytes:
