@@ -113,6 +113,11 @@ EVENTS: dict[str, Promise] = {
     "case.reply_withdrawn": _lazy("Queued message taken back before it was sent"),
     "broadcast.started": _lazy("Broadcast started"),
     "broadcast.cancelled": _lazy("Broadcast cancelled"),
+    # Referrals in (haven/network): a partner's referral received, opened, decided.
+    "referral.received": _lazy("Referral received from a partner"),
+    "referral.opened": _lazy("Referral from a partner opened and read"),
+    "referral.accepted": _lazy("Referral from a partner accepted: case opened"),
+    "referral.declined": _lazy("Referral from a partner declined"),
 }
 
 DETAILS: dict[str, Promise] = {
@@ -153,6 +158,12 @@ DETAILS: dict[str, Promise] = {
     "auto": _lazy("assigned automatically, by the fair rule"), "cap": _lazy("open cases per member at most"),
     "broadcast": _lazy("broadcast"), "targets": _lazy("cases to reach"),
     "left": _lazy("cases not reached"),
+    # Referrals in (haven/network)
+    "partner": _lazy("partner"), "incoming": _lazy("referral received"),
+    "size": _lazy("size in bytes"), "left_out": _lazy("files left out by the checks"),
+    "continuation": _lazy("the requester's new codename sent for them"),
+    "with_reason": _lazy("with a reason for the partner"),
+    "referred_by": _lazy("referred by partner"),
 }
 
 
@@ -218,7 +229,7 @@ VALUES: dict[str, Callable[[Any], str]] = {
     "role": _choice(Role), "link": _choice(Invite.Kind), "reason": _reason, "sessions": _number,
     "shares": _number, "threshold": _number, "shares_used": _number,
     "what": _export, "notes": _number, "files": _number, "cap": _number, "targets": _number,
-    "left": _number,
+    "left": _number, "size": _number, "left_out": _number,
 }
 
 
