@@ -266,6 +266,13 @@ CONTENT_SECURITY_POLICY = {
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("HAVEN_MAX_BODY_BYTES", 2 * 1024 * 1024)
 HAVEN_MAX_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE + 12 * 1024 * 1024  # uploads checked later
+# Envelopes between organizations (haven.network): the largest accepted, how long a partner
+# server that does not answer is retried, and the longest wait between two tries.
+HAVEN_NETWORK_MAX_ENVELOPE = envint("HAVEN_NETWORK_MAX_ENVELOPE", 40 * 1024 * 1024)
+HAVEN_NETWORK_GIVE_UP_DAYS = envint("HAVEN_NETWORK_GIVE_UP_DAYS", 3)
+HAVEN_NETWORK_RETRY_MAX_DELAY = envint("HAVEN_NETWORK_RETRY_MAX_DELAY", 3600)
+# Paths whose requests may be larger than HAVEN_MAX_BODY_BYTES (path prefix, limit).
+HAVEN_BODY_LIMITS = (("/network/", HAVEN_NETWORK_MAX_ENVELOPE + 1024 * 1024),)
 
 # --- languages ------------------------------------------------------------
 

@@ -41,7 +41,9 @@ def limit_body_size(get_response: Handler) -> Handler:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.HAVEN_MAX_BODY_BYTES:
+        limit = next((size for prefix, size in getattr(settings, "HAVEN_BODY_LIMITS", ())
+                      if request.path.startswith(prefix)), settings.HAVEN_MAX_BODY_BYTES)
+        if length > limit:
             html = render_to_string("core/too_large.html", request=None)
             return HttpResponse(html, status=413)
         return get_response(request)

@@ -7,3 +7,8 @@ class NetworkConfig(AppConfig):
     name = "haven.network"
     label = "network"
     verbose_name = "Network"
+
+    def ready(self) -> None:
+        from . import tasks, transport  # noqa: F401 - registers the worker's periodic tasks
+
+        transport.connect()  # the outbox handler of channel "network" and its signals

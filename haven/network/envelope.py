@@ -31,6 +31,7 @@ from typing import Any
 import nacl.encoding
 import nacl.hash
 import nacl.utils
+from django.utils.translation import gettext as _
 
 from haven.vault import VaultError, open_sealed, seal
 from haven.vault.box import KIND_SECRET, secret_decrypt, secret_encrypt
@@ -82,7 +83,7 @@ class Envelope:
         try:
             return datetime.fromisoformat(str(self.header["created"]))
         except (KeyError, ValueError) as exc:
-            raise BadEnvelope("the envelope's date is missing or malformed") from exc
+            raise BadEnvelope(_("The envelope's date is missing or malformed.")) from exc
 
 
 def digest(blob: bytes) -> str:
@@ -117,32 +118,32 @@ def read(blob: bytes, *, max_size: int) -> Envelope:
     """Parse an envelope without trusting it: structure, lengths and size only."""
     blob = bytes(blob)
     if len(blob) > max_size:
-        raise BadEnvelope("the envelope is larger than this server accepts")
+        raise BadEnvelope(_("The envelope is larger than this server accepts."))
     if len(blob) < PREFIX + 8 + SIGNATURE_BYTES or blob[:len(MAGIC)] != MAGIC:
-        raise BadEnvelope("not a Haven envelope, or cut short")
+        raise BadEnvelope(_("Not a Haven envelope, or cut short."))
     version, kind = blob[len(MAGIC)], blob[len(MAGIC) + 1]
     if version != VERSION:
-        raise BadEnvelope("the envelope was made by a Haven version this server does not read")
+        raise BadEnvelope(_("The envelope was made by a Haven version this server does not read."))
     try:
         kind_ = Kind(kind)
     except ValueError as exc:
-        raise BadEnvelope("unknown kind of envelope") from exc
+        raise BadEnvelope(_("Unknown kind of envelope.")) from exc
     head_len = int.from_bytes(blob[PREFIX - 4:PREFIX], "big")
     if head_len > MAX_HEADER:
-        raise BadEnvelope("the envelope's header is too long")
+        raise BadEnvelope(_("The envelope's header is too long."))
     at = PREFIX + head_len
     if len(blob) < at + 8 + SIGNATURE_BYTES:
-        raise BadEnvelope("the envelope is cut short")
+        raise BadEnvelope(_("The envelope is cut short."))
     payload_len = int.from_bytes(blob[at:at + 8], "big")
     end = at + 8 + payload_len
     if len(blob) != end + SIGNATURE_BYTES:
-        raise BadEnvelope("the envelope is cut short or has bytes after its end")
+        raise BadEnvelope(_("The envelope is cut short or has bytes after its end."))
     try:
         header = json.loads(blob[PREFIX:at].decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise BadEnvelope("the envelope's header is not readable") from exc
+        raise BadEnvelope(_("The envelope's header is not readable.")) from exc
     if not isinstance(header, dict) or not header.get("id"):
-        raise BadEnvelope("the envelope's header has no id")
+        raise BadEnvelope(_("The envelope's header has no id."))
     return Envelope(kind_, header, blob[at + 8:end], blob[:end], blob[end:])
 
 
@@ -150,27 +151,27 @@ def verify(envelope: Envelope, signer_public: bytes) -> None:
     """Raise :class:`BadEnvelope` unless ``signer_public`` signed it and the header names
     that key as its sender."""
     if envelope.sender != bytes(signer_public):
-        raise BadEnvelope("the envelope names another sender")
+        raise BadEnvelope(_("The envelope names another sender."))
     try:
         verify_signature(bytes(signer_public), envelope.signed, envelope.signature)
     except BadSignature as exc:
-        raise BadEnvelope("the signature does not verify: forged or altered") from exc
+        raise BadEnvelope(_("The signature does not verify: forged or altered.")) from exc
 
 
 def open_payload(envelope: Envelope, recipient_private: bytes) -> bytes:
     """Decrypt the payload with the recipient's private key (a member's organization key)."""
     sealed_key = envelope.header.get("key")
     if not sealed_key:
-        raise BadEnvelope("the envelope carries no encrypted payload")
+        raise BadEnvelope(_("The envelope carries no encrypted payload."))
     try:
         key = open_sealed(recipient_private, _b64(sealed_key, "key"))
         return secret_decrypt(key, envelope.payload, KIND_SECRET)
     except VaultError as exc:
-        raise BadEnvelope("the envelope does not open with this organization's key") from exc
+        raise BadEnvelope(_("The envelope does not open with this organization's key.")) from exc
 
 
 def _b64(value: Any, what: str) -> bytes:
     try:
         return base64.b64decode(str(value), validate=True)
     except (ValueError, TypeError) as exc:
-        raise BadEnvelope(f"the envelope's {what} is malformed") from exc
+        raise BadEnvelope(_("The envelope's %(part)s is malformed.") % {"part": what}) from exc

@@ -90,15 +90,26 @@ class ChannelHandler(Protocol):
 
 HANDLERS: dict[str, ChannelHandler] = {}
 OWN_TASK: set[str] = set()  # channels sent by a task of their own, not by run_once's default
+# Channels that retry by time rather than by MAX_ATTEMPTS (a partner server down for a
+# day: haven.network.transport), and their longest wait between two attempts (seconds).
+GIVE_UP_AFTER: dict[str, timedelta] = {}
+MAX_DELAY: dict[str, float] = {}
 
 
 class ClaimLost(Exception):
     """The row was claimed by another worker (or is gone): this worker must not send it."""
 
 
-def register(handler: ChannelHandler, *, own_task: bool = False) -> ChannelHandler:
-    """Register the handler of a channel; ``own_task``: the channel's app sends its rows itself."""
+def register(handler: ChannelHandler, *, own_task: bool = False,
+             give_up_after: timedelta | None = None, max_delay: float | None = None) -> ChannelHandler:
+    """Register the handler of a channel; ``own_task``: the channel's app sends its rows itself;
+    ``give_up_after``: retry until the row is this old instead of MAX_ATTEMPTS times;
+    ``max_delay``: the longest backoff (an hour otherwise)."""
     HANDLERS[handler.name] = handler
+    if give_up_after is not None:
+        GIVE_UP_AFTER[handler.name] = give_up_after
+    if max_delay is not None:
+        MAX_DELAY[handler.name] = float(max_delay)
     if own_task:
         OWN_TASK.add(handler.name)
     else:
@@ -238,13 +249,16 @@ def deliver(row: Outbox, result: Result) -> None:
 
 def _failed(row: Outbox, exc: DeliveryError, result: Result) -> None:
     attempts = row.attempts + (0 if exc.retry_after is not None else 1)
-    if exc.permanent or attempts >= MAX_ATTEMPTS:
+    give_up = GIVE_UP_AFTER.get(row.channel)
+    spent = (timezone.now() - row.created >= give_up) if give_up else attempts >= MAX_ATTEMPTS
+    if exc.permanent or spent:
         with transaction.atomic():
             failed.send(Outbox, row=row, code=exc.code)
             Outbox.objects.filter(pk=row.pk).delete()
         result.failed += 1
         return
-    delay = exc.retry_after if exc.retry_after is not None else min(5 * 2 ** attempts, 3600)
+    cap = MAX_DELAY.get(row.channel, 3600.0)
+    delay = exc.retry_after if exc.retry_after is not None else min(5 * 2 ** min(attempts, 20), cap)
     Outbox.objects.filter(pk=row.pk, claim_token=row.claim_token).update(
         attempts=attempts, last_error=exc.code, claimed_until=None, claim_token="",
         next_attempt=timezone.now() + timedelta(seconds=delay),
