@@ -12,3 +12,4 @@ class NetworkConfig(AppConfig):
         from . import tasks, transport  # noqa: F401 - registers the worker's periodic tasks
 
         transport.connect()  # the outbox handler of channel "network" and its signals
+        from . import actions  # noqa: F401 - registers the inbox's handler of referrals in
