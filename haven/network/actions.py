@@ -81,6 +81,9 @@ def receive_referral(org: Organization, partner: Partner, envelope: env.Envelope
         if found is None:
             raise
         return found
+    except OSError:  # the disk is full or the folder unwritable: the sender tries again
+        raise inbox.Refused(_("This server cannot store the referral now; send it again "
+                              "later."), 503) from None
     return "stored"
 
 
@@ -137,7 +140,7 @@ def open_incoming(member: Member, ring: OrgVault, row: IncomingReferral) -> pack
 class Accepted:
     case: Case
     left_out: list[str]  # files refused by the checks (their reasons)
-    delivery: str  # "delivered" (same server) or "queued"
+    delivery: str  # "delivered" (same server), "queued" (another server) or "file"
 
 
 def request_lang(pkg: package.Package) -> str:
@@ -272,9 +275,25 @@ def _locked_waiting(row: IncomingReferral) -> IncomingReferral:
     return locked
 
 
-def _deliver(row: IncomingReferral, blob: bytes) -> str:
+def by_file(partner: Partner) -> bool:
+    """A partner neither on this server nor reachable at a server address: envelopes to it
+    travel as files handed over by people (haven.network.transport sends no files)."""
+    return partner.local_id is None and not partner.server_url
+
+
+RECEIPT_SUFFIX = ".haven-receipt"
+
+
+def _deliver(row: IncomingReferral, blob: bytes, kept: list[str]) -> tuple[str, str]:
+    """Send the receipt: ("delivered" or "queued", ""), or for a partner reached by file
+    ("file", the name of the receipt kept for download; listed in ``kept`` so a failed
+    transaction removes it). The referral's row then names the receipt's file instead of
+    the referral's (see :func:`receipt_file`)."""
+    if by_file(row.partner):
+        kept.append(storage.write(blob))
+        return "file", kept[-1]
     try:
-        return transport.deliver(row.organization, row.partner, blob)
+        return transport.deliver(row.organization, row.partner, blob), ""
     except inbox.Refused as exc:
         raise IncomingError(_("%(partner)s refused the answer: %(reason)s. Nothing was "
                               "changed.") % {"partner": row.partner.name,
@@ -307,6 +326,7 @@ def accept_incoming(member: Member, ring: OrgVault, row: IncomingReferral,
     category = pkg.category if pkg.category in categories.all_categories() else "other"
     attachments, left_out = _cleaned(pkg)
     stored: list[str] = []
+    kept: list[str] = []
     try:
         with transaction.atomic():
             locked = _locked_waiting(row)
@@ -325,10 +345,11 @@ def accept_incoming(member: Member, ring: OrgVault, row: IncomingReferral,
                 extra["continuation"] = base64.b64encode(vault.seal(
                     pkg.delivery_public, json.dumps({"text": text}, ensure_ascii=False).encode(
                         "utf-8"))).decode()
-            delivery = _deliver(locked, _receipt(member, ring, locked, "accepted", **extra))
+            delivery, receipt = _deliver(
+                locked, _receipt(member, ring, locked, "accepted", **extra), kept)
             IncomingReferral.objects.filter(pk=row.pk).update(
                 state=IncomingState.ACCEPTED, decided_at=timezone.now(), decided_by=member,
-                case=case, envelope="", version=locked.version + 1)
+                case=case, envelope=receipt, version=locked.version + 1)
             storage.remove_after_commit(locked.envelope)
             chain.record(org.pk, "referral.accepted", actor_id=member.pk, case_id=case.pk,
                          detail={"partner": partner.pk, "incoming": row.pk,
@@ -336,6 +357,8 @@ def accept_incoming(member: Member, ring: OrgVault, row: IncomingReferral,
     except BaseException:
         for name in stored:
             files.discard(name)
+        for name in kept:
+            storage.remove(name)
         raise
     row.refresh_from_db()
     return Accepted(case, left_out, delivery)
@@ -347,7 +370,8 @@ MAX_REASON = 2000
 def decline_incoming(member: Member, ring: OrgVault, row: IncomingReferral,
                      reason: str = "") -> str:
     """Decline a referral; the reason (optional) is sealed to the partner alone. The envelope
-    file goes once this commits. Returns "delivered" or "queued"."""
+    file goes once this commits. Returns "delivered", "queued" or "file" (see
+    :func:`receipt_file`)."""
     require(member, Right.CASE_MANAGE)
     if row.organization_id != member.organization_id:
         raise Http404
@@ -355,22 +379,43 @@ def decline_incoming(member: Member, ring: OrgVault, row: IncomingReferral,
     if len(reason) > MAX_REASON:
         raise IncomingError(_("The reason is %(n)d characters long; the limit is %(max)d. "
                               "Shorten it.") % {"n": len(reason), "max": MAX_REASON})
-    with transaction.atomic():
-        locked = _locked_waiting(row)
-        extra = {}
-        if reason:
-            extra["reason"] = base64.b64encode(vault.seal(
-                bytes(locked.partner.encryption_key), reason.encode("utf-8"))).decode()
-        delivery = _deliver(locked, _receipt(member, ring, locked, "declined", **extra))
-        IncomingReferral.objects.filter(pk=row.pk).update(
-            state=IncomingState.DECLINED, decided_at=timezone.now(), decided_by=member,
-            envelope="", version=locked.version + 1)
-        storage.remove_after_commit(locked.envelope)
-        chain.record(locked.organization_id, "referral.declined", actor_id=member.pk,
-                     detail={"partner": locked.partner_id, "incoming": row.pk,
-                             "with_reason": bool(reason)})
+    kept: list[str] = []
+    try:
+        with transaction.atomic():
+            locked = _locked_waiting(row)
+            extra = {}
+            if reason:
+                extra["reason"] = base64.b64encode(vault.seal(
+                    bytes(locked.partner.encryption_key), reason.encode("utf-8"))).decode()
+            delivery, receipt = _deliver(
+                locked, _receipt(member, ring, locked, "declined", **extra), kept)
+            IncomingReferral.objects.filter(pk=row.pk).update(
+                state=IncomingState.DECLINED, decided_at=timezone.now(), decided_by=member,
+                envelope=receipt, version=locked.version + 1)
+            storage.remove_after_commit(locked.envelope)
+            chain.record(locked.organization_id, "referral.declined", actor_id=member.pk,
+                         detail={"partner": locked.partner_id, "incoming": row.pk,
+                                 "with_reason": bool(reason)})
+    except BaseException:
+        for name in kept:
+            storage.remove(name)
+        raise
     row.refresh_from_db()
     return delivery
+
+
+def receipt_file(member: Member, row: IncomingReferral) -> bytes:
+    """The signed receipt of a decided referral from a partner reached by file, for a
+    coordinator to hand over (it holds no content: the outcome, and what only the partner
+    or its delivery key opens)."""
+    require(member, Right.CASE_MANAGE)
+    if row.organization_id != member.organization_id or row.state == IncomingState.RECEIVED \
+            or not row.envelope:
+        raise Http404
+    try:
+        return storage.read(row.envelope)
+    except FileNotFoundError:
+        raise Http404 from None
 
 
 def receive_file(member: Member, blob: bytes) -> inbox.Received:

@@ -10,4 +10,5 @@ urlpatterns = [
     path("incoming/<int:pk>/", incoming_views.detail, name="incoming_detail"),
     path("incoming/<int:pk>/accept/", incoming_views.accept, name="incoming_accept"),
     path("incoming/<int:pk>/decline/", incoming_views.decline, name="incoming_decline"),
+    path("incoming/<int:pk>/receipt/", incoming_views.receipt, name="incoming_receipt"),
 ]

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -121,6 +122,9 @@ def accept(request: MemberRequest, pk: int) -> HttpResponse:
     messages.success(request, _("Referral accepted: case #%(number)d was opened. %(partner)s "
                                 "is told how the requester reaches you here.") % {
         "number": accepted.case.number, "partner": row.partner.name})
+    if accepted.delivery == "file":
+        messages.warning(request, _("%(partner)s is reached by file: download the answer below "
+                                    "and hand it to them.") % {"partner": row.partner.name})
     if accepted.left_out:
         messages.warning(request, ngettext(
             "%(n)d file was left out because it did not pass the checks: %(reasons)s",
@@ -136,13 +140,32 @@ def decline(request: MemberRequest, pk: int) -> HttpResponse:
     row = actions.incoming_for(request.user, pk)
     reason = request.POST.get("reason", "")
     try:
-        actions.decline_incoming(request.user, request.org_vault, row, reason)
+        delivery = actions.decline_incoming(request.user, request.org_vault, row, reason)
     except Refusal as exc:
         row.refresh_from_db()
         return _detail(request, row, error=str(exc), reason=reason, status=400)
+    if delivery == "file":
+        messages.warning(request, _("Referral declined. %(partner)s is reached by file: download "
+                                    "the answer below and hand it to them.")
+                         % {"partner": row.partner.name})
+        return redirect("network:incoming_detail", row.pk)
     messages.success(request, _("Referral declined; %(partner)s is told.")
                      % {"partner": row.partner.name})
     return redirect("network:incoming")
+
+
+@member_view(MANAGE)
+def receipt(request: MemberRequest, pk: int) -> HttpResponse:
+    """The signed answer for a partner reached by file, as a download."""
+    row = actions.incoming_for(request.user, pk)
+    data = actions.receipt_file(request.user, row)
+    response = HttpResponse(data, content_type="application/octet-stream")
+    name = f"{row.decided_at:%Y-%m-%d}-{str(row.ref_id)[:8]}{actions.RECEIPT_SUFFIX}" \
+        if row.decided_at else f"answer{actions.RECEIPT_SUFFIX}"
+    response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _int(value: Any) -> int:

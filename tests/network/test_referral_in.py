@@ -390,3 +390,37 @@ def test_an_unknown_category_becomes_other_and_an_old_message_keeps_its_date(
     assert accepted.case.category == "other"
     first = CaseRecord.objects.filter(case=accepted.case, kind=RecordKind.INBOUND).get()
     assert first.created < timezone.now() - timedelta(days=1)
+
+
+def test_the_answer_to_a_partner_reached_by_file_is_downloaded_and_received_there(
+        alice: Persona, charlie: Persona, linked: tuple[Partner, Partner],
+        delivery: vault.KeyPair, receipts: list[env.Envelope]) -> None:
+    Partner.objects.filter(pk=linked[1].pk).update(local=None, server_url="")
+    row = _received(alice, charlie, delivery)
+    client = log_in(Client(), alice)
+    answer = client.post(f"/network/incoming/{row.pk}/accept/",
+                         {"team": alice.org.default_team_id}, follow=True)
+    assert "download the answer below" in answer.content.decode()
+    assert receipts == []  # nothing was sent: there is no connection
+    row.refresh_from_db()
+    assert row.state == "accepted" and row.envelope
+    download = client.get(f"/network/incoming/{row.pk}/receipt/")
+    assert download.status_code == 200
+    assert ".haven-receipt" in download["Content-Disposition"]
+    blob = download.content
+    assert inbox.receive(blob, via="file").result == "noted"  # the partner uploads it
+    assert receipts[0].header["outcome"] == "accepted"
+    assert log_in(Client(), charlie).get(f"/network/incoming/{row.pk}/receipt/").status_code == 404
+
+
+def test_a_full_disk_asks_the_sender_to_try_again_and_stores_nothing(
+        alice: Persona, charlie: Persona, linked: Any, delivery: vault.KeyPair,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(blob: bytes) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(storage, "write", full)
+    with pytest.raises(inbox.Refused) as refused:
+        inbox.receive(_referral(charlie, alice.org, _package(delivery.public)), via="test")
+    assert refused.value.status == 503
+    assert not IncomingReferral.objects.exists()
