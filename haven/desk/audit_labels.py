@@ -163,7 +163,7 @@ DETAILS: dict[str, Promise] = {
     "size": _lazy("size in bytes"), "left_out": _lazy("files left out by the checks"),
     "continuation": _lazy("the requester's new codename sent for them"),
     "with_reason": _lazy("with a reason for the partner"),
-    "referred_by": _lazy("referred by partner"),
+    "referred_by": _lazy("referred by partner"), "told": _lazy("the partner was told"),
 }
 
 

@@ -263,12 +263,14 @@ def _receipt(member: Member, ring: OrgVault, row: IncomingReferral, outcome: str
                     extra={"referral": str(row.ref_id), "outcome": outcome, **extra})
 
 
-def _locked_waiting(row: IncomingReferral) -> IncomingReferral:
+def _locked_waiting(row: IncomingReferral, *, active: bool = True) -> IncomingReferral:
+    """The referral's row, locked, still waiting; with ``active``, its partner must be one
+    (an ended partnership cannot be told an outcome, so nothing can be accepted from it)."""
     locked = IncomingReferral.objects.select_for_update().select_related(
         "partner", "organization").get(pk=row.pk)
     if locked.state != IncomingState.RECEIVED:
         raise IncomingError(_("Someone here already accepted or declined this referral."))
-    if locked.partner.state != Partner.State.ACTIVE:
+    if active and locked.partner.state != Partner.State.ACTIVE:
         raise IncomingError(_("The partnership with %(partner)s is not active, so they cannot "
                               "be told the outcome. Contact them another way.")
                             % {"partner": locked.partner.name})
@@ -370,8 +372,9 @@ MAX_REASON = 2000
 def decline_incoming(member: Member, ring: OrgVault, row: IncomingReferral,
                      reason: str = "") -> str:
     """Decline a referral; the reason (optional) is sealed to the partner alone. The envelope
-    file goes once this commits. Returns "delivered", "queued" or "file" (see
-    :func:`receipt_file`)."""
+    file goes once this commits. Returns "delivered", "queued", "file" (see
+    :func:`receipt_file`) or, when the partnership ended meanwhile, "not sent": the
+    referral is only discarded here."""
     require(member, Right.CASE_MANAGE)
     if row.organization_id != member.organization_id:
         raise Http404
@@ -382,20 +385,22 @@ def decline_incoming(member: Member, ring: OrgVault, row: IncomingReferral,
     kept: list[str] = []
     try:
         with transaction.atomic():
-            locked = _locked_waiting(row)
+            locked = _locked_waiting(row, active=False)
             extra = {}
             if reason:
                 extra["reason"] = base64.b64encode(vault.seal(
                     bytes(locked.partner.encryption_key), reason.encode("utf-8"))).decode()
-            delivery, receipt = _deliver(
-                locked, _receipt(member, ring, locked, "declined", **extra), kept)
+            delivery, receipt = "not sent", ""
+            if locked.partner.state == Partner.State.ACTIVE:
+                delivery, receipt = _deliver(
+                    locked, _receipt(member, ring, locked, "declined", **extra), kept)
             IncomingReferral.objects.filter(pk=row.pk).update(
                 state=IncomingState.DECLINED, decided_at=timezone.now(), decided_by=member,
                 envelope=receipt, version=locked.version + 1)
             storage.remove_after_commit(locked.envelope)
             chain.record(locked.organization_id, "referral.declined", actor_id=member.pk,
                          detail={"partner": locked.partner_id, "incoming": row.pk,
-                                 "with_reason": bool(reason)})
+                                 "with_reason": bool(reason), "told": delivery != "not sent"})
     except BaseException:
         for name in kept:
             storage.remove(name)

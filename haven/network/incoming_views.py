@@ -144,6 +144,11 @@ def decline(request: MemberRequest, pk: int) -> HttpResponse:
     except Refusal as exc:
         row.refresh_from_db()
         return _detail(request, row, error=str(exc), reason=reason, status=400)
+    if delivery == "not sent":
+        messages.warning(request, _("Referral declined and deleted. The partnership with "
+                                    "%(partner)s has ended, so they were not told.")
+                         % {"partner": row.partner.name})
+        return redirect("network:incoming")
     if delivery == "file":
         messages.warning(request, _("Referral declined. %(partner)s is reached by file: download "
                                     "the answer below and hand it to them.")

@@ -424,3 +424,19 @@ def test_a_full_disk_asks_the_sender_to_try_again_and_stores_nothing(
         inbox.receive(_referral(charlie, alice.org, _package(delivery.public)), via="test")
     assert refused.value.status == 503
     assert not IncomingReferral.objects.exists()
+
+
+def test_after_the_partnership_ended_a_waiting_referral_can_only_be_declined_here(
+        alice: Persona, charlie: Persona, linked: tuple[Partner, Partner],
+        delivery: vault.KeyPair, receipts: list[env.Envelope]) -> None:
+    row = _received(alice, charlie, delivery)
+    Partner.objects.filter(pk=linked[1].pk).update(state=Partner.State.ENDED)
+    client = log_in(Client(), alice)
+    refused = client.post(f"/network/incoming/{row.pk}/accept/",
+                          {"team": alice.org.default_team_id})
+    assert refused.status_code == 400 and "is not active" in refused.content.decode()
+    answer = client.post(f"/network/incoming/{row.pk}/decline/", {"reason": ""}, follow=True)
+    assert "they were not told" in answer.content.decode()
+    row.refresh_from_db()
+    assert row.state == "declined" and receipts == []
+    assert AuditEntry.objects.get(action="referral.declined").detail["told"] is False
