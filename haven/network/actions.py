@@ -177,11 +177,11 @@ def _history(partner: Partner, pkg: package.Package) -> list[case_actions.Referr
     rows = []
     for message in pkg.messages:
         if message.from_requester:
-            rows.append(case_actions.ReferredRecord(RecordKind.INBOUND, _when(message.created),
+            rows.append(case_actions.ReferredRecord(RecordKind.INBOUND, when(message.created),
                                                     message.text))
         else:
             rows.append(case_actions.ReferredRecord(
-                RecordKind.NOTE, _when(message.created),
+                RecordKind.NOTE, when(message.created),
                 _("Reply from %(partner)s to the requester:") % {"partner": partner.name}
                 + "\n\n" + message.text))
     if pkg.note.strip():
@@ -191,12 +191,13 @@ def _history(partner: Partner, pkg: package.Package) -> list[case_actions.Referr
             + "\n\n" + pkg.note))
     for note in pkg.notes:
         rows.append(case_actions.ReferredRecord(
-            RecordKind.NOTE, _when(note.created),
+            RecordKind.NOTE, when(note.created),
             _("Note of %(partner)s:") % {"partner": partner.name} + "\n\n" + note.text))
     return sorted(rows, key=lambda r: r.created)
 
 
-def _when(text: str) -> datetime:
+def when(text: str) -> datetime:
+    """A time the partner wrote (ISO 8601), never later than now; now if unreadable."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

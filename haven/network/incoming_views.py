@@ -103,6 +103,10 @@ def _detail(request: MemberRequest, row: IncomingReferral, *, error: str = "",
                 "pkg": pkg, "answers": actions.answer_items(pkg.answers),
                 "category": categories.get(pkg.category), "lang": actions.request_lang(pkg),
                 "files": [{"name": f.name, "type": f.type, "size": len(f.data)} for f in pkg.files],
+                "shared_messages": [{"created": actions.when(m.created), "text": m.text,
+                                     "from_requester": m.from_requester} for m in pkg.messages],
+                "shared_notes": [{"created": actions.when(n.created), "text": n.text}
+                                 for n in pkg.notes],
                 "teams": _teams(request), "routed": routed.pk if routed else None,
             })
     return render(request, "network/incoming_detail.html", context, status=status)
