@@ -115,11 +115,11 @@ def _package(ring: OrgVault, row: IncomingReferral) -> package.Package:
         env.verify(envelope, bytes(row.partner.signing_key))
         return package.unpack(env.open_payload(envelope, ring.private_key))
     except FileNotFoundError:
-        raise IncomingError(_("The referral's file is missing on this server. Ask the partner "
-                              "to send it again.")) from None
+        raise IncomingError(_("The referral's file is missing on this server. Decline it, and "
+                              "ask the partner to refer the request again.")) from None
     except (env.BadEnvelope, package.BadPackage) as exc:
-        raise IncomingError(_("The referral cannot be read: %(reason)s. Ask the partner to "
-                              "send it again.") % {"reason": str(exc)}) from None
+        raise IncomingError(_("The referral cannot be read: %(reason)s. Decline it, and ask the "
+                              "partner to refer the request again.") % {"reason": str(exc)}) from None
 
 
 def open_incoming(member: Member, ring: OrgVault, row: IncomingReferral) -> package.Package:

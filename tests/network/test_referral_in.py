@@ -440,3 +440,22 @@ def test_after_the_partnership_ended_a_waiting_referral_can_only_be_declined_her
     row.refresh_from_db()
     assert row.state == "declined" and receipts == []
     assert AuditEntry.objects.get(action="referral.declined").detail["told"] is False
+
+
+def test_a_referral_that_does_not_unpack_is_shown_as_unreadable_and_can_be_declined(
+        alice: Persona, charlie: Persona, linked: Any, receipts: list[env.Envelope]) -> None:
+    blob = env.make(env.Kind.REFERRAL, envelope_id=str(uuid.uuid4()),
+                    sender_seed=keys.signing_seed(charlie.vault(), charlie.org),
+                    sender_public=bytes(keys.signing_key(charlie.org).public_key),
+                    recipient_public=bytes(alice.org.public_key), created=timezone.now(),
+                    content=b"\x00\x00\x00\x05{bad}")
+    inbox.receive(blob, via="test")
+    row = IncomingReferral.objects.get()
+    client = log_in(Client(), alice)
+    page = client.get(f"/network/incoming/{row.pk}/")
+    assert page.status_code == 200 and "cannot be read" in page.content.decode()
+    with pytest.raises(actions.IncomingError, match="cannot be read"):
+        actions.accept_incoming(alice.member, alice.vault(), row, alice.org.default_team)
+    client.post(f"/network/incoming/{row.pk}/decline/", {"reason": "unreadable"})
+    row.refresh_from_db()
+    assert row.state == "declined" and receipts[0].header["outcome"] == "declined"
