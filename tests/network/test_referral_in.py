@@ -454,6 +454,8 @@ def test_a_referral_that_does_not_unpack_is_shown_as_unreadable_and_can_be_decli
     client = log_in(Client(), alice)
     page = client.get(f"/network/incoming/{row.pk}/")
     assert page.status_code == 200 and "cannot be read" in page.content.decode()
+    assert "Decline the referral" in page.content.decode()
+    assert "Accept and open a case" not in page.content.decode()
     with pytest.raises(actions.IncomingError, match="cannot be read"):
         actions.accept_incoming(alice.member, alice.vault(), row, alice.org.default_team)
     client.post(f"/network/incoming/{row.pk}/decline/", {"reason": "unreadable"})
