@@ -23,10 +23,13 @@ def security_headers(get_response: Handler) -> Handler:
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         static = request.path.startswith(settings.STATIC_URL)
-        if not static and "no-store" not in response.headers.get("Cache-Control", ""):
+        public = getattr(response, "cache_public", False)
+        if not static and not public and "no-store" not in response.headers.get("Cache-Control", ""):
             # Pages behind login hold decrypted case content, and pages before it hold
             # secrets too (an invitation's TOTP key, backup codes): no page is kept by
-            # a browser or a proxy. Only static files (no secrets) may be cached.
+            # a browser or a proxy. Only static files (no secrets) may be cached, and a
+            # response its view marks ``cache_public`` (an organization's published
+            # figures, public by design, kept briefly).
             response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -118,6 +118,8 @@ EVENTS: dict[str, Promise] = {
     "referral.opened": _lazy("Referral from a partner opened and read"),
     "referral.accepted": _lazy("Referral from a partner accepted: case opened"),
     "referral.declined": _lazy("Referral from a partner declined"),
+    # Network figures (haven/network/figures.py).
+    "figures.published": _lazy("Monthly figures published for the network"),
 }
 
 DETAILS: dict[str, Promise] = {
@@ -164,6 +166,8 @@ DETAILS: dict[str, Promise] = {
     "continuation": _lazy("the requester's new codename sent for them"),
     "with_reason": _lazy("with a reason for the partner"),
     "referred_by": _lazy("referred by partner"), "told": _lazy("the partner was told"),
+    "month": _lazy("month"), "epsilon": _lazy("privacy budget ε (empty: no noise)"),
+    "replaced": _lazy("replaced an earlier publication"),
 }
 
 

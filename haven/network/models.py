@@ -188,3 +188,15 @@ class CollectedFigures(models.Model):
             models.UniqueConstraint(fields=["organization", "partner", "month"],
                                     name="collected_unique"),
         ]
+
+
+class FiguresCollection(models.Model):
+    """How the last collection of a partner's figures went, for the network page: when
+    it was tried, when it last worked, and why it failed (no content, a short reason)."""
+
+    partner = models.OneToOneField(Partner, on_delete=models.CASCADE, primary_key=True,
+                                   related_name="figures_collection")
+    tried = models.DateTimeField(null=True, blank=True)
+    succeeded = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)  # "" : the last try worked
+    refused = models.PositiveIntegerField(default=0)  # months refused at the last try

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from haven.core.worker import periodic
 
-from . import storage
+from . import collect, storage
+
+COLLECT_EVERY = 4 * 3600.0  # partners publish monthly; a few hours is fresh enough
+
+
+@periodic(COLLECT_EVERY)
+def collect_partner_figures() -> int:
+    """Collect every active partner's published figures for every organization."""
+    return sum(o.kept for o in collect.collect(collect.active_partners()))
 
 
 @periodic(every=6 * 3600)
