@@ -225,6 +225,8 @@ def test_coordinators_open_a_referral_and_see_what_was_shared(
         alice: Persona, charlie: Persona, linked: Any, delivery: vault.KeyPair) -> None:
     row = _received(alice, charlie, delivery)
     client = log_in(Client(), alice)
+    desk = client.get("/desk/").content.decode()
+    assert "1 referral from a partner waits for a decision." in desk and "/network/incoming/" in desk
     listing = client.get("/network/incoming/").content.decode()
     assert "Second" in listing and f"/network/incoming/{row.pk}/" in listing
     page = client.get(f"/network/incoming/{row.pk}/").content.decode()
@@ -244,6 +246,7 @@ def test_caseworkers_and_other_organizations_get_404(
         assert client.post(f"/network/incoming/{row.pk}/accept/", {"team": team}).status_code == 404
         assert client.post(f"/network/incoming/{row.pk}/decline/", {}).status_code == 404
     assert log_in(Client(), bob).get("/network/incoming/").status_code == 404
+    assert "/network/incoming/" not in log_in(Client(), bob).get("/desk/").content.decode()
     theirs = log_in(Client(), charlie).get("/network/incoming/")
     assert theirs.status_code == 200 and f"/network/incoming/{row.pk}/" not in theirs.content.decode()
     row.refresh_from_db()
