@@ -163,7 +163,6 @@ DETAILS: dict[str, Promise] = {
     # Referrals in (haven/network)
     "partner": _lazy("partner"), "incoming": _lazy("referral received"),
     "size": _lazy("size in bytes"), "left_out": _lazy("files left out by the checks"),
-    "continuation": _lazy("the requester's new codename sent for them"),
     "with_reason": _lazy("with a reason for the partner"),
     "referred_by": _lazy("referred by partner"), "told": _lazy("the partner was told"),
     "month": _lazy("month"), "epsilon": _lazy("privacy budget ε (empty: no noise)"),

@@ -383,6 +383,10 @@ def accept_incoming(member: Member, ring: OrgVault, row: IncomingReferral,
     if team is None or team.organization_id != row.organization_id:
         raise IncomingError(_("Choose one of your organization's teams."))
     pkg = _package(ring, row)
+    if len(pkg.delivery_public) != 32:
+        raise IncomingError(_("This referral carries no key to pass the requester their new "
+                              "codename, so they could not reach you. Decline it, and ask the "
+                              "partner to refer the request again."))
     org, partner = row.organization, row.partner
     lang = request_lang(pkg)
     category = pkg.category if pkg.category in categories.all_categories() else "other"
@@ -401,12 +405,10 @@ def accept_incoming(member: Member, ring: OrgVault, row: IncomingReferral,
                 "storage_name", flat=True))
             codename = submit.give_codename(case, lang)
             followup.greet(case, welcome_text(org, partner, lang))
-            extra = {}
-            if len(pkg.delivery_public) == 32:
-                text = continuation_text(org, codename, lang)
-                extra["continuation"] = base64.b64encode(vault.seal(
-                    pkg.delivery_public, json.dumps({"text": text}, ensure_ascii=False).encode(
-                        "utf-8"))).decode()
+            text = continuation_text(org, codename, lang)
+            extra = {"continuation": base64.b64encode(vault.seal(
+                pkg.delivery_public, json.dumps({"text": text}, ensure_ascii=False).encode(
+                    "utf-8"))).decode()}
             delivery, receipt = _deliver(
                 locked, _receipt(member, ring, locked, "accepted", **extra), kept)
             IncomingReferral.objects.filter(pk=row.pk).update(
@@ -415,7 +417,7 @@ def accept_incoming(member: Member, ring: OrgVault, row: IncomingReferral,
             storage.remove_after_commit(locked.envelope)
             chain.record(org.pk, "referral.accepted", actor_id=member.pk, case_id=case.pk,
                          detail={"partner": partner.pk, "incoming": row.pk,
-                                 "left_out": len(left_out), "continuation": bool(extra)})
+                                 "left_out": len(left_out)})
     except BaseException:
         for name in stored:
             files.discard(name)

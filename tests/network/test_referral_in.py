@@ -464,3 +464,13 @@ def test_a_referral_that_does_not_unpack_is_shown_as_unreadable_and_can_be_decli
     client.post(f"/network/incoming/{row.pk}/decline/", {"reason": "unreadable"})
     row.refresh_from_db()
     assert row.state == "declined" and receipts[0].header["outcome"] == "declined"
+
+
+def test_a_referral_without_a_delivery_key_cannot_be_accepted(
+        alice: Persona, charlie: Persona, linked: Any, receipts: list[env.Envelope]) -> None:
+    """The requester could not be told their codename here: refused, nothing made."""
+    inbox.receive(_referral(charlie, alice.org, _package(b"")), via="test")
+    row = IncomingReferral.objects.get()
+    with pytest.raises(actions.IncomingError, match="no key to pass the requester"):
+        actions.accept_incoming(alice.member, alice.vault(), row, alice.org.default_team)
+    assert not Case.objects.filter(organization=alice.org).exists() and receipts == []
