@@ -66,6 +66,10 @@ ALLOWED_HOSTS = envlist(
 SITE_URL = (os.environ.get("HAVEN_SITE_URL")
             or (MODE == "demo" and recorded_site_url(DATA_DIR))
             or "http://127.0.0.1:8000").rstrip("/")
+# False when SITE_URL is the local fallback: pages that hand the address to another
+# server (a partner card) say it is not set.
+SITE_URL_CONFIGURED = bool(os.environ.get("HAVEN_SITE_URL")
+                           or (MODE == "demo" and recorded_site_url(DATA_DIR)))
 
 INSTALLED_APPS = [
     "django.contrib.auth",

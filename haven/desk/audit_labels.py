@@ -118,6 +118,14 @@ EVENTS: dict[str, Promise] = {
     "referral.opened": _lazy("Referral from a partner opened and read"),
     "referral.accepted": _lazy("Referral from a partner accepted: case opened"),
     "referral.declined": _lazy("Referral from a partner declined"),
+    # Partners (haven/network): who the organization works with.
+    "partner.asked": _lazy("Organization on this server asked to become a partner"),
+    "partner.invited": _lazy("Invitation to become partners received"),
+    "partner.accepted": _lazy("Partnership accepted"),
+    "partner.declined": _lazy("Invitation to become partners declined"),
+    "partner.added": _lazy("Partner on another server added from its card"),
+    "partner.ended": _lazy("Partnership ended"),
+    "partner.ended_by_partner": _lazy("Partnership ended by the partner"),
     # Network figures (haven/network/figures.py).
     "figures.published": _lazy("Monthly figures published for the network"),
 }
@@ -161,10 +169,13 @@ DETAILS: dict[str, Promise] = {
     "broadcast": _lazy("broadcast"), "targets": _lazy("cases to reach"),
     "left": _lazy("cases not reached"),
     # Referrals in (haven/network)
-    "partner": _lazy("partner"), "incoming": _lazy("referral received"),
+    "incoming": _lazy("referral received"),
     "size": _lazy("size in bytes"), "left_out": _lazy("files left out by the checks"),
     "with_reason": _lazy("with a reason for the partner"),
     "referred_by": _lazy("referred by partner"), "told": _lazy("the partner was told"),
+    "partner": _lazy("partner organization"),
+    "fingerprint": _lazy("fingerprint compared"), "renewed": _lazy("an ended partnership renewed"),
+    "by_partner": _lazy("by the partner"),
     "month": _lazy("month"), "epsilon": _lazy("privacy budget ε (empty: no noise)"),
     "replaced": _lazy("replaced an earlier publication"),
 }

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from haven.accounts.models import Team
 from haven.accounts.pages import MemberRequest, member_view
+from haven.accounts.rights import Right
 from haven.cases import actions, categories, search, signals
 from haven.cases.access import MANAGE, READ, WORK, can
 from haven.cases.keys import open_cases, readable_cases, readable_q
@@ -225,6 +226,7 @@ def settings_view(request: MemberRequest) -> HttpResponse:
         messages.success(request, _("Closed cases will now be deleted after %(n)d days.")
                          % {"n": form.cleaned_data["retention_days"]})
         return redirect("desk:settings")
-    return render(request, "desk/settings.html", {"form": form, "review_form": review_form},
+    return render(request, "desk/settings.html", {"form": form, "review_form": review_form,
+                                                  "sees_partners": can(me, Right.ORG_ADMIN)},
                   status=400 if form.errors or review_form.errors else 200)
 

@@ -9,7 +9,6 @@ class NetworkConfig(AppConfig):
     verbose_name = "Network"
 
     def ready(self) -> None:
-        from . import tasks, transport  # noqa: F401 - registers the worker's periodic tasks
+        from . import actions, tasks, transport  # noqa: F401 - registers the worker's periodic tasks and the inbox's handlers
 
         transport.connect()  # the outbox handler of channel "network" and its signals
-        from . import actions  # noqa: F401 - registers the inbox's handler of referrals in
