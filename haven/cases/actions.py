@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -1121,3 +1122,80 @@ def referral_failed(case: Case, **detail: Any) -> None:
         _audit(case, None, "case.referral_failed", **detail)
         if case.status != old:
             _audit(case, None, "case.status", old=old, new=case.status, by="referral")
+
+# --- Referrals: a case a partner organization handed over (haven.network) ---
+
+@dataclass(frozen=True)
+class ReferredRecord:
+    """One message or note of a referred case, as the partner sent it: ``kind`` is
+    RecordKind.INBOUND (the requester wrote it) or RecordKind.NOTE."""
+
+    kind: str
+    created: datetime
+    text: str
+
+
+def create_referred_case(
+    member: Member, org: Organization, *, category: str, channel: str, summary: str,
+    answers: dict[str, Any] | None, lang: str, team: Team | None,
+    records: Iterable[ReferredRecord], attachments: Iterable[files.FileLike],
+    partner: int,
+) -> Case:
+    """Open the case a coordinator accepted from a partner (``partner``: its row's id).
+
+    Like intake, no member's key is needed: the case gets a key of its own, sealed to
+    ``team`` (any team of the organization with a member: a coordinator routes it) and
+    the recovery key, and every record goes under it. The requester's messages become
+    inbound records; the partner's replies and chosen notes, notes (the caller words
+    them); each record keeps the time it was written at the partner. Files (already
+    cleaned) are written before the transaction and removed if it fails.
+    """
+    from haven.vault import padded_length
+
+    require(member, MANAGE)
+    if member.organization_id != org.pk:
+        raise NotAllowed(MANAGE)
+    if category not in categories.all_categories():
+        raise ActionError(_("Choose one of the listed categories."))
+    if team is None or team.organization_id != org.pk:
+        raise ActionError(_("Choose one of your organization's teams."))
+    if not _lock_team_members(team):
+        raise ActionError(_("Nobody is in the team “%(team)s” yet, so nobody could read the "
+                            "case there. Add a member to that team first.") % {"team": team.name})
+    keys = vaults.generate_keypair()
+    sealer = CaseVault(keys.private, 0)
+    written: list[tuple[files.FileLike, str]] = []
+    try:
+        for file in attachments:
+            written.append((file, files.write(sealer.encrypt(file.data))))
+        with transaction.atomic():
+            case = Case.objects.create(
+                organization=org, number=next_number(org), category=category, channel=channel,
+                summary=sealer.encrypt_text(summaries.pack(summary.strip()[:200] or "—", lang)),
+                team=team, public_key=keys.public,
+            )
+            _seal_case_key(case, keys.private, team=team)
+            rows = [r for r in records if r.kind in (RecordKind.INBOUND, RecordKind.NOTE)]
+            first = min([r.created for r in rows] + [case.created])
+            if answers:
+                CaseRecord.objects.create(case=case, kind=RecordKind.ANSWERS, created=first,
+                                          body=sealer.encrypt_text(json.dumps(answers, ensure_ascii=False)))
+            CaseRecord.objects.bulk_create([
+                CaseRecord(case=case, kind=r.kind, created=min(r.created, case.created),
+                           body=sealer.encrypt_text(r.text[:MAX_TEXT * 2])) for r in rows if r.text.strip()])
+            for file, storage in written:
+                meta = {"name": file.name, "type": file.type, "size": len(file.data),
+                        "storage": storage}
+                record = CaseRecord.objects.create(
+                    case=case, kind=RecordKind.ATTACHMENT,
+                    body=sealer.encrypt_text(json.dumps(meta, ensure_ascii=False)))
+                Attachment.objects.create(record=record, storage_name=storage,
+                                          size=padded_length(len(file.data)))
+            _audit(case, member, "case.created", channel=channel, category=category,
+                   team=team.pk, referred_by=partner, files=len(written))
+            fair.assign_fairly(case)  # if the team assigns automatically
+    except BaseException:
+        for _file, storage in written:
+            files.discard(storage)
+        raise
+    return case

@@ -122,6 +122,11 @@ EVENTS: dict[str, Promise] = {
     "case.reply_withdrawn": _lazy("Queued message taken back before it was sent"),
     "broadcast.started": _lazy("Broadcast started"),
     "broadcast.cancelled": _lazy("Broadcast cancelled"),
+    # Referrals in (haven/network): a partner's referral received, opened, decided.
+    "referral.received": _lazy("Referral received from a partner"),
+    "referral.opened": _lazy("Referral from a partner opened and read"),
+    "referral.accepted": _lazy("Referral from a partner accepted: case opened"),
+    "referral.declined": _lazy("Referral from a partner declined"),
     # Partners (haven/network): who the organization works with.
     "partner.asked": _lazy("Organization on this server asked to become a partner"),
     "partner.invited": _lazy("Invitation to become partners received"),
@@ -175,6 +180,11 @@ DETAILS: dict[str, Promise] = {
     "auto": _lazy("assigned automatically, by the fair rule"), "cap": _lazy("open cases per member at most"),
     "broadcast": _lazy("broadcast"), "targets": _lazy("cases to reach"),
     "left": _lazy("cases not reached"),
+    # Referrals in (haven/network)
+    "incoming": _lazy("referral received"),
+    "size": _lazy("size in bytes"), "left_out": _lazy("files left out by the checks"),
+    "with_reason": _lazy("with a reason for the partner"),
+    "referred_by": _lazy("referred by partner"), "partner_told": _lazy("the partner was told"),
     "partner": _lazy("partner organization"),
     "fingerprint": _lazy("fingerprint compared"), "renewed": _lazy("an ended partnership renewed"),
     "by_partner": _lazy("by the partner"),
@@ -252,6 +262,7 @@ VALUES: dict[str, Callable[[Any], str]] = {
     "shares": _number, "threshold": _number, "shares_used": _number,
     "what": _export, "notes": _number, "files": _number, "cap": _number, "targets": _number,
     "left": _number, "messages": _number, "transport": _transport,
+    "size": _number, "left_out": _number,
 }
 
 

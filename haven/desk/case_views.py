@@ -98,7 +98,8 @@ def _prefill(request: MemberRequest, case: Case) -> tuple[str, list[str]]:
 def _extras(request: MemberRequest, case: Case) -> list[str]:
     """Panels other apps add to the case page (funds, intake), if installed."""
     html = []
-    for name in ("intake/case_panel.html", "knowledge/case_panel.html", "funds/case_panel.html"):
+    for name in ("network/incoming_panel.html", "intake/case_panel.html",
+                 "knowledge/case_panel.html", "funds/case_panel.html"):
         try:
             template = get_template(name)
         except TemplateDoesNotExist:

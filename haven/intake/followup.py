@@ -143,6 +143,14 @@ def send(opened: Opened, text: str, form_token: str,
     return message.pk is not None
 
 
+def greet(case: Case, text: str) -> None:
+    """Put a first message from the organization into the thread of a case that did not
+    start with intake (a referral accepted from a partner): sealed to the requester."""
+    requester = Requester.objects.get(case=case)
+    RequesterMessage.objects.create(case=case, direction=Direction.TO_REQUESTER,
+                                    body=vault.seal_text(bytes(requester.public_key), text))
+
+
 def erase(opened: Opened) -> None:
     """Burn the case at the requester's request: the desk keeps only "erased by requester"."""
     with transaction.atomic():

@@ -80,6 +80,12 @@ def submit(
     return Submitted(case, code)
 
 
+def give_codename(case: Case, lang: str) -> str:
+    """A requester for a case made elsewhere than intake (a referral a partner handed over,
+    haven.network): a fresh codename in ``lang`` and a key pair; returns the codename."""
+    return _give_codename(case, lang)
+
+
 def _give_codename(case: Case, lang: str) -> str:
     """A fresh codename and key pair; retried in the (2^-80) event of a collision."""
     for _attempt in range(3):

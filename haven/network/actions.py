@@ -12,30 +12,46 @@ import logging
 import random
 import secrets
 import uuid
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from haven.accounts.models import Member, Organization
+from haven import vault
+from haven.accounts.models import Member, Organization, Team
 from haven.accounts.rights import Right, require
 from haven.audit import chain
 from haven.cases import actions as case_actions
+from haven.cases import categories, files
 from haven.cases.access import WORK
-from haven.cases.models import Case
+from haven.cases.models import Attachment, Case, Channel, RecordKind
 from haven.core.errors import Refusal
 from haven.core.keys import server_box
+from haven.core.langs import DEFAULT_LANG, LANGS
+from haven.intake import followup, submit
+from haven.intake.attachments import AttachmentRefused, CleanFile, clean
 from haven.vault import OrgVault, VaultError, generate_keypair, open_sealed
 from haven.vault.purposes import REFERRAL_DELIVERY
 
-from . import consent, figures, inbox, keys, referring, storage, transport
+from . import consent, figures, inbox, keys, package, referring, storage, transport
 from . import envelope as envelopes
 from .envelope import Envelope, Kind
 from .inbox import Refused
 from .keys import NoSigningKey, sign_as
-from .models import CollectedFigures, FiguresCollection, Partner, Publication, Referral
+from .models import (
+    CollectedFigures,
+    FiguresCollection,
+    IncomingReferral,
+    Partner,
+    Publication,
+    Referral,
+)
 from .partners import Card, PartnerError, check_card
 
 # Figures ----------------------------------------------------------------------------------
@@ -692,3 +708,410 @@ def connect_transport() -> None:
                                     dispatch_uid="haven.network.referrals.undeliverable")
 
 # End of Referrals out
+
+# --- Referrals in -----------------------------------------------------------------------
+#
+# A partner's referral arrives as a signed envelope sealed to this organization's key
+# (haven.network.inbox has checked the sender, the signature and the age). It is kept as
+# it came, a file under files/network/, until a coordinator here opens it and accepts it
+# (a case is made from it and the requester is given a codename here) or declines it. The
+# partner hears the outcome in a signed RECEIPT envelope; it never gets this side's content.
+
+IncomingState = IncomingReferral.State
+
+
+class IncomingError(Refusal):
+    """A referral cannot be opened, accepted or declined; the message says what to do."""
+
+
+@inbox.handle(envelopes.Kind.REFERRAL)
+def receive_referral(org: Organization, partner: Partner, envelope: envelopes.Envelope,
+                     blob: bytes) -> str:
+    """Keep a referral from ``partner`` (the inbox's handler, inside its transaction).
+
+    The same envelope again (a retry after a lost answer) is "already received" and
+    stores nothing; another envelope under an id already used is refused. The file is
+    removed again if the transaction fails, so nothing is half stored.
+    """
+    try:
+        ref_id = uuid.UUID(envelope.id)
+    except ValueError:
+        raise inbox.Refused(_("The referral's id is malformed.")) from None
+    if not envelope.header.get("key") or not envelope.payload:
+        raise inbox.Refused(_("The referral carries no sealed content."))
+    digest = envelopes.digest(blob)
+    found = _known(partner, ref_id, digest)
+    if found is not None:
+        return found
+    try:
+        with storage.kept(blob) as name, transaction.atomic():
+            row = IncomingReferral.objects.create(
+                organization=org, partner=partner, ref_id=ref_id, digest=digest,
+                envelope=name, size=len(blob))
+            chain.record(org.pk, "referral.received",
+                         detail={"partner": partner.pk, "incoming": row.pk, "size": len(blob)})
+    except IntegrityError:  # the same id stored by a concurrent request
+        found = _known(partner, ref_id, digest)
+        if found is None:
+            raise
+        return found
+    except OSError:  # the disk is full or the folder unwritable: the sender tries again
+        raise inbox.Refused(_("This server cannot store the referral now; send it again "
+                              "later."), 503) from None
+    return "stored"
+
+
+def _known(partner: Partner, ref_id: uuid.UUID, digest: str) -> str | None:
+    row = IncomingReferral.objects.filter(partner=partner, ref_id=ref_id).first()
+    if row is None:
+        return None
+    if row.digest != digest:
+        raise inbox.Refused(_("A different referral with this id was received before: "
+                              "refused as a replay or a forgery."), 409)
+    return "already received"
+
+
+def incoming_for(member: Member, pk: int) -> IncomingReferral:
+    """One referral received by the member's organization; 404 for anyone else's."""
+    require(member, Right.CASE_MANAGE)
+    row = IncomingReferral.objects.select_related("partner").filter(
+        pk=pk, organization_id=member.organization_id).first()
+    if row is None:
+        raise Http404
+    return row
+
+
+def _package(ring: OrgVault, row: IncomingReferral) -> package.Package:
+    """The referral's content, opened with the organization key the member holds."""
+    try:
+        blob = storage.read(row.envelope)
+        envelope = envelopes.read(blob, max_size=inbox.max_size())
+        envelopes.verify(envelope, bytes(row.partner.signing_key))
+        return package.unpack(envelopes.open_payload(envelope, ring.private_key))
+    except FileNotFoundError:
+        raise IncomingError(_("The referral's file is missing on this server. Decline it, and "
+                              "ask the partner to refer the request again.")) from None
+    except (envelopes.BadEnvelope, package.BadPackage) as exc:
+        raise IncomingError(_("The referral cannot be read: %(reason)s. Decline it, and ask the "
+                              "partner to refer the request again.") % {"reason": str(exc)}) from None
+
+
+def open_incoming(member: Member, ring: OrgVault, row: IncomingReferral) -> package.Package:
+    """Decrypt a waiting referral for a coordinator; the opening is audited first."""
+    require(member, Right.CASE_MANAGE)
+    if row.organization_id != member.organization_id:
+        raise Http404
+    if row.state != IncomingState.RECEIVED or not row.envelope:
+        raise IncomingError(_("This referral was already decided; its content is on the case "
+                              "or was deleted."))
+    with transaction.atomic():
+        chain.record(row.organization_id, "referral.opened", actor_id=member.pk,
+                     detail={"partner": row.partner_id, "incoming": row.pk})
+    return _package(ring, row)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    case: Case
+    left_out: list[str]  # files refused by the checks (their reasons)
+    delivery: str  # "delivered" (same server), "queued" (another server) or "file"
+
+
+def request_lang(pkg: package.Package) -> str:
+    return pkg.language if pkg.language in LANGS else DEFAULT_LANG
+
+
+def follow_up_address(org: Organization) -> str:
+    return settings.SITE_URL + reverse("intake:followup", args=[org.slug])
+
+
+def continuation_text(org: Organization, codename: str, lang: str) -> str:
+    """What the referring organization passes on to the requester, in their language."""
+    with translation.override(lang):
+        return _("Your case is now with %(org)s. To write to them, open %(address)s and enter "
+                 "this codename: %(codename)s. They already have what you agreed to share, so "
+                 "you do not need to tell your story again. Keep the codename to yourself: "
+                 "whoever has it can read your case.") % {
+            "org": org.name, "address": follow_up_address(org), "codename": codename}
+
+
+def welcome_text(org: Organization, partner: Partner, lang: str) -> str:
+    """The first message in the requester's thread here."""
+    with translation.override(lang):
+        return _("Hello. %(partner)s passed your request on to us, %(org)s, with your agreement "
+                 "and with what you chose to share. You do not need to tell your story again: "
+                 "write to us here, and we will answer here.") % {
+            "partner": partner.name, "org": org.name}
+
+
+def _history(partner: Partner, pkg: package.Package) -> list[case_actions.ReferredRecord]:
+    """The package's messages and notes as records: the requester's messages as inbound
+    ones; the referring organization's replies and chosen notes as notes headed with where
+    they come from (they were not written here and must not read as this desk's replies)."""
+    rows = []
+    for message in pkg.messages:
+        if message.from_requester:
+            rows.append(case_actions.ReferredRecord(RecordKind.INBOUND, when(message.created),
+                                                    message.text))
+        else:
+            rows.append(case_actions.ReferredRecord(
+                RecordKind.NOTE, when(message.created),
+                _("Reply from %(partner)s to the requester:") % {"partner": partner.name}
+                + "\n\n" + message.text))
+    if pkg.note.strip():
+        rows.append(case_actions.ReferredRecord(
+            RecordKind.NOTE, timezone.now(),
+            _("Note from %(partner)s with the referral:") % {"partner": partner.name}
+            + "\n\n" + pkg.note))
+    for note in pkg.notes:
+        rows.append(case_actions.ReferredRecord(
+            RecordKind.NOTE, when(note.created),
+            _("Note of %(partner)s:") % {"partner": partner.name} + "\n\n" + note.text))
+    return sorted(rows, key=lambda r: r.created)
+
+
+def when(text: str) -> datetime:
+    """A time the partner wrote (ISO 8601), never later than now; now if unreadable."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return timezone.now()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return min(moment, timezone.now())
+
+
+def answer_items(answers: Any) -> list[dict[str, Any]]:
+    """The package's answers as question/answer items, whatever shape they came in (a list
+    of items, answers records with ``items``, or a plain mapping)."""
+    if isinstance(answers, dict):
+        answers = [answers]
+    items: list[dict[str, Any]] = []
+    for entry in answers if isinstance(answers, list) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("items"), list):
+            items += [i for i in entry["items"] if isinstance(i, dict)]
+        elif isinstance(entry, dict) and "answer" in entry:
+            items.append(entry)
+        elif isinstance(entry, dict):
+            items += [{"question": str(k), "answer": v, "sensitive": False}
+                      for k, v in entry.items()]
+    return [{"question": str(i.get("question", "")), "answer": i.get("answer", ""),
+             "sensitive": bool(i.get("sensitive", False)), "key": str(i.get("key", ""))}
+            for i in items]
+
+
+def _answers_record(pkg: package.Package, lang: str) -> dict[str, Any] | None:
+    items = answer_items(pkg.answers)
+    return {"lang": lang, "referred": True, "items": items} if items else None
+
+
+def _summary(pkg: package.Package, lang: str) -> str:
+    names = categories.get(pkg.category).names
+    return names.get(lang) or names.get("en") or pkg.category
+
+
+def _cleaned(pkg: package.Package) -> tuple[list[CleanFile], list[str]]:
+    """The package's files checked and cleaned like an upload; refused ones left out."""
+    kept, left_out = [], []
+    for file in pkg.files:
+        try:
+            kept.append(clean(file.name, file.data))
+        except AttachmentRefused as exc:
+            left_out.append(str(exc))
+    return kept, left_out
+
+
+def _signer(member: Member, ring: OrgVault, org: Organization) -> tuple[bytes, bytes]:
+    try:
+        return keys.signing_seed(ring, org), bytes(keys.signing_key(org).public_key)
+    except keys.NoSigningKey:
+        raise IncomingError(_("Your keys do not open your organization's signing key. Log out "
+                              "and in again, or ask an administrator.")) from None
+
+
+def _receipt(member: Member, ring: OrgVault, row: IncomingReferral, outcome: str,
+             **extra: str) -> bytes:
+    seed, public = _signer(member, ring, row.organization)
+    return envelopes.make(envelopes.Kind.RECEIPT, envelope_id=str(uuid.uuid4()), sender_seed=seed,
+                    sender_public=public, recipient_public=bytes(row.partner.encryption_key),
+                    created=timezone.now(), content=None,
+                    extra={"referral": str(row.ref_id), "outcome": outcome, **extra})
+
+
+def _locked_waiting(row: IncomingReferral, *, active: bool = True) -> IncomingReferral:
+    """The referral's row, locked, still waiting; with ``active``, its partner must be one
+    (an ended partnership cannot be told an outcome, so nothing can be accepted from it)."""
+    locked = IncomingReferral.objects.select_for_update().select_related(
+        "partner", "organization").get(pk=row.pk)
+    if locked.state != IncomingState.RECEIVED:
+        raise IncomingError(_("Someone here already accepted or declined this referral."))
+    if active and locked.partner.state != Partner.State.ACTIVE:
+        raise IncomingError(_("The partnership with %(partner)s is not active, so they cannot "
+                              "be told the outcome. Contact them another way.")
+                            % {"partner": locked.partner.name})
+    return locked
+
+
+def by_file(partner: Partner) -> bool:
+    """A partner neither on this server nor reachable at a server address: envelopes to it
+    travel as files handed over by people (haven.network.transport sends no files)."""
+    return partner.local_id is None and not partner.server_url
+
+
+RECEIPT_SUFFIX = ".haven-receipt"
+
+
+def _deliver(row: IncomingReferral, blob: bytes, kept: list[str]) -> tuple[str, str]:
+    """Send the receipt: ("delivered" or "queued", ""), or for a partner reached by file
+    ("file", the name of the receipt kept for download; listed in ``kept`` so a failed
+    transaction removes it). The referral's row then names the receipt's file instead of
+    the referral's (see :func:`receipt_file`)."""
+    if by_file(row.partner):
+        kept.append(storage.write(blob))
+        return "file", kept[-1]
+    try:
+        return transport.deliver(row.organization, row.partner, blob), ""
+    except inbox.Refused as exc:
+        raise IncomingError(_("%(partner)s refused the answer: %(reason)s. Nothing was "
+                              "changed.") % {"partner": row.partner.name,
+                                             "reason": exc.reason}) from None
+    except transport.BadAddress as exc:
+        raise IncomingError(_("The partner's server address cannot be used (%(reason)s). "
+                              "Nothing was changed.") % {"reason": str(exc)}) from None
+
+
+def accept_incoming(member: Member, ring: OrgVault, row: IncomingReferral,
+                    team: Team | None) -> Accepted:
+    """Make a case here from the referral and tell the partner how the requester reaches us.
+
+    One transaction: the case (through haven.cases.actions) with the answers, messages,
+    notes and cleaned files under its own key; a new codename for the requester and a first
+    message in their thread; the signed receipt with the continuation (sealed to the
+    referral's delivery key, so only the referring server passes it on); the referral
+    marked accepted. The envelope file goes once that commits.
+    """
+    require(member, Right.CASE_MANAGE)
+    if row.organization_id != member.organization_id:
+        raise Http404
+    if row.state != IncomingState.RECEIVED:
+        raise IncomingError(_("Someone here already accepted or declined this referral."))
+    if team is None or team.organization_id != row.organization_id:
+        raise IncomingError(_("Choose one of your organization's teams."))
+    pkg = _package(ring, row)
+    if len(pkg.delivery_public) != 32:
+        raise IncomingError(_("This referral carries no key to pass the requester their new "
+                              "codename, so they could not reach you. Decline it, and ask the "
+                              "partner to refer the request again."))
+    org, partner = row.organization, row.partner
+    lang = request_lang(pkg)
+    category = pkg.category if pkg.category in categories.all_categories() else "other"
+    attachments, left_out = _cleaned(pkg)
+    stored: list[str] = []
+    kept: list[str] = []
+    try:
+        with transaction.atomic():
+            locked = _locked_waiting(row)
+            case = case_actions.create_referred_case(
+                member, org, category=category, channel=Channel.WEB,
+                summary=_summary(pkg, lang), answers=_answers_record(pkg, lang), lang=lang, team=team,
+                records=_history(partner, pkg), attachments=attachments,
+                partner=partner.pk)
+            stored = list(Attachment.objects.filter(record__case=case).values_list(
+                "storage_name", flat=True))
+            codename = submit.give_codename(case, lang)
+            followup.greet(case, welcome_text(org, partner, lang))
+            text = continuation_text(org, codename, lang)
+            extra = {"continuation": base64.b64encode(vault.seal(
+                pkg.delivery_public, json.dumps({"text": text}, ensure_ascii=False).encode(
+                    "utf-8"))).decode()}
+            delivery, receipt = _deliver(
+                locked, _receipt(member, ring, locked, "accepted", **extra), kept)
+            IncomingReferral.objects.filter(pk=row.pk).update(
+                state=IncomingState.ACCEPTED, decided_at=timezone.now(), decided_by=member,
+                case=case, envelope=receipt, version=locked.version + 1)
+            storage.remove_after_commit(locked.envelope)
+            chain.record(org.pk, "referral.accepted", actor_id=member.pk, case_id=case.pk,
+                         detail={"partner": partner.pk, "incoming": row.pk,
+                                 "left_out": len(left_out)})
+    except BaseException:
+        for name in stored:
+            files.discard(name)
+        for name in kept:
+            storage.remove(name)
+        raise
+    row.refresh_from_db()
+    return Accepted(case, left_out, delivery)
+
+
+MAX_REASON = 2000
+
+
+def decline_incoming(member: Member, ring: OrgVault, row: IncomingReferral,
+                     reason: str = "") -> str:
+    """Decline a referral; the reason (optional) is sealed to the partner alone. The envelope
+    file goes once this commits. Returns "delivered", "queued", "file" (see
+    :func:`receipt_file`) or, when the partnership ended meanwhile, "not sent": the
+    referral is only discarded here."""
+    require(member, Right.CASE_MANAGE)
+    if row.organization_id != member.organization_id:
+        raise Http404
+    reason = (reason or "").replace("\x00", "").strip()
+    if len(reason) > MAX_REASON:
+        raise IncomingError(_("The reason is %(n)d characters long; the limit is %(max)d. "
+                              "Shorten it.") % {"n": len(reason), "max": MAX_REASON})
+    kept: list[str] = []
+    try:
+        with transaction.atomic():
+            locked = _locked_waiting(row, active=False)
+            extra = {}
+            if reason:
+                extra["reason"] = base64.b64encode(vault.seal(
+                    bytes(locked.partner.encryption_key), reason.encode("utf-8"))).decode()
+            delivery, receipt = "not sent", ""
+            if locked.partner.state == Partner.State.ACTIVE:
+                delivery, receipt = _deliver(
+                    locked, _receipt(member, ring, locked, "declined", **extra), kept)
+            IncomingReferral.objects.filter(pk=row.pk).update(
+                state=IncomingState.DECLINED, decided_at=timezone.now(), decided_by=member,
+                envelope=receipt, version=locked.version + 1)
+            storage.remove_after_commit(locked.envelope)
+            chain.record(locked.organization_id, "referral.declined", actor_id=member.pk,
+                         detail={"partner": locked.partner_id, "incoming": row.pk,
+                                 "with_reason": bool(reason), "partner_told": delivery != "not sent"})
+    except BaseException:
+        for name in kept:
+            storage.remove(name)
+        raise
+    row.refresh_from_db()
+    return delivery
+
+
+def receipt_file(member: Member, row: IncomingReferral) -> bytes:
+    """The signed receipt of a decided referral from a partner reached by file, for a
+    coordinator to hand over (it holds no content: the outcome, and what only the partner
+    or its delivery key opens)."""
+    require(member, Right.CASE_MANAGE)
+    if row.organization_id != member.organization_id or row.state == IncomingState.RECEIVED \
+            or not row.envelope:
+        raise Http404
+    try:
+        return storage.read(row.envelope)
+    except FileNotFoundError:
+        raise Http404 from None
+
+
+def receive_file(member: Member, blob: bytes) -> inbox.Received:
+    """A ``.haven-referral`` file a partner without a connection handed over, uploaded by a
+    coordinator: checked like any envelope, and refused unless it is for this organization."""
+    require(member, Right.CASE_MANAGE)
+    try:
+        _envelope, org, _partner = inbox.check(blob)
+    except inbox.Refused as exc:
+        raise IncomingError(exc.reason) from None
+    if org.pk != member.organization_id:
+        raise IncomingError(_("This file is not addressed to your organization. Check that the "
+                              "partner made it for you."))
+    try:
+        return inbox.receive(blob, via="file")
+    except inbox.Refused as exc:
+        raise IncomingError(exc.reason) from None

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("haven.network.partner_urls")),
     path("", include("haven.network.referral_urls")),
     path("", include("haven.network.figures_urls")),
+    path("", include("haven.network.incoming_urls")),
 ]
