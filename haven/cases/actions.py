@@ -1058,6 +1058,72 @@ def unrestrict_case(member: Member, ring: OrgVault, case: Case, version: int | N
         _audit(case, member, "case.unrestricted", team=case.team_id)
 
 
+# Referrals to a partner organization (haven.network): the case's side of them. The
+# network's own rows are written by haven/network/actions.py in the same transaction;
+# here only the case's status and its audit entries.
+REFERRAL_EVENTS = ("case.referral_proposed", "case.referral_withdrawn", "case.referral_delivered",
+                   "case.referral_downloaded")
+
+
+def referral_noted(case: Case, actor: Member | None, event: str, **detail: Any) -> None:
+    """An audit entry about a referral that changes nothing else on the case: proposed and
+    withdrawn by a member, delivered (the worker), downloaded as a file."""
+    if event == "case.referral_proposed":
+        _audit(case, actor, "case.referral_proposed", **detail)
+    elif event == "case.referral_withdrawn":
+        _audit(case, actor, "case.referral_withdrawn", **detail)
+    elif event == "case.referral_delivered":
+        _audit(case, actor, "case.referral_delivered", **detail)
+    elif event == "case.referral_downloaded":
+        _audit(case, actor, "case.referral_downloaded", **detail)
+    else:
+        raise ValueError(event)
+
+
+def referral_agreed(case: Case, **detail: Any) -> None:
+    """The requester agreed to the referral (no member present): the case is "referred"."""
+    with transaction.atomic():
+        old = case.status
+        if Status.REFERRED in TRANSITIONS.get(old, set()):
+            _bump(case, None, status=Status.REFERRED)
+        _audit(case, None, "case.referral_agreed", **detail)
+        if case.status != old:
+            _audit(case, None, "case.status", old=old, new=case.status, by="referral")
+
+
+def referral_refused(case: Case, **detail: Any) -> None:
+    """The requester refused the referral (no member present): final, nothing left."""
+    with transaction.atomic():
+        _audit(case, None, "case.referral_refused", **detail)
+
+
+def referral_outcome(case: Case, accepted: bool, **detail: Any) -> None:
+    """The partner accepted or declined (no member present). A declined referral gives the
+    case back to its caseworkers: a referred case is in progress again."""
+    with transaction.atomic():
+        if accepted:
+            _audit(case, None, "case.referral_accepted", **detail)
+            return
+        old = case.status
+        if old == Status.REFERRED:
+            _bump(case, None, status=Status.IN_PROGRESS)
+        _audit(case, None, "case.referral_declined", **detail)
+        if case.status != old:
+            _audit(case, None, "case.status", old=old, new=case.status, by="referral")
+
+
+def referral_failed(case: Case, **detail: Any) -> None:
+    """The referral could not be delivered (the worker gave up): the case is in progress
+    again, and the audit says why (a code, never content)."""
+    with transaction.atomic():
+        old = case.status
+        if old == Status.REFERRED:
+            _bump(case, None, status=Status.IN_PROGRESS)
+        _audit(case, None, "case.referral_failed", **detail)
+        if case.status != old:
+            _audit(case, None, "case.status", old=old, new=case.status, by="referral")
+
+
 # --- Referrals: a case a partner organization handed over (haven.network) ---
 
 @dataclass(frozen=True)

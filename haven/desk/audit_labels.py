@@ -40,6 +40,15 @@ EVENTS: dict[str, Promise] = {
     "case.purged": _lazy("Case deleted after the retention period"),
     "case.released": _lazy("Held case released into the queues"),
     "case.discarded": _lazy("Held case discarded as part of a flood"),
+    "case.referral_proposed": _lazy("Referral to a partner proposed"),
+    "case.referral_withdrawn": _lazy("Referral proposal withdrawn"),
+    "case.referral_agreed": _lazy("The requester agreed to the referral"),
+    "case.referral_refused": _lazy("The requester refused the referral"),
+    "case.referral_delivered": _lazy("Referral delivered to the partner"),
+    "case.referral_failed": _lazy("Referral could not be delivered"),
+    "case.referral_downloaded": _lazy("Referral downloaded as a file"),
+    "case.referral_accepted": _lazy("The partner accepted the referral"),
+    "case.referral_declined": _lazy("The partner declined the referral"),
     "draft.saved": _lazy("Drafted document saved"),
     "draft.exported": _lazy("Drafted document exported as a file"),
     "deadline.added": _lazy("Deadline added"),
@@ -131,6 +140,9 @@ EVENTS: dict[str, Promise] = {
 }
 
 DETAILS: dict[str, Promise] = {
+    "referral": _lazy("referral"),
+    "transport": _lazy("sent"), "answers": _lazy("answers included"),
+    "messages": _lazy("messages included"), "told": _lazy("requester told how to reach them"),
     "account": _lazy("account"), "allowed": _lazy("allowed"), "member": _lazy("member"),
     "months": _lazy("months"), "own": _lazy("own"), "zone": _lazy("time zone"),
     "allow_negative": _lazy("negative balances allowed"),
@@ -172,7 +184,7 @@ DETAILS: dict[str, Promise] = {
     "incoming": _lazy("referral received"),
     "size": _lazy("size in bytes"), "left_out": _lazy("files left out by the checks"),
     "with_reason": _lazy("with a reason for the partner"),
-    "referred_by": _lazy("referred by partner"), "told": _lazy("the partner was told"),
+    "referred_by": _lazy("referred by partner"), "partner_told": _lazy("the partner was told"),
     "partner": _lazy("partner organization"),
     "fingerprint": _lazy("fingerprint compared"), "renewed": _lazy("an ended partnership renewed"),
     "by_partner": _lazy("by the partner"),
@@ -192,7 +204,8 @@ def _status(value: Any) -> str:
 
 def _reason(value: Any) -> str:
     reasons = {"password": _("wrong password"), "second_factor": _("wrong second-factor code"),
-               "throttled": _("too many attempts: the account is locked for a while")}
+               "throttled": _("too many attempts: the account is locked for a while"),
+               "partnership ended": _("the partnership had ended")}
     return str(reasons.get(value, value))
 
 
@@ -232,8 +245,13 @@ def _export(value: Any) -> str:
 
 
 def _cause(value: Any) -> str:
-    causes = {"reply": _("a reply to the requester")}
+    causes = {"reply": _("a reply to the requester"), "referral": _("a referral to a partner")}
     return str(causes.get(value, value))
+
+
+def _transport(value: Any) -> str:
+    ways = {"online": _("online"), "file": _("as a file")}
+    return str(ways.get(value, value))
 
 
 VALUES: dict[str, Callable[[Any], str]] = {
@@ -243,7 +261,8 @@ VALUES: dict[str, Callable[[Any], str]] = {
     "role": _choice(Role), "link": _choice(Invite.Kind), "reason": _reason, "sessions": _number,
     "shares": _number, "threshold": _number, "shares_used": _number,
     "what": _export, "notes": _number, "files": _number, "cap": _number, "targets": _number,
-    "left": _number, "size": _number, "left_out": _number,
+    "left": _number, "messages": _number, "transport": _transport, "size": _number,
+    "left_out": _number,
 }
 
 

@@ -34,6 +34,7 @@ from haven.core.errors import Refusal
 from haven.core.ids import row_id
 from haven.core.langs import DEFAULT_LANG, LANGUAGE_NAMES
 from haven.knowledge.desk import reply_text_for
+from haven.network import referring
 
 from .audit_views import audit_rows, member_names
 from .case_team_views import team_panel
@@ -150,6 +151,7 @@ def _render_case(request: MemberRequest, me: Member, case: Case, *, reply_text: 
         "rule_form": RuleForm(), "deadline_form": deadline_form or DeadlineForm(),
         "can_work": can(me, WORK), "can_manage": can(me, MANAGE), "extras": _extras(request, case),
         "team_panel": team_panel(me, case),
+        "referral_panel": referring.panel(me, request.org_vault, case),
         "now": timezone.now(),
         "documents": [{"id": t.id, "name": t.name(request.LANGUAGE_CODE), "saved": t.id in drafts}
                       for t in templates_for(case) if t.id in drafts or t.offered(values)]

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from haven.accounts.models import Organization
 from haven.cases.actions import ActionError
 
-from . import followup, throttle
+from . import followup, followup_hooks, throttle
 from .attachments import MAX_BYTES, AttachmentRefused, CleanFile, clean, safe_name
 from .web import organization, requester_page
 
@@ -62,7 +62,10 @@ def _act(request: HttpRequest, org: Organization, opened: followup.Opened, coden
     if action == "download":
         return _download(request, opened)
     notice, error, draft = "", "", ""
-    if action == "send" and not opened.is_open:
+    hooked = followup_hooks.ACTIONS.get(action)
+    if hooked is not None:
+        notice, error = hooked(request, opened)
+    elif action == "send" and not opened.is_open:
         # Closed while they were writing: say so, and give the text back to copy.
         draft = request.POST.get("message", "")[:MESSAGE_MAX * 2]
         error = _("Your message was not sent: this request has been closed meanwhile. Your "
@@ -132,7 +135,9 @@ def _thread(request: HttpRequest, org: Organization, opened: followup.Opened, co
     context = {
         "org": org, "case": opened.case, "codename": codename, "is_open": opened.is_open,
         "messages_list": followup.thread(opened), "token": secrets.token_urlsafe(16),
-        "message_max": MESSAGE_MAX, "files_max": FILES_MAX, **extra,
+        "message_max": MESSAGE_MAX, "files_max": FILES_MAX,
+        "panels": [html for panel in followup_hooks.PANELS if (html := panel(request, opened, codename))],
+        **extra,
     }
     return render(request, "intake/thread.html", context, status=400 if extra.get("error") else 200)
 

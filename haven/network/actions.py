@@ -6,7 +6,9 @@ Each part of the network keeps its writes in its own block below.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+import logging
 import random
 import secrets
 import uuid
@@ -27,18 +29,22 @@ from haven.accounts.rights import Right, require
 from haven.audit import chain
 from haven.cases import actions as case_actions
 from haven.cases import categories, files
+from haven.cases.access import WORK
 from haven.cases.models import Attachment, Case, Channel, RecordKind
 from haven.core.errors import Refusal
+from haven.core.keys import server_box
 from haven.core.langs import DEFAULT_LANG, LANGS
 from haven.intake import followup, submit
 from haven.intake.attachments import AttachmentRefused, CleanFile, clean
-from haven.vault import OrgVault
+from haven.vault import OrgVault, VaultError, generate_keypair, open_sealed
+from haven.vault.purposes import REFERRAL_DELIVERY
 
+from . import consent, figures, inbox, keys, package, referring, storage, transport
 from . import envelope as envelopes
-from . import figures, inbox, keys, package, storage, transport
 from .envelope import Envelope, Kind
+from .inbox import Refused
 from .keys import NoSigningKey, sign_as
-from .models import CollectedFigures, FiguresCollection, IncomingReferral, Partner, Publication
+from .models import CollectedFigures, FiguresCollection, IncomingReferral, Partner, Publication, Referral
 from .partners import Card, PartnerError, check_card
 
 # Figures ----------------------------------------------------------------------------------
@@ -307,6 +313,394 @@ def partner_ended(org: Organization, partner: Partner, envelope: Envelope, blob:
     return "ended"
 
 # End of Partners
+
+
+# Referrals out ---------------------------------------------------------------------
+# A case this organization refers to a partner: proposed by a caseworker (the envelope
+# made then, with their keys), answered by the requester in their channel (no member
+# present), delivered by the transport, and answered by the partner's receipt.
+
+log = logging.getLogger("haven.network")
+RefState = Referral.State
+
+
+class ReferralRefused(Refusal):
+    """A referral the member cannot make or change as asked; the message says why."""
+
+
+def _delivery_box() -> Any:
+    return server_box(REFERRAL_DELIVERY)
+
+
+def propose_referral(member: Member, vault: OrgVault, case: Case,
+                     choice: referring.Choice) -> Referral:
+    """Make the envelope of the chosen parts and ask the requester.
+
+    Refused (nothing stored) when the partner is not an active partner of the member's
+    organization, nothing is chosen, a referral of this case already waits, the case is
+    closed or erased, the case's channel cannot ask the requester, or the envelope would
+    be larger than HAVEN_NETWORK_MAX_ENVELOPE.
+    """
+    require(member, WORK, _("Only a caseworker or coordinator can refer a case."))
+    partner = choice.partner
+    if partner.organization_id != member.organization_id or not partner.is_active:
+        raise ReferralRefused(_("%(partner)s is not an active partner of your organization. "
+                                "Choose another partner, or ask an administrator to renew the "
+                                "partnership.") % {"partner": partner.name})
+    if case.erased or not case.summary:
+        raise ReferralRefused(_("This case's content is gone; there is nothing to refer."))
+    if not case.is_open:
+        raise ReferralRefused(_("This case is closed. Reopen it before referring it."))
+    if not choice.anything:
+        raise ReferralRefused(_("Nothing was chosen to share. Tick at least the answers, a "
+                                "message or a file."))
+    if referring.open_referral(case) is not None:
+        raise ReferralRefused(_("A referral of this case is already waiting. Withdraw it, or "
+                                "wait for its outcome, before proposing another."))
+    if not consent.can_ask(case.channel):
+        raise ReferralRefused(_("The requester cannot be asked through the channel this case "
+                                "came from (it was recorded on the desk). A referral needs "
+                                "their agreement, given in their own channel."))
+    if choice.as_file and partner.is_local:
+        raise ReferralRefused(_("%(partner)s is on this server: the referral goes online, "
+                                "no file is needed.") % {"partner": partner.name})
+    _check_chosen(case, choice)
+    ref_id = uuid.uuid4()
+    lang = referring.case_language(vault, case)
+    delivery = generate_keypair()
+    package_ = referring.build_package(vault, case, choice, lang, delivery.public)
+    from .package import pack
+
+    signing = keys.signing_key(member.organization)
+    blob = envelopes.make(
+        envelopes.Kind.REFERRAL, envelope_id=str(ref_id),
+        sender_seed=keys.signing_seed(vault, member.organization),
+        sender_public=bytes(signing.public_key), recipient_public=bytes(partner.encryption_key),
+        created=timezone.now(), content=pack(package_))
+    if len(blob) > referring.max_envelope():
+        mb = referring.max_envelope() / 2**20
+        raise ReferralRefused(_("The chosen parts make %(size).1f MB; a referral may hold at "
+                                "most %(max).1f MB. Leave out some files and try again.")
+                              % {"size": len(blob) / 2**20, "max": mb})
+    with storage.kept(blob) as name, transaction.atomic():
+        Case.objects.select_for_update().filter(pk=case.pk).first()  # one proposal at a time
+        if referring.open_referral(case) is not None:
+            raise ReferralRefused(_("A referral of this case is already waiting. Withdraw "
+                                    "it, or wait for its outcome, before proposing another."))
+        referral = Referral.objects.create(
+            organization_id=member.organization_id, case=case, partner=partner, ref_id=ref_id,
+            transport=Referral.Transport.FILE if choice.as_file else Referral.Transport.ONLINE,
+            proposed_by=member, shared=choice.shared(), envelope=name, size=len(blob),
+            delivery_key=_delivery_box().seal(str(ref_id), {
+                "key": referring.encode_key(delivery.private), "lang": lang}))
+        case_actions.referral_noted(case, member, "case.referral_proposed",
+                                    referral=referral.pk, partner=partner.pk,
+                                    transport=referral.transport, **_counts(referral))
+        consent.ASKERS[case.channel](case, referral, lang)
+    return referral
+
+
+def _counts(referral: Referral) -> dict[str, Any]:
+    shared = referral.shared or {}
+    return {"answers": bool(shared.get("answers")), "messages": int(shared.get("messages") or 0),
+            "files": int(shared.get("attachments") or 0), "notes": int(shared.get("notes") or 0)}
+
+
+def _check_chosen(case: Case, choice: referring.Choice) -> None:
+    """Every chosen record is this case's, of the kind it was chosen as."""
+    from haven.cases.models import RecordKind
+
+    kinds = dict(case.records.values_list("pk", "kind"))
+    wanted = ([(pk, referring.MESSAGE_KINDS) for pk in choice.messages]
+              + [(pk, (RecordKind.ATTACHMENT,)) for pk in choice.attachments]
+              + [(pk, (RecordKind.NOTE,)) for pk in choice.notes])
+    if any(kinds.get(pk) not in allowed for pk, allowed in wanted):
+        raise ReferralRefused(_("The case changed while you chose; look at the list again."))
+
+
+def withdraw_referral(member: Member, case: Case, referral_pk: int) -> Referral:
+    """Take a proposal back before the requester answers: the envelope is deleted."""
+    require(member, WORK, _("Only a caseworker or coordinator can withdraw a referral."))
+    with transaction.atomic():
+        referral = (Referral.objects.select_for_update().filter(pk=referral_pk, case=case)
+                    .select_related("partner").first())
+        if referral is None:
+            raise ReferralRefused(_("This referral is not one of this case's."))
+        if referral.state != RefState.PROPOSED:
+            raise ReferralRefused(_("The requester has already answered (%(state)s); the "
+                                    "proposal can no longer be withdrawn.")
+                                  % {"state": referral.get_state_display()})
+        name = referral.envelope
+        Referral.objects.filter(pk=referral.pk).update(
+            state=RefState.WITHDRAWN, envelope="", delivery_key=None,
+            outcome_at=timezone.now(), version=referral.version + 1)
+        case_actions.referral_noted(case, member, "case.referral_withdrawn", referral=referral.pk,
+                                    partner=referral.partner_id)
+        storage.remove_after_commit(name)
+    referral.refresh_from_db()
+    return referral
+
+
+def answer_referral(case: Case, referral_pk: int, agree: bool, *, via: str) -> consent.Answer:
+    """The requester's answer (no member present), given in the case's channel (``via``).
+
+    The first answer is final: a second one, or one after the proposal was withdrawn,
+    changes nothing and says so. On agreement the referral goes: online through the
+    transport (same server: delivered in this transaction; another: the outbox), or as
+    a file a caseworker downloads from the case page.
+    """
+    with transaction.atomic():
+        referral = (Referral.objects.select_for_update().filter(pk=referral_pk, case_id=case.pk)
+                    .select_related("partner", "organization").first())
+        if referral is None:
+            return consent.Answer.CLOSED
+        if referral.state == RefState.WITHDRAWN:
+            return consent.Answer.WITHDRAWN
+        if referral.state != RefState.PROPOSED:
+            return consent.Answer.ALREADY
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.erased or not case.summary or not case.is_open:
+            return consent.Answer.CLOSED
+        now = timezone.now()
+        if not referral.partner.is_active:  # the partnership ended after the proposal
+            name = referral.envelope
+            Referral.objects.filter(pk=referral.pk).update(
+                state=RefState.WITHDRAWN, outcome_at=now, envelope="", delivery_key=None,
+                version=referral.version + 1)
+            case_actions.referral_noted(case, None, "case.referral_withdrawn",
+                                        referral=referral.pk, partner=referral.partner_id,
+                                        reason="partnership ended")
+            storage.remove_after_commit(name)
+            return consent.Answer.ENDED
+        if not agree:
+            name = referral.envelope
+            Referral.objects.filter(pk=referral.pk).update(
+                state=RefState.REFUSED, answered_at=now, envelope="", delivery_key=None,
+                version=referral.version + 1)
+            case_actions.referral_refused(case, referral=referral.pk, partner=referral.partner_id,
+                                          channel=via)
+            storage.remove_after_commit(name)
+            return consent.Answer.REFUSED
+        Referral.objects.filter(pk=referral.pk).update(
+            state=RefState.CONSENTED, answered_at=now, version=referral.version + 1)
+        referral.refresh_from_db()
+        case_actions.referral_agreed(case, referral=referral.pk, partner=referral.partner_id,
+                                     channel=via)
+        if referral.transport == Referral.Transport.ONLINE:
+            _send(referral, case)
+    return consent.Answer.AGREED
+
+
+def _send(referral: Referral, case: Case) -> None:
+    """Online: on this server the partner's inbox takes it now (its refusal fails the
+    referral, the requester's agreement stays recorded); to another server an outbox row."""
+    try:
+        with transaction.atomic():
+            transport.deliver(referral.organization, referral.partner, b"", case=case,
+                              referral=referral)
+    except inbox.Refused as exc:
+        referral_failed(referral, exc.reason)
+
+
+def referral_delivered(referral: Referral) -> None:
+    """The transport delivered the envelope (same server at once; another server once it
+    answered the POST). A referral already further along is left as it is."""
+    with transaction.atomic():
+        done = Referral.objects.filter(pk=referral.pk, state=RefState.CONSENTED).update(
+            state=RefState.DELIVERED, delivered_at=timezone.now(),
+            version=referral.version + 1)
+        if done:
+            case = Case.objects.get(pk=referral.case_id)
+            case_actions.referral_noted(case, None, "case.referral_delivered",
+                                        referral=referral.pk, partner=referral.partner_id)
+
+
+def referral_failed(referral: Referral, reason: str) -> None:
+    """The transport gave up (the partner refused the envelope, or could not be reached for
+    days): the referral failed, the case is in progress again, the reason is shown."""
+    with transaction.atomic():
+        row = Referral.objects.select_for_update().filter(pk=referral.pk).first()
+        if row is None or row.state not in (RefState.CONSENTED, RefState.DELIVERED):
+            return
+        Referral.objects.filter(pk=row.pk).update(
+            state=RefState.FAILED, failure=reason[:200], outcome_at=timezone.now(),
+            delivery_key=None, envelope="", version=row.version + 1)
+        case = Case.objects.get(pk=row.case_id)
+        case_actions.referral_failed(case, referral=row.pk, partner=row.partner_id,
+                                     reason=reason[:200])
+        name = row.envelope
+        storage.remove_after_commit(name)
+
+
+def referral_downloaded(member: Member, case: Case, referral: Referral) -> bytes:
+    """The envelope of a consented "as a file" referral, for the caseworker to carry to the
+    partner; the download is audited."""
+    require(member, WORK, _("Only a caseworker or coordinator can download a referral."))
+    if (referral.case_id != case.pk or referral.transport != Referral.Transport.FILE
+            or referral.state not in (RefState.CONSENTED, RefState.DELIVERED)
+            or not referral.envelope):
+        raise ReferralRefused(_("This referral cannot be downloaded: the requester has not "
+                                "agreed to it, or it has ended."))
+    with transaction.atomic():
+        case_actions.referral_noted(case, member, "case.referral_downloaded",
+                                    referral=referral.pk, partner=referral.partner_id)
+    return referring.read_envelope(referral.envelope)
+
+
+def referral_receipt(org: Organization, partner: Partner, env: Envelope,
+                     blob: bytes = b"") -> str:
+    """A partner's receipt (verified by the inbox): the outcome of one of our referrals.
+
+    Header: ``referral`` (our ref_id), ``outcome`` ("accepted" or "declined"),
+    optionally ``continuation`` (a sealed box to the referral's delivery key: the
+    partner's message telling the requester how to reach them) and ``reason`` (sealed to
+    this organization: why they declined). The same receipt again changes nothing; an
+    outcome never goes backwards.
+    """
+    header = env.header
+    outcome = str(header.get("outcome") or "")
+    if outcome not in ("accepted", "declined"):
+        raise Refused(_("The receipt's outcome is neither accepted nor declined."))
+    try:
+        ref_id = uuid.UUID(str(header.get("referral") or ""))
+    except ValueError:
+        raise Refused(_("The receipt names no referral.")) from None
+    with transaction.atomic():
+        referral = (Referral.objects.select_for_update().select_related("partner")
+                    .filter(ref_id=ref_id, organization=org).first())
+        if referral is None:
+            raise Refused(_("The receipt names a referral this organization did not make."), 404)
+        if referral.partner_id != partner.pk:
+            raise Refused(_("The receipt comes from another partner than the one the "
+                            "referral went to."), 403)
+        final = RefState.ACCEPTED if outcome == "accepted" else RefState.DECLINED
+        if referral.state == final:
+            return "already recorded"
+        if referral.state not in (RefState.CONSENTED, RefState.DELIVERED):
+            raise Refused(_("The referral is “%(state)s”: no outcome can be recorded for "
+                            "it.") % {"state": referral.get_state_display()}, 409)
+        case = Case.objects.select_for_update().get(pk=referral.case_id)
+        reason = _b64(header.get("reason"), "reason") if outcome == "declined" else None
+        name = referral.envelope
+        told = False
+        if final == RefState.ACCEPTED:
+            told = _pass_on(referral, case, header.get("continuation"))
+        Referral.objects.filter(pk=referral.pk).update(
+            state=final, outcome_at=timezone.now(), delivery_key=None, envelope="",
+            outcome_reason=reason, delivered_at=referral.delivered_at or timezone.now(),
+            version=referral.version + 1)
+        if final == RefState.ACCEPTED:
+            case_actions.referral_outcome(case, True, referral=referral.pk,
+                                          partner=partner.pk, told=told)
+        else:
+            case_actions.referral_outcome(case, False, referral=referral.pk, partner=partner.pk)
+        storage.remove_after_commit(name)
+    return outcome
+
+
+def _b64(value: Any, what: str) -> bytes | None:
+    if not value:
+        return None
+    try:
+        return base64.b64decode(str(value), validate=True)
+    except (binascii.Error, ValueError):
+        raise Refused(_("The receipt's %(part)s is malformed.") % {"part": what}) from None
+
+
+def _pass_on(referral: Referral, case: Case, continuation: Any) -> bool:
+    """Open the partner's message with the delivery key and send it to the requester in the
+    case's channel (no member present). False if it could not be passed on."""
+    from haven import outbox
+
+    if not referral.delivery_key:
+        return False
+    try:
+        held = _delivery_box().unseal(str(referral.ref_id), bytes(referral.delivery_key))
+        private = base64.b64decode(str(held["key"]))
+    except (VaultError, KeyError, TypeError, ValueError, binascii.Error):
+        log.warning("a referral's delivery key did not open")
+        return False
+    lang = str(held.get("lang") or "")
+    sealed = _b64(continuation, "continuation")
+    message = ""
+    if sealed:
+        try:
+            data = json.loads(open_sealed(private, sealed).decode("utf-8"))
+            message = str(data.get("text") or "").strip() if isinstance(data, dict) else ""
+        except (VaultError, ValueError, UnicodeDecodeError):
+            raise Refused(_("The receipt's message to the requester does not open with "
+                            "the referral's delivery key.")) from None
+    from django.utils import translation
+
+    with translation.override(lang or None):
+        text = (consent.continuation_text(referral.partner.name, message[:4000]) if message
+                else consent.accepted_without_message(referral.partner.name))
+    handler = outbox.handler_for(case.channel)
+    if handler is None or case.erased:
+        return False
+    try:
+        handler.check(text)
+        outbox.enqueue(case, None, text)
+    except Refusal:  # the chat is gone or blocked: the case page says it was not passed on
+        return False
+    return True
+
+
+def forget_referrals(case: Case) -> int:
+    """The case's content was purged or burned (the requester erased it): its referrals keep
+    no envelope and no delivery key, and a proposal still waiting is withdrawn. What a
+    partner already received is theirs (the requester agreed)."""
+    gone = 0
+    with transaction.atomic():
+        for row in Referral.objects.select_for_update().filter(case=case):
+            if not row.envelope and row.delivery_key is None and row.state != RefState.PROPOSED:
+                continue
+            changes: dict[str, Any] = {"envelope": "", "delivery_key": None,
+                                       "version": row.version + 1}
+            if row.state == RefState.PROPOSED:
+                changes.update(state=RefState.WITHDRAWN, outcome_at=timezone.now())
+            Referral.objects.filter(pk=row.pk).update(**changes)
+            storage.remove_after_commit(row.envelope)
+            gone += 1
+    return gone
+
+
+def _on_purged(sender: Any, case: Case, **kwargs: Any) -> None:
+    forget_referrals(case)
+
+
+def _on_delivered(sender: Any, referral: str, partner_id: Any, via: str = "", **kwargs: Any) -> None:
+    found = _ours(referral, partner_id)
+    if found is not None:
+        referral_delivered(found)
+
+
+def _on_undeliverable(sender: Any, referral: str, partner_id: Any, reason: str = "",
+                      **kwargs: Any) -> None:
+    found = _ours(referral, partner_id)
+    if found is not None:
+        referral_failed(found, reason)
+
+
+def _ours(ref_id: str, partner_id: Any) -> Referral | None:
+    try:
+        key = uuid.UUID(str(ref_id))
+    except ValueError:
+        return None  # an envelope that is no referral
+    return Referral.objects.filter(ref_id=key, partner_id=partner_id).first()
+
+
+def connect_transport() -> None:
+    """Hear the transport's outcome of our referrals (haven.network.transport's signals), and
+    forget a referral's envelope when its case's content goes."""
+    from haven.cases import signals
+
+    signals.content_purged.connect(_on_purged, dispatch_uid="haven.network.referrals.purged")
+    transport.delivered.connect(_on_delivered, dispatch_uid="haven.network.referrals.delivered")
+    transport.undeliverable.connect(_on_undeliverable,
+                                    dispatch_uid="haven.network.referrals.undeliverable")
+
+# End of Referrals out
 
 
 # --- Referrals in -----------------------------------------------------------------------
@@ -677,7 +1071,7 @@ def decline_incoming(member: Member, ring: OrgVault, row: IncomingReferral,
             storage.remove_after_commit(locked.envelope)
             chain.record(locked.organization_id, "referral.declined", actor_id=member.pk,
                          detail={"partner": locked.partner_id, "incoming": row.pk,
-                                 "with_reason": bool(reason), "told": delivery != "not sent"})
+                                 "with_reason": bool(reason), "partner_told": delivery != "not sent"})
     except BaseException:
         for name in kept:
             storage.remove(name)

@@ -9,6 +9,8 @@ class NetworkConfig(AppConfig):
     verbose_name = "Network"
 
     def ready(self) -> None:
-        from . import actions, tasks, transport  # noqa: F401 - registers the worker's periodic tasks and the inbox's handlers
+        from . import actions, followup, receipts, tasks, transport  # noqa: F401 - registers the worker's periodic tasks and the inbox's handlers
 
         transport.connect()  # the outbox handler of channel "network" and its signals
+        followup.register()  # the web requester's question about a referral
+        receipts.register()  # partners' answers to our referrals

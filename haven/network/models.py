@@ -112,6 +112,10 @@ class Referral(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     outcome_at = models.DateTimeField(null=True, blank=True)
+    # Why the partner declined, sealed by the partner to this organization's key (members
+    # open it on the case page); why the transport gave up (a code, never content).
+    outcome_reason = models.BinaryField(null=True)
+    failure = models.CharField(max_length=200, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

@@ -1,5 +1,13 @@
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from . import referral_views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("cases/<int:number>/refer/", referral_views.refer, name="refer"),
+    path("cases/<int:number>/referrals/<int:referral>/withdraw/", referral_views.withdraw,
+         name="referral_withdraw"),
+    path("cases/<int:number>/referrals/<int:referral>/file/", referral_views.download,
+         name="referral_file"),
+]

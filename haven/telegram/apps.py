@@ -13,9 +13,10 @@ class TelegramConfig(AppConfig):
     def ready(self) -> None:
         from haven.cases import signals
 
-        from . import sender, tasks  # noqa: F401 - registers the worker's periodic tasks
+        from . import referrals, sender, tasks  # noqa: F401 - registers the worker's periodic tasks
 
         sender.register()  # the outbox handlers for "telegram" and "telegram-channel"
+        referrals.register()  # asks a requester whether their case may go to a partner
         signals.content_purged.connect(_forget, dispatch_uid="telegram-forget")
         signals.reopened.connect(_rearm, dispatch_uid="telegram-rearm")
         signals.closed.connect(_disconnect, dispatch_uid="telegram-disconnect")

@@ -37,6 +37,7 @@ class Button(StrEnum):
     SKIP = "k"  # skip an optional question
     BACK = "b"  # back to the previous question
     AGREE = "y"  # consent given, or the request sent after review
+    REFERRAL = "r"  # arg: "y" or "n" then the referral's number (the requester's answer)
 
 
 class Menu(StrEnum):
@@ -48,8 +49,11 @@ class Menu(StrEnum):
     LANGUAGE = "lang"
 
 
-NONCE_FREE = frozenset({Button.LANGUAGE, Button.MENU, Button.CANCEL})
+# A referral's question may wait in the chat while other prompts come and go: its buttons
+# carry the referral, whose first answer is final (haven.telegram.referrals).
+NONCE_FREE = frozenset({Button.LANGUAGE, Button.MENU, Button.CANCEL, Button.REFERRAL})
 ERASE_YES, ERASE_NO = "y", "n"
+REFERRAL_AGREE, REFERRAL_REFUSE = "y", "n"
 
 
 @dataclass(frozen=True)

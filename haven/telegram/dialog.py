@@ -30,7 +30,7 @@ from haven.core.langs import DEFAULT_LANG, LANGS, LANGUAGE_NAMES
 from haven.intake import conversations, followup
 from haven.vault.purposes import Lookup
 
-from . import autoclear, chats, hooks, intake_flow, links, media, render, texts
+from . import autoclear, chats, hooks, intake_flow, links, media, referrals, render, texts
 from .autoclear import DELETE_WINDOW
 from .buttons import ERASE_NO, ERASE_YES, Button, Menu, decode, encode, index
 from .chats import ChatHandle
@@ -209,6 +209,8 @@ def _press(turn: Turn, kind: Button | None, arg: str) -> None:
         _erase(turn, arg == ERASE_YES)
     elif kind == Button.AUTOCLEAR:
         _autoclear_set(turn, arg)
+    elif kind == Button.REFERRAL:
+        referrals.on_press(turn, arg)
     elif kind in INTAKE_BUTTONS:
         intake_flow.on_button(turn, kind, arg)
 

@@ -442,7 +442,7 @@ def test_after_the_partnership_ended_a_waiting_referral_can_only_be_declined_her
     assert "they were not told" in answer.content.decode()
     row.refresh_from_db()
     assert row.state == "declined" and receipts == []
-    assert AuditEntry.objects.get(action="referral.declined").detail["told"] is False
+    assert AuditEntry.objects.get(action="referral.declined").detail["partner_told"] is False
 
 
 def test_a_referral_that_does_not_unpack_is_shown_as_unreadable_and_can_be_declined(

@@ -34,6 +34,8 @@ SENT = [
     ("k:5", Button.SKIP, 5, ""),
     ("b:5", Button.BACK, 5, ""),
     ("y:0", Button.AGREE, 0, ""),
+    ("r:y42", Button.REFERRAL, None, "y42"),  # a referral's answer: final, so no nonce
+    ("r:n42", Button.REFERRAL, None, "n42"),
 ]
 
 
@@ -97,7 +99,8 @@ def test_data_over_telegrams_64_bytes_is_refused() -> None:
         encode(Button.CATEGORY, 99999, "к" * 30)
 
 
-@given(st.sampled_from(sorted(set(Button) - {Button.LANGUAGE, Button.MENU, Button.CANCEL})),
+@given(st.sampled_from(sorted(set(Button) - {Button.LANGUAGE, Button.MENU, Button.CANCEL,
+                                             Button.REFERRAL})),
        st.integers(0, 99_999), st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_:-", max_size=40))
 def test_what_is_encoded_decodes_to_the_same_press(kind: Button, nonce: int, arg: str) -> None:
     assert decode(encode(kind, nonce, arg)) == Pressed(kind, nonce, arg)
