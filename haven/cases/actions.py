@@ -1123,7 +1123,6 @@ def referral_failed(case: Case, **detail: Any) -> None:
         if case.status != old:
             _audit(case, None, "case.status", old=old, new=case.status, by="referral")
 
-
 # --- Referrals: a case a partner organization handed over (haven.network) ---
 
 @dataclass(frozen=True)

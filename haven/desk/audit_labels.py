@@ -261,8 +261,8 @@ VALUES: dict[str, Callable[[Any], str]] = {
     "role": _choice(Role), "link": _choice(Invite.Kind), "reason": _reason, "sessions": _number,
     "shares": _number, "threshold": _number, "shares_used": _number,
     "what": _export, "notes": _number, "files": _number, "cap": _number, "targets": _number,
-    "left": _number, "messages": _number, "transport": _transport, "size": _number,
-    "left_out": _number,
+    "left": _number, "messages": _number, "transport": _transport,
+    "size": _number, "left_out": _number,
 }
 
 

@@ -44,7 +44,14 @@ from . import envelope as envelopes
 from .envelope import Envelope, Kind
 from .inbox import Refused
 from .keys import NoSigningKey, sign_as
-from .models import CollectedFigures, FiguresCollection, IncomingReferral, Partner, Publication, Referral
+from .models import (
+    CollectedFigures,
+    FiguresCollection,
+    IncomingReferral,
+    Partner,
+    Publication,
+    Referral,
+)
 from .partners import Card, PartnerError, check_card
 
 # Figures ----------------------------------------------------------------------------------
@@ -701,7 +708,6 @@ def connect_transport() -> None:
                                     dispatch_uid="haven.network.referrals.undeliverable")
 
 # End of Referrals out
-
 
 # --- Referrals in -----------------------------------------------------------------------
 #
