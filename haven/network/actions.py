@@ -1065,8 +1065,9 @@ def decline_incoming(member: Member, ring: OrgVault, row: IncomingReferral,
             locked = _locked_waiting(row, active=False)
             extra = {}
             if reason:
-                extra["reason"] = base64.b64encode(vault.seal(
-                    bytes(locked.partner.encryption_key), reason.encode("utf-8"))).decode()
+                extra["reason"] = base64.b64encode(vault.seal(  # as the continuation: JSON
+                    bytes(locked.partner.encryption_key),
+                    json.dumps({"text": reason}, ensure_ascii=False).encode("utf-8"))).decode()
             delivery, receipt = "not sent", ""
             if locked.partner.state == Partner.State.ACTIVE:
                 delivery, receipt = _deliver(

@@ -366,8 +366,8 @@ def test_declining_tells_the_partner_a_reason_only_it_opens(
     [receipt] = receipts
     assert receipt.header["outcome"] == "declined" and "continuation" not in receipt.header
     sealed = base64.b64decode(receipt.header["reason"])
-    assert vault.open_sealed(charlie.vault().private_key, sealed).decode() == \
-        "Мы не работаем с этим регионом."
+    assert json.loads(vault.open_sealed(charlie.vault().private_key, sealed)) == \
+        {"text": "Мы не работаем с этим регионом."}
     with pytest.raises(vault.VaultError):
         vault.open_sealed(alice.vault().private_key, sealed)
     assert not Case.objects.filter(organization=alice.org).exists()
@@ -474,3 +474,62 @@ def test_a_referral_without_a_delivery_key_cannot_be_accepted(
     with pytest.raises(actions.IncomingError, match="no key to pass the requester"):
         actions.accept_incoming(alice.member, alice.vault(), row, alice.org.default_team)
     assert not Case.objects.filter(organization=alice.org).exists() and receipts == []
+
+
+# --- both sides on this server, the referring side's own code -------------------------------
+
+
+def _referred_by_alice(alice: Persona, bob: Persona, charlie: Persona) -> tuple[Any, str, Any]:
+    """alice's organization refers a web case to charlie's, and the requester agrees on the
+    follow-up page: the referral reaches charlie's inbox at once."""
+    from haven.network import actions as network_actions
+    from haven.network import referring
+    from tests.intake.conftest import Visitor, codename_in, complete
+
+    at_alice, _at_charlie = _partners(alice.org, charlie.org)
+    visitor = Visitor(alice.org.slug)
+    code = codename_in(complete(visitor))
+    case = Case.objects.get(organization=alice.org)
+    referral = network_actions.propose_referral(bob.member, bob.vault(), case, referring.Choice(
+        partner=at_alice, note="Нужен юрист по повесткам.", answers=True))
+    visitor.post(visitor.url("follow-up/"), {"codename": code, "action": "referral",
+                                             "referral": str(referral.pk), "answer": "agree"})
+    referral.refresh_from_db()
+    assert referral.state == "delivered"
+    return referral, code, visitor
+
+
+def test_end_to_end_the_requester_reads_the_new_codename_at_the_referring_organization(
+        alice: Persona, bob: Persona, charlie: Persona,
+        django_capture_on_commit_callbacks: Any) -> None:
+    referral, code, visitor = _referred_by_alice(alice, bob, charlie)
+    row = IncomingReferral.objects.get(organization=charlie.org)
+    assert row.ref_id == referral.ref_id
+    client = log_in(Client(), charlie)
+    assert "Нужен юрист по повесткам." in client.get(f"/network/incoming/{row.pk}/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/network/incoming/{row.pk}/accept/", {"team": charlie.org.default_team_id})
+    referral.refresh_from_db()
+    assert referral.state == "accepted"
+    assert outbox.run_once().sent >= 1
+    page = visitor.post(visitor.url("follow-up/"), {"codename": code}).content.decode()
+    found = re.search(r"кодовое имя: ([^.]+)\.", page)
+    assert found is not None and "/o/second/follow-up/" in page
+    # The new codename opens the thread at charlie's organization; the old one does not.
+    assert "First" in _follow(Client(), "second", found.group(1))
+    assert Client().post("/o/second/follow-up/", {"codename": code}).status_code == 400
+    # The referring case shows the outcome, never the partner's case.
+    desk = log_in(Client(), bob).get(f"/desk/cases/{referral.case.number}/").content.decode()
+    assert "Accepted by the partner" in desk
+
+
+def test_end_to_end_a_decline_reason_is_read_on_the_referring_case(
+        alice: Persona, bob: Persona, charlie: Persona) -> None:
+    referral, _code, _visitor = _referred_by_alice(alice, bob, charlie)
+    row = IncomingReferral.objects.get(organization=charlie.org)
+    log_in(Client(), charlie).post(f"/network/incoming/{row.pk}/decline/",
+                                   {"reason": "Мы не работаем с этим регионом."})
+    referral.refresh_from_db()
+    assert referral.state == "declined"
+    desk = log_in(Client(), bob).get(f"/desk/cases/{referral.case.number}/").content.decode()
+    assert "Мы не работаем с этим регионом." in desk
