@@ -13,6 +13,8 @@ from haven.accounts.keys import unlock_member
 from haven.accounts.models import Member, Organization, Role
 from haven.funds import demo as funds_demo
 from haven.intake.demo import seed_cases
+from haven.network import actions as network
+from haven.network.models import Partner
 from haven.vault import OrgVault
 
 
@@ -30,6 +32,10 @@ DEMO_PEOPLE = [
     DemoLogin("dana", "orchid-pebble-thunder-15", Role.COORDINATOR),
     DemoLogin("tom", "saddle-winter-marble-63", Role.TREASURER),
 ]
+# A second organization on the same server, already the demo's partner, so a referral can
+# be tried from end to end (bob proposes, the requester agrees, paula accepts).
+PARTNER_ORG = "partner"
+PARTNER_PEOPLE = [DemoLogin("paula", "willow-granite-ember-29", Role.ADMIN)]
 
 
 def _enrol(token: str, login: DemoLogin) -> Member:
@@ -43,7 +49,7 @@ def _enrol(token: str, login: DemoLogin) -> Member:
 def seed() -> list[DemoLogin]:
     """Create the demo organization with its members, once. Returns the logins."""
     if Organization.objects.filter(slug=DEMO_ORG).exists():
-        return DEMO_PEOPLE
+        return DEMO_PEOPLE + PARTNER_PEOPLE
     first, *others = DEMO_PEOPLE
     made = services.create_organization(DEMO_ORG, "Demo help desk", first.username, "Alice")
     admin = _enrol(made.admin_invite.token, first)
@@ -54,7 +60,19 @@ def seed() -> list[DemoLogin]:
         _enrol(issued.token, person)
     funds_demo.seed(admin, OrgVault(org_private))
     seed_cases(made.organization)
-    return DEMO_PEOPLE
+    _seed_partner(admin)
+    return DEMO_PEOPLE + PARTNER_PEOPLE
+
+
+def _seed_partner(demo_admin: Member) -> None:
+    """The partner organization, asked by the demo's administrator and accepted by its own."""
+    paula = PARTNER_PEOPLE[0]
+    made = services.create_organization(PARTNER_ORG, "Partner legal aid (demo)", paula.username,
+                                        "Paula")
+    partner_admin = _enrol(made.admin_invite.token, paula)
+    asked = network.ask_partner(demo_admin, made.organization.pk)
+    theirs = Partner.objects.get(organization=made.organization, local=asked.organization_id)
+    network.accept_partner(partner_admin, theirs.pk)
 
 
 def current_code(username: str) -> str:

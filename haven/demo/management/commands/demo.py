@@ -66,8 +66,11 @@ class Command(BaseCommand):
         out(f"  requesters start:  {site}/o/{demo.DEMO_ORG}/")
         out(f"  knowledge base:    {site}/kb/o/{demo.DEMO_ORG}/\n")
         out("Log in as one of (username / password / role):")
+        partner = {p.username for p in demo.PARTNER_PEOPLE}
         for person in logins:
-            out(f"  {person.username:<6} {person.password:<28} {person.role}")
+            where = f"  (administrator of /o/{demo.PARTNER_ORG}/, the demo's partner)" \
+                if person.username in partner else ""
+            out(f"  {person.username:<6} {person.password:<28} {person.role}{where}")
         out("\nThe second factor is a 6-digit code that changes every 30 seconds. Get the current one with:")
         out(f"  {haven} totp alice")
         out(f"(right now alice's code is {demo.current_code('alice')})\n")
