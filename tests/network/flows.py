@@ -76,6 +76,15 @@ def _add_partner(admin: Web, card: str) -> str:
 
 
 
+def partner_entry(server: Server, name: str) -> str:
+    """The words of partner ``name``'s entry on the server's partners page ("" if none)."""
+    page = server.member("coordinator").open("/network/partners/")
+    section = page.body.split(f">{name} <", 1)
+    if len(section) != 2:
+        return ""
+    return " ".join(re.sub(r"<[^>]+>", " ", section[1].split("</section>", 1)[0]).split())
+
+
 def exchange_cards(a: Server, b: Server) -> Cards:
     """A and B exchange partner cards through their partners pages, each confirming the
     fingerprint the other reads out."""

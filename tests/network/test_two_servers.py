@@ -38,6 +38,7 @@ from .flows import (
     incoming_ids,
     new_case,
     panel_saying,
+    partner_entry,
     photo,
     propose_referral,
     referral_panel,
@@ -93,11 +94,8 @@ def test_partner_cards_are_exchanged_and_the_fingerprints_match_on_both_sides(
     assert len(partners.a_fingerprint.split()) == 6  # six groups, read out over the phone
     for server, other, fingerprint in ((a, "Beta", partners.b_fingerprint),
                                        (b, "Alpha", partners.a_fingerprint)):
-        page = server.member("coordinator").open("/network/partners/")
-        section = page.body.split(f">{other} <", 1)
-        assert len(section) == 2, page.text[:1500]
-        entry = section[1].split("</section>", 1)[0]
-        assert fingerprint in " ".join(re.sub(r"<[^>]+>", " ", entry).split())
+        entry = partner_entry(server, other)
+        assert fingerprint in entry, entry
         assert "End the partnership" in entry  # active: what an active partner's entry offers
 
 
@@ -296,3 +294,31 @@ def test_a_referral_altered_on_the_way_is_refused_and_a_resent_one_is_stored_onc
     status, answer = _post_envelope(b, genuine)
     assert status == 200 and answer["ok"] is True, answer
     assert incoming_ids(coordinator_b) == before  # nothing new in B's list
+
+
+def test_ending_the_partnership_tells_the_partner_and_nothing_more_is_taken(
+        a: Server, b: Server, partners: Cards) -> None:
+    """Last in the module: it ends the partnership the other tests use."""
+    admin_a = a.member("coordinator")
+    page = admin_a.open("/network/partners/")
+    link = re.search(r'href="(/network/partners/\d+/end/)"', page.body)
+    assert link, page.text[:1500]
+    confirm = admin_a.open(link.group(1))
+    form = next(f for f in confirm.forms if f.method == "post" and not f.action)
+    admin_a.submit(confirm, form)
+    assert "Partnership ended" in partner_entry(a, "Beta")
+    # B hears of it from a notice signed by A, carried by A's worker.
+    told = wait_for("B to learn that A ended the partnership",
+                    lambda: (e := partner_entry(b, "Alpha")) and "Partnership ended" in e and e, 30, (a, b))
+    assert "by the partner" in told, told
+    # A's caseworkers have nobody to refer to any more; B takes nothing more from A.
+    desk_a = a.member("caseworker")
+    before_cases = case_numbers(desk_a)
+    web_intake(a, [])
+    number = new_case(desk_a, before_cases)
+    refer = desk_a.open(f"/network/cases/{number}/refer/")
+    assert "no active partner" in refer.text, refer.text[:1500]
+    genuine = _genuine_referral(b)
+    if genuine is not None:
+        status, answer = _post_envelope(b, genuine)
+        assert status == 403 and "ended" in answer["reason"], answer
