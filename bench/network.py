@@ -192,9 +192,9 @@ def referral_s(args: argparse.Namespace, db: str) -> None:
                 raise SystemExit(f"the referral did not reach B within 120 s\n{a.logs()}\n{b.logs()}")
             referral.append(time.monotonic() - started)
             detail = coordinator_b.open(f"/network/incoming/{fresh[0]}/")
-        missing = [name for name, _data, _kind in files if name not in detail.text]
-        if missing:
-            raise SystemExit(f"B's referral lacks {missing}: the measured referral is not the whole one")
+            missing = [name for name, _data, _kind in files if name not in detail.text]
+            if missing:
+                raise SystemExit(f"B's referral lacks {missing}: the measured one is not all of it")
             started = time.monotonic()
             coordinator_b.submit(detail, f"/network/incoming/{fresh[0]}/accept/")
             shown = False
