@@ -99,9 +99,6 @@ def _kill(proc: subprocess.Popen[bytes] | None, grace: float = 15.0) -> None:
             with suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
-    else:  # the leader is gone; children (gunicorn's workers) may linger in its group
-        with suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def multipart(fields: Iterable[tuple[str, str]],
