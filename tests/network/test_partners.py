@@ -474,3 +474,12 @@ def test_an_organization_already_a_partner_by_card_is_not_offered_in_the_list(
     assert f'<option value="{charlie.org.pk}"' not in alice_client.get(PAGE).content.decode()
     with pytest.raises(PartnerError, match="is already your partner"):
         actions.ask_partner(alice.member, charlie.org.pk)
+
+
+def test_the_desk_settings_page_links_the_network_and_its_title_is_only_words(
+        alice_client: Client) -> None:
+    page = alice_client.get("/desk/settings/").content.decode()
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and "&lt;" not in title
+    for url in ("/network/partners/", "/network/incoming/", "/network/figures/"):
+        assert f'href="{url}"' in page
