@@ -367,6 +367,17 @@ class Response:
     body: str
 
 
+def keep_cookies(cookies: dict[str, str], response: http.client.HTTPResponse) -> None:
+    """Keep what a response's Set-Cookie headers set, drop what they expire."""
+    for header in response.headers.get_all("Set-Cookie") or []:
+        name, _, rest = header.partition("=")
+        value = rest.split(";", 1)[0]
+        if "max-age=0" in header.lower() or not value.strip('"'):
+            cookies.pop(name.strip(), None)
+        else:
+            cookies[name.strip()] = value
+
+
 class Browser:
     """One keep-alive connection and a cookie jar, like a browser tab without JavaScript.
 
@@ -428,13 +439,7 @@ class Browser:
             self.stats.failed(kind, type(exc).__name__)
             raise Failed(path) from None
         seconds = time.monotonic() - started
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            value = rest.split(";", 1)[0]
-            if "max-age=0" in header.lower() or not value.strip('"'):
-                self.cookies.pop(name.strip(), None)
-            else:
-                self.cookies[name.strip()] = value
+        keep_cookies(self.cookies, response)
         if response.will_close:
             self.close()
         if not 200 <= response.status < 400:

@@ -27,12 +27,12 @@ from haven.vault.signing import BadSignature, verify
 
 from . import actions, figures
 from .models import Partner, Publication
+from .transport import LOOPBACK
 
 log = logging.getLogger(__name__)
 
 TIMEOUT = 10.0
 SIZE_LIMIT = 2 * 1024 * 1024  # about 24 months of figures is a few tens of kilobytes
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 PARALLEL = 8
 
 
@@ -187,9 +187,3 @@ def collect(partners: list[Partner]) -> list[Outcome]:
              sum(1 for o in outcomes if o.error and not o.refused))
     return outcomes
 
-
-def active_partners(org_id: int | None = None) -> list[Partner]:
-    partners = Partner.objects.filter(state=Partner.State.ACTIVE).order_by("pk")
-    if org_id:
-        partners = partners.filter(organization_id=org_id)
-    return list(partners)

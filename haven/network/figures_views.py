@@ -25,6 +25,7 @@ from haven.cases.models import Channel
 
 from . import actions, charts, collect, figures
 from .models import CollectedFigures, FiguresCollection, Partner, Publication
+from .partners import active_partners
 
 MONTHS = 24
 PUBLIC_MAX_AGE = 300  # seconds a proxy or a partner may keep the public list
@@ -188,8 +189,7 @@ def network_page(request: MemberRequest) -> HttpResponse:
 
 
 def _partner_status(org: Organization) -> list[dict[str, Any]]:
-    partners = list(Partner.objects.filter(organization=org, state=Partner.State.ACTIVE)
-                    .order_by("name"))
+    partners = list(active_partners(org))
     status = {s.partner_id: s for s in FiguresCollection.objects.filter(partner__in=partners)}
     held: dict[int, int] = {}
     for partner_id in CollectedFigures.objects.filter(
@@ -207,7 +207,7 @@ def _partner_status(org: Organization) -> list[dict[str, Any]]:
 @member_view(Right.CASE_READ)
 @require_POST
 def collect_now(request: MemberRequest) -> HttpResponse:
-    outcomes = collect.collect(collect.active_partners(request.user.organization_id))
+    outcomes = collect.collect(list(active_partners(request.user.organization_id)))
     failed = [o for o in outcomes if o.error]
     kept = sum(o.kept for o in outcomes)
     if failed:

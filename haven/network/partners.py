@@ -68,9 +68,13 @@ class Card:
         return CARD_PREFIX + base64.urlsafe_b64encode(raw.encode("utf-8")).decode().rstrip("=")
 
 
-def active_partners(org: Organization) -> QuerySet[Partner]:
-    """The organization's partners it works with now (referrals go only to these)."""
-    return Partner.objects.filter(organization=org, state=Partner.State.ACTIVE).order_by("name")
+def active_partners(org: Organization | int | None) -> QuerySet[Partner]:
+    """The organization's partners it works with now: referrals go only to these, figures
+    are collected only from these. ``None``: every organization's (the worker's round)."""
+    partners = Partner.objects.filter(state=Partner.State.ACTIVE).order_by("name", "pk")
+    if org is None:
+        return partners
+    return partners.filter(organization_id=org if isinstance(org, int) else org.pk)
 
 
 def partners_of(org: Organization) -> QuerySet[Partner]:

@@ -20,6 +20,7 @@ from haven.core.ids import row_id
 
 from . import actions, referring
 from .models import Partner, Referral
+from .partners import active_partners
 
 NOTE_MAX = 4000
 
@@ -33,7 +34,7 @@ def refer(request: MemberRequest, number: int) -> HttpResponse:
     me = request.user
     case = access_case_by_number(me, number)
     case_vault(request.org_vault, case)  # 404 for a case the member holds no key of
-    partners = referring.active_partners(me.organization_id)
+    partners = list(active_partners(me.organization_id))
     waiting = referring.open_referral(case)
     error, status = "", 200
     form: dict[str, Any] = {"partner": "", "note": "", "answers": True, "messages": None, "attachments": None,

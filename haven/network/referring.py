@@ -23,7 +23,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from haven.accounts.models import Member, Organization
+from haven.accounts.models import Member
 from haven.cases import files
 from haven.cases.keys import case_vault
 from haven.cases.models import Case, CaseRecord, RecordKind
@@ -33,6 +33,7 @@ from haven.vault import OrgVault, VaultError, open_sealed
 
 from . import package, storage, transport
 from .models import Partner, Referral
+from .partners import active_partners
 
 State = Referral.State
 # A referral that still holds the case: a second one waits until it ends.
@@ -198,12 +199,6 @@ def open_referral(case: Case) -> Referral | None:
             .order_by("-created").first())
 
 
-def active_partners(org: Organization | int) -> list[Partner]:
-    org_id = org if isinstance(org, int) else org.pk
-    return list(Partner.objects.filter(organization_id=org_id, state=Partner.State.ACTIVE)
-                .order_by("name"))
-
-
 def reason_of(vault: OrgVault, referral: Referral) -> str:
     """The partner's reason for declining, opened with the member's organization key."""
     sealed = getattr(referral, "outcome_reason", None)
@@ -233,7 +228,7 @@ def panel(member: Member, vault: OrgVault, case: Case) -> dict[str, Any]:
     working = can(member, WORK)
     return {"rows": rows, "can_refer": (working and not case.erased and case.is_open
                                         and bool(case.summary) and open_referral(case) is None
-                                        and bool(active_partners(case.organization_id))),
+                                        and active_partners(case.organization_id).exists()),
             "can_work": working}
 
 

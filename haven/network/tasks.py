@@ -5,6 +5,7 @@ from __future__ import annotations
 from haven.core.worker import periodic
 
 from . import collect, storage
+from .partners import active_partners
 
 COLLECT_EVERY = 4 * 3600.0  # partners publish monthly; a few hours is fresh enough
 
@@ -12,7 +13,7 @@ COLLECT_EVERY = 4 * 3600.0  # partners publish monthly; a few hours is fresh eno
 @periodic(COLLECT_EVERY)
 def collect_partner_figures() -> int:
     """Collect every active partner's published figures for every organization."""
-    return sum(o.kept for o in collect.collect(collect.active_partners()))
+    return sum(o.kept for o in collect.collect(list(active_partners(None))))
 
 
 @periodic(every=6 * 3600)

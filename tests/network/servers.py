@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.surge import Form, form_to, parse_forms  # noqa: E402
+from bench.surge import Form, form_to, keep_cookies, parse_forms  # noqa: E402
 
 TOKEN = "123456789:AAEhBP0av28pmVbzT6dvoXgE9rAzeqkV-jY"  # only the fake Bot API accepts it
 PG_HOST = "127.0.0.1"
@@ -216,13 +216,7 @@ class Web:
                 self.close()  # a keep-alive connection the server closed while idle: once more
                 if attempt == 2:
                     raise
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            value = rest.split(";", 1)[0]
-            if "max-age=0" in header.lower() or not value.strip('"'):
-                self.cookies.pop(name.strip(), None)
-            else:
-                self.cookies[name.strip()] = value
+        keep_cookies(self.cookies, response)
         if response.will_close:
             self.close()
         return Page(response.status, response.headers.get("Location", ""),

@@ -34,6 +34,7 @@ from haven.network.models import (
     Publication,
     Referral,
 )
+from haven.network.partners import active_partners
 from haven.vault.signing import generate_signing_key, sign, verify
 from tests.conftest import Persona, make_case
 
@@ -244,7 +245,7 @@ def test_a_same_server_partner_is_collected_and_an_altered_body_refused(
     _with_cases(charlie, month, 9)
     published = _publish(charlie)
     partner = _partner(alice.org, charlie.org)
-    [outcome] = collect.collect(collect.active_partners(alice.org.pk))
+    [outcome] = collect.collect(list(active_partners(alice.org.pk)))
     assert (outcome.kept, outcome.error) == (1, "")
     kept = CollectedFigures.objects.get(organization=alice.org, partner=partner)
     assert kept.month == month and kept.figures["figures"]["category"]["summons"] == 9
@@ -252,7 +253,7 @@ def test_a_same_server_partner_is_collected_and_an_altered_body_refused(
     altered = bytes(published.body).replace(b'"summons":9', b'"summons":90')
     assert altered != bytes(published.body)
     Publication.objects.filter(pk=published.pk).update(body=altered)
-    [outcome] = collect.collect(collect.active_partners(alice.org.pk))
+    [outcome] = collect.collect(list(active_partners(alice.org.pk)))
     assert (outcome.kept, outcome.refused, outcome.error) == (0, 1, "signature")
     kept.refresh_from_db()
     assert kept.figures["figures"]["category"]["summons"] == 9  # the last good copy stays
